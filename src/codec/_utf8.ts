@@ -1,0 +1,35 @@
+// Shared UTF-8 encoder and decoder. Decoding is lenient (malformed sequences
+// become U+FFFD), as Java's `new String(bytes, UTF_8)` is.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/** UTF-8 bytes of a string. */
+export function utf8Encode(text: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(text);
+}
+
+/** The string of UTF-8 bytes, malformed sequences replaced by U+FFFD. */
+export function utf8Decode(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Number of UTF-8 bytes of a string, without encoding it. */
+export function utf8Length(text: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) length += 1;
+    else if (c < 0x800) length += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        length += 4;
+        i++;
+      } else {
+        length += 3;
+      }
+    } else length += 3;
+  }
+  return length;
+}

@@ -1,0 +1,196 @@
+/**
+ * Remoting frames: `length (int) | headerWord (int: serialize type << 24 |
+ * header length) | header | body`, where `length` counts every byte after
+ * itself.
+ *
+ * @example Round trip
+ * ```ts
+ * import { decodeCommand, encodeCommand } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeCommand(createRequest(105, { topic: "T" }, { opaque: 1 }));
+ * assert.equal(frame.length, 131);
+ * assert.deepEqual(decodeCommand(frame).extFields, { topic: "T" });
+ * ```
+ *
+ * @module
+ */
+
+import { CodecError, FrameTooLargeError, InvalidArgumentError } from "../errors.ts";
+import { SerializeType } from "./codes.ts";
+import { decodeJsonHeader, encodeJsonHeader } from "./header_json.ts";
+import { decodeRocketMQHeader, encodeRocketMQHeader } from "./header_rocketmq.ts";
+import type { RemotingCommand } from "./remoting_command.ts";
+
+/**
+ * The largest frame accepted by default, length field included: 16 MiB, as
+ * Java's `NettyDecoder` (`com.rocketmq.remoting.frameMaxLength`).
+ */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/** Options of {@linkcode encodeCommand}. */
+export interface EncodeOptions {
+  /**
+   * Largest frame to produce, length field included.
+   * @default {DEFAULT_MAX_FRAME_SIZE}
+   */
+  maxFrameSize?: number;
+}
+
+/**
+ * Encode a command as one frame, length field included, in the command's
+ * `serializeType`.
+ *
+ * @param command The command.
+ * @param options Size limit.
+ * @returns The frame bytes.
+ * @throws {InvalidArgumentError} When the header cannot be represented.
+ * @throws {FrameTooLargeError} When the frame would exceed `maxFrameSize`.
+ *
+ * @example Binary header
+ * ```ts
+ * import { encodeCommand } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import { SerializeType } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeCommand(createRequest(105, { topic: "T" }, { opaque: 1, serializeType: SerializeType.ROCKETMQ }));
+ * assert.equal(frame.length, 41);
+ * assert.deepEqual([...frame.subarray(0, 8)], [0, 0, 0, 0x25, 1, 0, 0, 0x21]);
+ * ```
+ */
+export function encodeCommand(command: RemotingCommand, options: EncodeOptions = {}): Uint8Array {
+  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  const header = command.serializeType === SerializeType.ROCKETMQ
+    ? encodeRocketMQHeader(command)
+    : encodeJsonHeader(command);
+  if (header.length > 0xffffff) {
+    throw new InvalidArgumentError("header", `header of ${header.length} bytes exceeds 16 MiB`);
+  }
+  const body = command.body;
+  const size = 8 + header.length + body.length;
+  if (size > maxFrameSize) throw new FrameTooLargeError(size, maxFrameSize);
+  const frame = new Uint8Array(size);
+  const view = new DataView(frame.buffer);
+  view.setInt32(0, size - 4);
+  view.setUint32(4, ((command.serializeType & 0xff) << 24 | header.length) >>> 0);
+  frame.set(header, 8);
+  frame.set(body, 8 + header.length);
+  return frame;
+}
+
+/**
+ * Decode the payload of a frame: the bytes after the length field (header
+ * word, header, body). The body of the result is a view into `payload`, not a
+ * copy.
+ *
+ * @param payload The frame without its length field.
+ * @returns The command.
+ * @throws {CodecError} When the payload is malformed. Framing is intact in
+ * that case (the length field was valid), so a reader may skip the frame;
+ * `opaque` is set on the error when it could be read.
+ *
+ * @example
+ * ```ts
+ * import { decodePayload, encodeCommand } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeCommand(createRequest(34, {}, { body: new Uint8Array([1, 2]) }));
+ * assert.deepEqual(decodePayload(frame.subarray(4)).body, new Uint8Array([1, 2]));
+ * ```
+ */
+export function decodePayload(payload: Uint8Array): RemotingCommand {
+  if (payload.length < 4) {
+    throw new CodecError("frame", `frame of ${payload.length + 4} bytes has no header-length word`);
+  }
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const word = view.getUint32(0);
+  const type = word >>> 24;
+  const headerLength = word & 0xffffff;
+  if (headerLength > payload.length - 4) {
+    throw new CodecError(
+      "frame",
+      `header length ${headerLength} exceeds the ${payload.length - 4} bytes of the frame`,
+    );
+  }
+  const headerBytes = payload.subarray(4, 4 + headerLength);
+  let serializeType: SerializeType;
+  let header;
+  if (type === SerializeType.JSON) {
+    serializeType = SerializeType.JSON;
+    header = decodeJsonHeader(headerBytes);
+  } else if (type === SerializeType.ROCKETMQ) {
+    serializeType = SerializeType.ROCKETMQ;
+    header = decodeRocketMQHeader(headerBytes);
+  } else {
+    throw new CodecError("frame", `unknown serialize type ${type}`);
+  }
+  return { ...header, body: payload.subarray(4 + headerLength), serializeType };
+}
+
+/**
+ * Decode one complete frame, length field included. The body of the result
+ * is a view into `frame`.
+ *
+ * @param frame The frame bytes.
+ * @param maxFrameSize Largest frame accepted, length field included.
+ * @returns The command.
+ * @throws {FrameTooLargeError} When the declared length exceeds the maximum.
+ * @throws {CodecError} When the frame is truncated, has trailing bytes, or is
+ * malformed.
+ *
+ * @example
+ * ```ts
+ * import { decodeCommand } from "./frame.ts";
+ * import { CodecError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => decodeCommand(new Uint8Array([0, 0, 0, 9, 0])), CodecError);
+ * ```
+ */
+export function decodeCommand(
+  frame: Uint8Array,
+  maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE,
+): RemotingCommand {
+  const length = readFrameLength(frame, 0, maxFrameSize);
+  if (frame.length !== length + 4) {
+    throw new CodecError(
+      "frame",
+      `frame declares ${length + 4} bytes but ${frame.length} are present`,
+    );
+  }
+  return decodePayload(frame.subarray(4));
+}
+
+/**
+ * Read and check a frame's length field at `offset`: the number of bytes that
+ * follow it. Exposed for stream decoders.
+ *
+ * @param bytes Bytes holding at least 4 bytes from `offset`.
+ * @param offset Where the length field starts.
+ * @param maxFrameSize Largest frame accepted, length field included.
+ * @returns The length of the payload that follows the field.
+ * @throws {FrameTooLargeError} When the frame exceeds `maxFrameSize`.
+ * @throws {CodecError} When the length is negative, below the 4-byte minimum,
+ * or fewer than 4 bytes are present.
+ *
+ * @example
+ * ```ts
+ * import { readFrameLength } from "./frame.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(readFrameLength(new Uint8Array([0, 0, 1, 0]), 0, 1024), 256);
+ * ```
+ */
+export function readFrameLength(bytes: Uint8Array, offset: number, maxFrameSize: number): number {
+  if (bytes.length - offset < 4) {
+    throw new CodecError("frame", "frame shorter than its 4-byte length field");
+  }
+  const length = (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) |
+    bytes[offset + 3]!;
+  if (length < 4) throw new CodecError("frame", `invalid frame length ${length}`);
+  if (length + 4 > maxFrameSize) throw new FrameTooLargeError(length + 4, maxFrameSize);
+  return length;
+}

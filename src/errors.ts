@@ -1,0 +1,765 @@
+/**
+ * Typed errors. Every error this library throws or rejects with is a
+ * {@linkcode RocketMQError} with a stable `code`, except programming errors in
+ * the caller's own code. Errors that come from a broker carry its response
+ * code and remark.
+ *
+ * Instances are recognised across copies of this package (an npm copy and a
+ * JSR copy in one process): `instanceof` checks a brand registered with
+ * `Symbol.for`, not the class identity.
+ *
+ * @example Handle a timeout and a broker error differently
+ * ```ts
+ * import { BrokerError, RequestTimeoutError, RocketMQError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * function describe(err: unknown): string {
+ *   if (err instanceof RequestTimeoutError) return `timeout while ${err.stage}`;
+ *   if (err instanceof BrokerError) return `broker said ${err.responseCode}: ${err.remark}`;
+ *   if (err instanceof RocketMQError) return err.code;
+ *   throw err;
+ * }
+ * assert.equal(describe(new BrokerError(17, "no route", { requestCode: 310 })), "broker said 17: no route");
+ * ```
+ *
+ * @module
+ */
+
+import { responseCodeName } from "./codec/codes.ts";
+
+const BRANDS: unique symbol = Symbol.for("rocketmq-rpc.error.brands") as never;
+
+function brand(target: object, name: string): void {
+  const record = target as { [BRANDS]?: Set<string> };
+  if (!record[BRANDS]) {
+    Object.defineProperty(record, BRANDS, { value: new Set<string>(), enumerable: false });
+  }
+  record[BRANDS]!.add(name);
+}
+
+function hasBrand(value: unknown, name: string): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const brands = (value as { [BRANDS]?: Set<string> })[BRANDS];
+  return brands instanceof Set && brands.has(name);
+}
+
+/**
+ * Every stable error code this library uses. A code never changes meaning once
+ * released; new kinds get new codes.
+ */
+export type ErrorCode =
+  | "ERR_CODEC"
+  | "ERR_FRAME_TOO_LARGE"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_ILLEGAL_STATE"
+  | "ERR_CONNECTION"
+  | "ERR_CONNECTION_CLOSED"
+  | "ERR_REMOTING_TIMEOUT"
+  | "ERR_BROKER"
+  | "ERR_NO_ROUTE"
+  | "ERR_CLIENT_CLOSED"
+  | "ERR_REQUEST_TIMEOUT"
+  | "ERR_REQUEST_ABORTED"
+  | "ERR_REMOTE"
+  | "ERR_NO_RESPONDER"
+  | "ERR_TOO_MANY_REQUESTS";
+
+/**
+ * Base class of every error of this library.
+ *
+ * @example Catch everything from this library
+ * ```ts
+ * import { ClientClosedError, RocketMQError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err: unknown = new ClientClosedError();
+ * assert.ok(err instanceof RocketMQError);
+ * assert.equal((err as RocketMQError).code, "ERR_CLIENT_CLOSED");
+ * ```
+ */
+export class RocketMQError extends Error {
+  /** Stable, machine-readable kind of this error. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code Stable code of the error kind.
+   * @param message Human-readable description.
+   * @param options Standard error options; `cause` is kept.
+   */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = "RocketMQError";
+    brand(this, "RocketMQError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RocketMQError");
+  }
+}
+
+/** The kinds of malformed input a {@linkcode CodecError} reports. */
+export type CodecErrorReason =
+  | "frame"
+  | "header"
+  | "json"
+  | "message"
+  | "properties"
+  | "message-id"
+  | "compression"
+  | "schema";
+
+/**
+ * Bytes that do not form a valid RocketMQ frame, header, message or body.
+ * Decoding untrusted bytes throws nothing else.
+ *
+ * @example
+ * ```ts
+ * import { CodecError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new CodecError("header", "header length 99 exceeds frame length 12");
+ * assert.equal(err.code, "ERR_CODEC");
+ * assert.equal(err.reason, "header");
+ * ```
+ */
+export class CodecError extends RocketMQError {
+  /** Which layer of the format was malformed. */
+  readonly reason: CodecErrorReason;
+  /**
+   * The opaque (request id) of the frame, when the frame boundary and the
+   * opaque could still be read; lets a server answer the bad request instead
+   * of dropping the connection.
+   */
+  opaque?: number;
+
+  /**
+   * @param reason Which layer of the format was malformed.
+   * @param message What exactly was wrong.
+   * @param options Standard error options.
+   * @param code Stable code (subclasses only).
+   */
+  constructor(
+    reason: CodecErrorReason,
+    message: string,
+    options?: ErrorOptions,
+    code: ErrorCode = "ERR_CODEC",
+  ) {
+    super(code, message, options);
+    this.reason = reason;
+    this.name = "CodecError";
+    brand(this, "CodecError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "CodecError");
+  }
+}
+
+/**
+ * A frame whose declared length exceeds the configured maximum. Raised before
+ * any memory is allocated for the frame.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, FrameTooLargeError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new FrameTooLargeError(20_000_000, 16_777_216);
+ * assert.ok(err instanceof CodecError);
+ * assert.equal(err.code, "ERR_FRAME_TOO_LARGE");
+ * ```
+ */
+export class FrameTooLargeError extends CodecError {
+  /** Declared size of the frame in bytes, including the length field. */
+  readonly size: number;
+  /** Configured maximum frame size in bytes. */
+  readonly maxFrameSize: number;
+
+  /**
+   * @param size Declared frame size, including the 4-byte length field.
+   * @param maxFrameSize The maximum allowed.
+   */
+  constructor(size: number, maxFrameSize: number) {
+    super(
+      "frame",
+      `frame of ${size} bytes exceeds the maximum of ${maxFrameSize} bytes`,
+      undefined,
+      "ERR_FRAME_TOO_LARGE",
+    );
+    this.size = size;
+    this.maxFrameSize = maxFrameSize;
+    this.name = "FrameTooLargeError";
+    brand(this, "FrameTooLargeError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "FrameTooLargeError");
+  }
+}
+
+/**
+ * An argument or option that the caller passed is invalid. Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new InvalidArgumentError("timeout", "must be a positive number, got -1");
+ * assert.equal(err.message, "invalid timeout: must be a positive number, got -1");
+ * assert.equal(err.path, "timeout");
+ * ```
+ */
+export class InvalidArgumentError extends RocketMQError {
+  /** Dotted path of the offending argument or option. */
+  readonly path: string;
+
+  /**
+   * @param path Dotted path of the offending argument or option.
+   * @param problem What is wrong with it.
+   * @param options Standard error options.
+   */
+  constructor(path: string, problem: string, options?: ErrorOptions) {
+    super("ERR_INVALID_ARGUMENT", `invalid ${path}: ${problem}`, options);
+    this.path = path;
+    this.name = "InvalidArgumentError";
+    brand(this, "InvalidArgumentError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "InvalidArgumentError");
+  }
+}
+
+/**
+ * The object is not in a state that allows the call (for example, `send()`
+ * before `start()`).
+ *
+ * @example
+ * ```ts
+ * import { IllegalStateError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new IllegalStateError("producer not started").code, "ERR_ILLEGAL_STATE");
+ * ```
+ */
+export class IllegalStateError extends RocketMQError {
+  /**
+   * @param message What state was expected.
+   * @param options Standard error options.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("ERR_ILLEGAL_STATE", message, options);
+    this.name = "IllegalStateError";
+    brand(this, "IllegalStateError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "IllegalStateError");
+  }
+}
+
+/**
+ * A connection to a broker or name server could not be opened, or failed.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new ConnectionError("127.0.0.1:9", "connection refused");
+ * assert.equal(err.address, "127.0.0.1:9");
+ * assert.match(err.message, /127\.0\.0\.1:9/);
+ * ```
+ */
+export class ConnectionError extends RocketMQError {
+  /** `host:port` of the peer. */
+  readonly address: string;
+
+  /**
+   * @param address `host:port` of the peer.
+   * @param problem What went wrong.
+   * @param options Standard error options; `cause` is the runtime's error.
+   * @param code Stable code (subclasses only).
+   */
+  constructor(
+    address: string,
+    problem: string,
+    options?: ErrorOptions,
+    code: ErrorCode = "ERR_CONNECTION",
+  ) {
+    super(code, `${address}: ${problem}`, options);
+    this.address = address;
+    this.name = "ConnectionError";
+    brand(this, "ConnectionError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "ConnectionError");
+  }
+}
+
+/**
+ * The connection closed while a call on it was still waiting for its answer.
+ * Whether the peer processed the call is unknown.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionClosedError, ConnectionError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new ConnectionClosedError("127.0.0.1:10911");
+ * assert.ok(err instanceof ConnectionError);
+ * assert.equal(err.code, "ERR_CONNECTION_CLOSED");
+ * ```
+ */
+export class ConnectionClosedError extends ConnectionError {
+  /**
+   * @param address `host:port` of the peer.
+   * @param options Standard error options; `cause` is why it closed, if known.
+   */
+  constructor(address: string, options?: ErrorOptions) {
+    super(address, "connection closed", options, "ERR_CONNECTION_CLOSED");
+    this.name = "ConnectionClosedError";
+    brand(this, "ConnectionClosedError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "ConnectionClosedError");
+  }
+}
+
+/**
+ * A remoting call (one request frame, one response frame) got no response in
+ * time. Whether the peer processed it is unknown.
+ *
+ * @example
+ * ```ts
+ * import { RemotingTimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RemotingTimeoutError("127.0.0.1:9876", 105, 3000);
+ * assert.equal(err.requestCode, 105);
+ * assert.equal(err.timeout, 3000);
+ * ```
+ */
+export class RemotingTimeoutError extends RocketMQError {
+  /** `host:port` of the peer. */
+  readonly address: string;
+  /** Request code of the call. */
+  readonly requestCode: number;
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * @param address `host:port` of the peer.
+   * @param requestCode Request code of the call.
+   * @param timeout The timeout that elapsed, in milliseconds.
+   * @param options Standard error options.
+   */
+  constructor(address: string, requestCode: number, timeout: number, options?: ErrorOptions) {
+    super(
+      "ERR_REMOTING_TIMEOUT",
+      `${address}: no response to request code ${requestCode} within ${timeout} ms`,
+      options,
+    );
+    this.address = address;
+    this.requestCode = requestCode;
+    this.timeout = timeout;
+    this.name = "RemotingTimeoutError";
+    brand(this, "RemotingTimeoutError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RemotingTimeoutError");
+  }
+}
+
+/** Where a {@linkcode BrokerError} came from. */
+export interface BrokerErrorContext {
+  /** Request code of the call that failed. */
+  requestCode?: number;
+  /** `host:port` of the broker or name server that answered. */
+  address?: string;
+}
+
+/**
+ * A broker or name server answered a call with a non-success response code.
+ *
+ * @example Build from a response
+ * ```ts
+ * import { BrokerError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = BrokerError.fromResponse(
+ *   { code: 17, remark: "topic[T] not exist" },
+ *   { requestCode: 310, address: "127.0.0.1:10911" },
+ * );
+ * assert.equal(err.responseCode, 17);
+ * assert.equal(err.remark, "topic[T] not exist");
+ * assert.match(err.message, /TOPIC_NOT_EXIST/);
+ * ```
+ */
+export class BrokerError extends RocketMQError {
+  /** The response code (RocketMQ `ResponseCode`). */
+  readonly responseCode: number;
+  /** The response's remark, usually the broker's error text. */
+  readonly remark: string | undefined;
+  /** Request code of the call that failed. */
+  readonly requestCode: number | undefined;
+  /** `host:port` of the peer that answered. */
+  readonly address: string | undefined;
+
+  /**
+   * @param responseCode The response code.
+   * @param remark The response's remark.
+   * @param context Which call failed, and where.
+   * @param options Standard error options.
+   */
+  constructor(
+    responseCode: number,
+    remark: string | undefined,
+    context: BrokerErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    const name = responseCodeName(responseCode);
+    const where = context.address ? ` from ${context.address}` : "";
+    const call = context.requestCode !== undefined ? ` to request code ${context.requestCode}` : "";
+    super(
+      "ERR_BROKER",
+      `response ${responseCode} ${name}${call}${where}${remark ? `: ${remark}` : ""}`,
+      options,
+    );
+    this.responseCode = responseCode;
+    this.remark = remark;
+    this.requestCode = context.requestCode;
+    this.address = context.address;
+    this.name = "BrokerError";
+    brand(this, "BrokerError");
+  }
+
+  /**
+   * Build the error from a response command.
+   *
+   * @param response The response (its `code` and `remark` are used).
+   * @param context Which call failed, and where.
+   * @returns The error.
+   */
+  static fromResponse(
+    response: { code: number; remark?: string | undefined },
+    context: BrokerErrorContext = {},
+  ): BrokerError {
+    return new BrokerError(response.code, response.remark, context);
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "BrokerError");
+  }
+}
+
+/**
+ * The name server knows no route for a topic (and auto-creation through
+ * `TBW102` is not available either).
+ *
+ * @example
+ * ```ts
+ * import { NoRouteError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new NoRouteError("orders").topic, "orders");
+ * ```
+ */
+export class NoRouteError extends RocketMQError {
+  /** The topic without a route. */
+  readonly topic: string;
+
+  /**
+   * @param topic The topic without a route.
+   * @param options Standard error options; `cause` is the name server's answer.
+   */
+  constructor(topic: string, options?: ErrorOptions) {
+    super("ERR_NO_ROUTE", `no route for topic ${topic}`, options);
+    this.topic = topic;
+    this.name = "NoRouteError";
+    brand(this, "NoRouteError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "NoRouteError");
+  }
+}
+
+/**
+ * The client was closed: raised by calls after `close()`, and given to every
+ * call still pending when `close()` ran.
+ *
+ * @example
+ * ```ts
+ * import { ClientClosedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new ClientClosedError().message, "client closed");
+ * ```
+ */
+export class ClientClosedError extends RocketMQError {
+  /**
+   * @param message Optional detail.
+   * @param options Standard error options.
+   */
+  constructor(message = "client closed", options?: ErrorOptions) {
+    super("ERR_CLIENT_CLOSED", message, options);
+    this.name = "ClientClosedError";
+    brand(this, "ClientClosedError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "ClientClosedError");
+  }
+}
+
+/**
+ * How far a request got before its deadline:
+ *
+ * - `"sending"`: the request message was not confirmed stored by a broker
+ *   (route lookup, connection or the send itself was still under way or
+ *   failed and was being retried);
+ * - `"awaiting-reply"`: the broker stored the request, and no reply arrived;
+ * - `"reply-undeliverable"`: the broker stored the request and there is
+ *   evidence that a reply could not reach this client (the connection to a
+ *   broker that pushes replies was lost during the wait, or a pushed reply
+ *   for this request could not be decoded).
+ */
+export type RequestStage = "sending" | "awaiting-reply" | "reply-undeliverable";
+
+/** Details of a {@linkcode RequestTimeoutError}. */
+export interface RequestTimeoutDetails {
+  /** The request's topic. */
+  topic: string;
+  /** The request's correlation id (`CORRELATION_ID`). */
+  correlationId: string;
+  /** The timeout, in milliseconds. */
+  timeout: number;
+  /** How far the request got. */
+  stage: RequestStage;
+  /** Where the request was stored, once it was. */
+  stored?: { brokerName: string; queueId: number; queueOffset: bigint | number; msgId: string };
+  /** Free-text evidence for the stage (for example which connection dropped). */
+  detail?: string;
+}
+
+/**
+ * A request got no reply within its timeout. `stage` says how far it got.
+ *
+ * @example
+ * ```ts
+ * import { RequestTimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RequestTimeoutError({
+ *   topic: "rpc", correlationId: "c1", timeout: 3000, stage: "awaiting-reply",
+ * });
+ * assert.match(err.message, /stored by the broker, but no reply/);
+ * ```
+ */
+export class RequestTimeoutError extends RocketMQError {
+  /** The request's topic. */
+  readonly topic: string;
+  /** The request's correlation id. */
+  readonly correlationId: string;
+  /** The timeout, in milliseconds. */
+  readonly timeout: number;
+  /** How far the request got. */
+  readonly stage: RequestStage;
+  /** Where the request was stored, once it was. */
+  readonly stored: RequestTimeoutDetails["stored"];
+
+  /**
+   * @param details What timed out and how far it got.
+   * @param options Standard error options; `cause` is the last send error, if any.
+   */
+  constructor(details: RequestTimeoutDetails, options?: ErrorOptions) {
+    const what = {
+      "sending": "not stored by any broker (the send did not complete)",
+      "awaiting-reply": "stored by the broker, but no reply arrived",
+      "reply-undeliverable": "stored by the broker, but the reply could not reach this client",
+    }[details.stage];
+    super(
+      "ERR_REQUEST_TIMEOUT",
+      `request ${details.correlationId} to ${details.topic} timed out after ${details.timeout} ms: ${what}` +
+        (details.detail ? ` (${details.detail})` : ""),
+      options,
+    );
+    this.topic = details.topic;
+    this.correlationId = details.correlationId;
+    this.timeout = details.timeout;
+    this.stage = details.stage;
+    this.stored = details.stored;
+    this.name = "RequestTimeoutError";
+    brand(this, "RequestTimeoutError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RequestTimeoutError");
+  }
+}
+
+/**
+ * The caller aborted a request through its `AbortSignal`. `cause` is the
+ * signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { RequestAbortedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RequestAbortedError("c1", { cause: "user gave up" });
+ * assert.equal(err.cause, "user gave up");
+ * ```
+ */
+export class RequestAbortedError extends RocketMQError {
+  /** The request's correlation id. */
+  readonly correlationId: string;
+
+  /**
+   * @param correlationId The request's correlation id.
+   * @param options Standard error options; `cause` is the abort reason.
+   */
+  constructor(correlationId: string, options?: ErrorOptions) {
+    super("ERR_REQUEST_ABORTED", `request ${correlationId} aborted`, options);
+    this.correlationId = correlationId;
+    this.name = "RequestAbortedError";
+    brand(this, "RequestAbortedError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RequestAbortedError");
+  }
+}
+
+/**
+ * The responder's handler failed. Its error's name and message travel in the
+ * reply's properties; the reply is still a normal reply message for clients
+ * that do not know them.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RemoteError("TypeError", "x is undefined", "c1");
+ * assert.equal(err.message, "responder failed: TypeError: x is undefined");
+ * ```
+ */
+export class RemoteError extends RocketMQError {
+  /** Name of the responder's error (for example `TypeError`). */
+  readonly remoteName: string;
+  /** Message of the responder's error. */
+  readonly remoteMessage: string;
+  /** The request's correlation id. */
+  readonly correlationId: string;
+
+  /**
+   * @param remoteName Name of the responder's error.
+   * @param remoteMessage Message of the responder's error.
+   * @param correlationId The request's correlation id.
+   * @param options Standard error options.
+   */
+  constructor(
+    remoteName: string,
+    remoteMessage: string,
+    correlationId: string,
+    options?: ErrorOptions,
+  ) {
+    super("ERR_REMOTE", `responder failed: ${remoteName}: ${remoteMessage}`, options);
+    this.remoteName = remoteName;
+    this.remoteMessage = remoteMessage;
+    this.correlationId = correlationId;
+    this.name = "RemoteError";
+    brand(this, "RemoteError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RemoteError");
+  }
+}
+
+/**
+ * A fail-fast request found no online consumer group for its topic, so no
+ * reply could ever come. Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { NoResponderError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new NoResponderError("rpc").code, "ERR_NO_RESPONDER");
+ * ```
+ */
+export class NoResponderError extends RocketMQError {
+  /** The request's topic. */
+  readonly topic: string;
+
+  /**
+   * @param topic The request's topic.
+   * @param detail Why no responder was found.
+   * @param options Standard error options.
+   */
+  constructor(topic: string, detail = "no online consumer group", options?: ErrorOptions) {
+    super("ERR_NO_RESPONDER", `no responder for topic ${topic}: ${detail}`, options);
+    this.topic = topic;
+    this.name = "NoResponderError";
+    brand(this, "NoResponderError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "NoResponderError");
+  }
+}
+
+/**
+ * The cap on requests in flight was reached. Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { TooManyRequestsError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TooManyRequestsError(100).limit, 100);
+ * ```
+ */
+export class TooManyRequestsError extends RocketMQError {
+  /** The configured cap. */
+  readonly limit: number;
+
+  /**
+   * @param limit The configured cap on requests in flight.
+   * @param options Standard error options.
+   */
+  constructor(limit: number, options?: ErrorOptions) {
+    super("ERR_TOO_MANY_REQUESTS", `${limit} requests already in flight`, options);
+    this.limit = limit;
+    this.name = "TooManyRequestsError";
+    brand(this, "TooManyRequestsError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "TooManyRequestsError");
+  }
+}
