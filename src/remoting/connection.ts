@@ -1,0 +1,482 @@
+/**
+ * A remoting connection: a {@linkcode Transport} turned into a stream of
+ * {@linkcode RemotingCommand}s in both directions. It correlates responses to
+ * requests by opaque, times calls out, answers incoming requests through a
+ * handler, and coalesces frames written in the same tick into one write.
+ *
+ * Used by both sides: the client calls brokers and name servers and serves
+ * the broker's pushes (RIP-16 replies, rebalance notifications); the broker
+ * serves clients and pushes to them.
+ *
+ * @example A request and its answer over an in-memory pair
+ * ```ts
+ * import { RemotingConnection } from "./connection.ts";
+ * import { memoryPair } from "../transport/memory.ts";
+ * import { createRequest, createResponse } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = memoryPair();
+ * const server = new RemotingConnection(b, {
+ *   onRequest: (req) => createResponse(req, 0, { echo: req.extFields.topic }),
+ * });
+ * const client = new RemotingConnection(a);
+ * const res = await client.invoke(createRequest(105, { topic: "T" }), { timeout: 1000 });
+ * assert.equal(res.extFields.echo, "T");
+ * await client.close();
+ * await server.closed;
+ * ```
+ *
+ * @module
+ */
+
+import { CodecError, ConnectionClosedError, RemotingTimeoutError } from "../errors.ts";
+import { concat } from "../bytes.ts";
+import { CommandFlag, ResponseCode } from "../codec/codes.ts";
+import { DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../codec/frame.ts";
+import { createResponse, isOneway, isResponse, type RemotingCommand } from "../codec/remoting_command.ts";
+import { RemotingDecoderStream } from "../codec/remoting_decoder_stream.ts";
+import type { Transport } from "../transport/types.ts";
+import { PendingTable, type PendingStats } from "./pending.ts";
+import { systemTimers, type Timers } from "./timers.ts";
+
+/**
+ * Answers an incoming request. Return the response, or `undefined` to send
+ * nothing (oneway requests are never answered, whatever is returned). A
+ * throw becomes a `SYSTEM_ERROR` response with the error's message.
+ */
+export type RequestHandler = (
+  request: RemotingCommand,
+  connection: RemotingConnection,
+) => RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+
+/** Options of {@linkcode RemotingConnection}. */
+export interface RemotingConnectionOptions {
+  /** Label of the peer for errors and logs. Defaults to the transport's remote address. */
+  address?: string;
+  /**
+   * Largest frame accepted or sent, length field included.
+   * @default {DEFAULT_MAX_FRAME_SIZE}
+   */
+  maxFrameSize?: number;
+  /** Answers incoming requests. Without it, every request gets REQUEST_CODE_NOT_SUPPORTED. */
+  onRequest?: RequestHandler;
+  /**
+   * Called for a frame whose content is malformed while framing is intact and
+   * no pending call of ours has its opaque. Without it the connection is
+   * closed with the error.
+   */
+  onInvalidFrame?: (error: CodecError, connection: RemotingConnection) => void;
+  /** Clock and timers. @default {systemTimers} */
+  timers?: Timers;
+}
+
+/** Options of one call. */
+export interface InvokeOptions {
+  /** Milliseconds to wait for the response. */
+  timeout: number;
+  /** Abandons the wait (the request may still have been processed). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Counters of a connection. */
+export interface ConnectionStats extends PendingStats {
+  /** Frames written. */
+  framesOut: number;
+  /** Frames read. */
+  framesIn: number;
+  /** Write calls made on the transport (frames are coalesced). */
+  writes: number;
+}
+
+interface Batch {
+  frames: Uint8Array[];
+  size: number;
+  resolve(): void;
+  reject(err: unknown): void;
+  promise: Promise<void>;
+}
+
+const MAX_COALESCED_BYTES = 256 * 1024;
+
+/**
+ * A remoting connection over one transport.
+ *
+ * @example Oneway requests get no answer
+ * ```ts
+ * import { RemotingConnection } from "./connection.ts";
+ * import { memoryPair } from "../transport/memory.ts";
+ * import { createOneway } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const [a, b] = memoryPair();
+ * const seen: number[] = [];
+ * const server = new RemotingConnection(b, { onRequest: (req) => { seen.push(req.code); return undefined; } });
+ * const client = new RemotingConnection(a);
+ * await client.invokeOneway(createOneway(15, { consumerGroup: "g" }));
+ * await new Promise((r) => setTimeout(r, 10));
+ * assert.deepEqual(seen, [15]);
+ * await client.close();
+ * await server.close();
+ * ```
+ */
+export class RemotingConnection {
+  /** Label of the peer (`host:port`). */
+  readonly address: string;
+  /** The underlying transport. */
+  readonly transport: Transport;
+  /** Resolves once the connection is closed, with the error that closed it, if any. */
+  readonly closed: Promise<Error | undefined>;
+
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #pending: PendingTable<number, RemotingCommand>;
+  readonly #options: RemotingConnectionOptions;
+  readonly #maxFrameSize: number;
+  readonly #timers: Timers;
+  #resolveClosed!: (error: Error | undefined) => void;
+  #closeError: Error | undefined;
+  #isClosed = false;
+  #nextOpaque = 1;
+  readonly #queue: Batch[] = [];
+  #writing = false;
+  #lastActivity: number;
+  #stats = { framesOut: 0, framesIn: 0, writes: 0 };
+
+  /**
+   * @param transport A connected transport; the connection owns it from now on.
+   * @param options Handlers, limits and timers.
+   */
+  constructor(transport: Transport, options: RemotingConnectionOptions = {}) {
+    this.transport = transport;
+    this.#options = options;
+    this.#timers = options.timers ?? systemTimers;
+    this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    const remote = transport.remoteAddr;
+    this.address = options.address ??
+      (remote ? formatAddress(remote.hostname, remote.port) : "unknown");
+    this.#pending = new PendingTable({ timers: this.#timers });
+    this.#lastActivity = this.#timers.now();
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#writer = transport.writable.getWriter();
+    // A failed write errors the writable; the read loop notices the close too.
+    this.#writer.closed.catch((err) => this.#shutdown(asError(err)));
+    void this.#readLoop();
+  }
+
+  /** Whether the connection is closed or closing. */
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Calls waiting for their response. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
+  /** Time of the last frame read or written (ms since the epoch). */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): ConnectionStats {
+    return { ...this.#pending.stats, ...this.#stats };
+  }
+
+  /**
+   * Send a request and wait for its response. The request's `opaque` and
+   * flag are set here. The response is returned whatever its code; callers
+   * map non-success codes to errors.
+   *
+   * @param request The request.
+   * @param options Timeout and abort signal.
+   * @returns The response.
+   * @throws {RemotingTimeoutError} When no response came in time.
+   * @throws {ConnectionClosedError} When the connection closed first.
+   */
+  invoke(request: RemotingCommand, options: InvokeOptions): Promise<RemotingCommand> {
+    if (this.#isClosed) {
+      return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
+    }
+    const opaque = this.#allocateOpaque();
+    request.opaque = opaque;
+    request.flag &= ~(CommandFlag.RESPONSE | CommandFlag.ONEWAY);
+    let frame: Uint8Array;
+    try {
+      frame = encodeCommand(request, { maxFrameSize: this.#maxFrameSize });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const code = request.code;
+    const answer = this.#pending.add(opaque, {
+      timeout: options.timeout,
+      signal: options.signal,
+      onTimeout: () => new RemotingTimeoutError(this.address, code, options.timeout),
+    });
+    this.#enqueue(frame).catch((err) => this.#pending.reject(opaque, err));
+    return answer;
+  }
+
+  /**
+   * Send a oneway request: resolves once the frame was handed to the
+   * transport; no answer is expected.
+   *
+   * @param request The request.
+   * @returns Resolves when written.
+   * @throws {ConnectionClosedError} When the connection is closed.
+   */
+  invokeOneway(request: RemotingCommand): Promise<void> {
+    if (this.#isClosed) {
+      return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
+    }
+    request.opaque = this.#allocateOpaque();
+    request.flag = (request.flag | CommandFlag.ONEWAY) & ~CommandFlag.RESPONSE;
+    try {
+      return this.#enqueue(encodeCommand(request, { maxFrameSize: this.#maxFrameSize }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Write a command as is (for example a response built elsewhere).
+   *
+   * @param command The command.
+   * @returns Resolves when written.
+   * @throws {ConnectionClosedError} When the connection is closed.
+   */
+  send(command: RemotingCommand): Promise<void> {
+    if (this.#isClosed) {
+      return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
+    }
+    try {
+      return this.#enqueue(encodeCommand(command, { maxFrameSize: this.#maxFrameSize }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Close the connection: pending calls fail with
+   * {@linkcode ConnectionClosedError}, queued writes are dropped.
+   *
+   * @param reason Why, kept as the `cause` of the errors given to pending calls.
+   * @returns Resolves when the transport is closed.
+   */
+  async close(reason?: Error): Promise<void> {
+    this.#shutdown(reason);
+    await this.transport.closed;
+    await this.closed;
+  }
+
+  /** `await using` support. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #allocateOpaque(): number {
+    const opaque = this.#nextOpaque;
+    this.#nextOpaque = opaque >= 0x7fffffff ? 1 : opaque + 1;
+    return opaque;
+  }
+
+  #enqueue(frame: Uint8Array): Promise<void> {
+    let batch = this.#queue[this.#queue.length - 1];
+    if (!batch || batch.size + frame.length > MAX_COALESCED_BYTES) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(() => {}); // callers that care observe it; never an unhandled rejection
+      batch = { frames: [], size: 0, resolve, reject, promise };
+      this.#queue.push(batch);
+    }
+    batch.frames.push(frame);
+    batch.size += frame.length;
+    this.#stats.framesOut++;
+    void this.#flush();
+    return batch.promise;
+  }
+
+  /**
+   * Write queued batches in order. Frames enqueued while a write is under way
+   * (or in the same tick) join the last batch, so a busy connection makes few,
+   * larger writes; `writer.ready` carries the transport's backpressure.
+   */
+  async #flush(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      await Promise.resolve();
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        try {
+          await this.#writer.ready;
+          if (this.#isClosed) throw new ConnectionClosedError(this.address, { cause: this.#closeError });
+          this.#queue.shift();
+          const chunk = head.frames.length === 1 ? head.frames[0]! : concat(head.frames);
+          this.#stats.writes++;
+          this.#lastActivity = this.#timers.now();
+          this.#writer.write(chunk).then(
+            head.resolve,
+            (err) => head.reject(new ConnectionClosedError(this.address, { cause: err })),
+          );
+        } catch (err) {
+          const error = err instanceof ConnectionClosedError
+            ? err
+            : new ConnectionClosedError(this.address, { cause: err });
+          for (const batch of this.#queue.splice(0)) batch.reject(error);
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const decoder = new RemotingDecoderStream({
+      maxFrameSize: this.#maxFrameSize,
+      onInvalidFrame: (error) => this.#onInvalidFrame(error),
+    });
+    let error: Error | undefined;
+    try {
+      const reader = this.transport.readable.pipeThrough(decoder).getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.#stats.framesIn++;
+          this.#lastActivity = this.#timers.now();
+          this.#dispatch(value);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    } catch (err) {
+      error = asError(err);
+    }
+    this.#shutdown(error);
+  }
+
+  #dispatch(command: RemotingCommand): void {
+    if (isResponse(command)) {
+      this.#pending.settle(command.opaque, command);
+      return;
+    }
+    const handler = this.#options.onRequest;
+    if (!handler) {
+      this.#answer(
+        command,
+        createResponse(command, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, undefined, {
+          remark: ` request type ${command.code} not supported`,
+        }),
+      );
+      return;
+    }
+    let result: RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+    try {
+      result = handler(command, this);
+    } catch (err) {
+      this.#answerError(command, err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (response) => this.#answer(command, response),
+        (err) => this.#answerError(command, err),
+      );
+    } else {
+      this.#answer(command, result);
+    }
+  }
+
+  #answer(request: RemotingCommand, response: RemotingCommand | undefined): void {
+    if (!response || isOneway(request) || this.#isClosed) return;
+    response.opaque = request.opaque;
+    response.flag |= CommandFlag.RESPONSE;
+    this.send(response).catch(() => {/* the connection is closing; nothing to answer to */});
+  }
+
+  #answerError(request: RemotingCommand, err: unknown): void {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.#answer(
+      request,
+      createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, { remark: message }),
+    );
+  }
+
+  #onInvalidFrame(error: CodecError): void {
+    if (error.opaque !== undefined && this.#pending.reject(error.opaque, error)) return;
+    if (this.#options.onInvalidFrame) {
+      this.#options.onInvalidFrame(error, this);
+      return;
+    }
+    this.#shutdown(error);
+  }
+
+  #shutdown(error: Error | undefined): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#closeError = error;
+    this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
+    const dropped = new ConnectionClosedError(this.address, { cause: error });
+    for (const batch of this.#queue.splice(0)) batch.reject(dropped);
+    this.#writer.releaseLock();
+    void this.transport.close().finally(() => this.#resolveClosed(error));
+  }
+}
+
+/**
+ * Format `host:port`, bracketing IPv6 hosts.
+ *
+ * @param hostname Host name or address.
+ * @param port Port.
+ * @returns `host:port`, or `[v6]:port`.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAddress("127.0.0.1", 9876), "127.0.0.1:9876");
+ * assert.equal(formatAddress("::1", 9876), "[::1]:9876");
+ * ```
+ */
+export function formatAddress(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/**
+ * Parse `host:port` as RocketMQ writes it: split at the last colon, so
+ * unbracketed IPv6 (`0:0:0:0:0:0:0:1:10911`, Java's form) works, as does
+ * `[::1]:10911`.
+ *
+ * @param address The address.
+ * @returns Host and port.
+ * @throws {CodecError} When there is no valid port.
+ *
+ * @example
+ * ```ts
+ * import { parseAddress } from "./connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseAddress("127.0.0.1:10911"), { hostname: "127.0.0.1", port: 10911 });
+ * assert.deepEqual(parseAddress("0:0:0:0:0:0:0:1:10911"), { hostname: "0:0:0:0:0:0:0:1", port: 10911 });
+ * assert.deepEqual(parseAddress("[::1]:9876"), { hostname: "::1", port: 9876 });
+ * ```
+ */
+export function parseAddress(address: string): { hostname: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  const port = Number(address.slice(colon + 1));
+  let hostname = address.slice(0, colon);
+  if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535 || hostname === "") {
+    throw new CodecError("header", `invalid address "${address}": expected host:port`);
+  }
+  return { hostname, port };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
