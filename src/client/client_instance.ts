@@ -1,0 +1,537 @@
+/**
+ * The shared machinery behind a producer or a push consumer (Java's
+ * `MQClientInstance`): the client id, connections to name servers and
+ * brokers, topic routes and their periodic refresh, heartbeats that register
+ * producer and consumer groups with every broker, and dispatch of the
+ * requests brokers push to the client.
+ *
+ * Registration is tracked per connection: a connection to a broker counts as
+ * registered only once a heartbeat sent on it was acknowledged, and a new
+ * connection (after a reconnect) starts unregistered. A requester awaits the
+ * registration of every broker that may push its reply before it sends the
+ * request, so a reply that comes back at once still finds it.
+ *
+ * @module
+ */
+
+import {
+  BrokerError,
+  ClientClosedError,
+  ConnectionError,
+  IllegalStateError,
+  NoRouteError,
+  RemotingTimeoutError,
+} from "../errors.ts";
+import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
+import { type ConsumerData, decodeTopicRouteData, encodeHeartbeatData } from "../codec/bodies.ts";
+import { RemotingClient } from "../remoting/remoting_client.ts";
+import type { RemotingConnection } from "../remoting/connection.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
+import type { Connect, TlsOptions } from "../transport/types.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import { createAclSigner, type Credentials } from "./acl.ts";
+import { TopicRoute } from "./route.ts";
+
+/** Options shared by producers and consumers. */
+export interface ClientOptions {
+  /**
+   * Name server address(es): `host:port`, several separated by `;`, or an
+   * array. The embedded broker's address works here too.
+   */
+  nameServer: string | readonly string[];
+  /**
+   * Instance name, part of the client id (`ip@instanceName`). Must be unique
+   * per process for clients that should be told apart by brokers.
+   * @default {`<pid>#<random>`}
+   */
+  instanceName?: string;
+  /** IP shown in the client id. @default {the local address of the first connection} */
+  clientIP?: string;
+  /** Opens transports. @default {the running runtime's adapter} */
+  connect?: Connect;
+  /** TLS for all connections. */
+  tls?: boolean | TlsOptions;
+  /** ACL credentials; every request is signed when given. */
+  credentials?: Credentials;
+  /** Where log lines go. @default {silentLogger} */
+  logger?: Logger;
+  /** Clock and timers (tests). @default {systemTimers} */
+  timers?: Timers;
+  /**
+   * Timeout of calls to name servers and brokers (ms).
+   * @default {3000}
+   */
+  rpcTimeout?: number;
+  /**
+   * Interval of heartbeats to every broker (ms). Brokers drop clients silent
+   * for 120 s.
+   * @default {30000}
+   */
+  heartbeatInterval?: number;
+  /**
+   * Interval of route refreshes (ms).
+   * @default {30000}
+   */
+  routeRefreshInterval?: number;
+}
+
+/** Something that contributes consumer data to heartbeats. */
+export interface ConsumerRegistration {
+  /** The consumer group. */
+  readonly group: string;
+  /** Current consumer data (subscriptions) for the heartbeat. */
+  consumerData(): ConsumerData;
+}
+
+/** Handlers for requests that brokers push to the client. */
+export interface PushHandlers {
+  /** PUSH_REPLY_MESSAGE_TO_CLIENT (326): a RIP-16 reply. */
+  reply?: (request: RemotingCommand, connection: RemotingConnection) => Promise<RemotingCommand>;
+  /** NOTIFY_CONSUMER_IDS_CHANGED (40): rebalance now. */
+  consumerIdsChanged?: (group: string) => void;
+}
+
+const INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
+
+function pid(): number {
+  const p = (globalThis as { process?: { pid?: number } }).process?.pid;
+  return typeof p === "number" ? p : Math.floor(Math.random() * 65536);
+}
+
+/** The shared client machinery. */
+export class ClientInstance {
+  /** Connections to name servers and brokers. */
+  readonly remoting: RemotingClient;
+  /** Where log lines go. */
+  readonly logger: Logger;
+  /** Clock and timers. */
+  readonly timers: Timers;
+  /** Timeout of calls to name servers and brokers (ms). */
+  readonly rpcTimeout: number;
+
+  readonly #options: ClientOptions;
+  readonly #nameServers: string[];
+  #nameServerIndex = 0;
+  readonly #instanceName: string;
+  #clientId: string | undefined;
+  readonly #routes = new Map<string, TopicRoute>();
+  readonly #routeLoads = new Map<string, Promise<TopicRoute>>();
+  readonly #producerGroups = new Set<string>([INNER_PRODUCER_GROUP]);
+  readonly #consumers = new Map<string, ConsumerRegistration>();
+  readonly #registered = new WeakMap<RemotingConnection, Promise<void>>();
+  readonly #disconnectListeners = new Set<(address: string, error: Error | undefined) => void>();
+  #handlers: PushHandlers = {};
+  #state: "new" | "running" | "closed" = "new";
+  #heartbeatTimer: TimerHandle | undefined;
+  #routeTimer: TimerHandle | undefined;
+  readonly #brokerAddresses = new Set<string>();
+
+  /**
+   * @param options Validated client options.
+   */
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.logger = options.logger ?? silentLogger;
+    this.timers = options.timers ?? systemTimers;
+    this.rpcTimeout = options.rpcTimeout ?? 3000;
+    const servers = typeof options.nameServer === "string"
+      ? options.nameServer.split(";")
+      : [...options.nameServer];
+    this.#nameServers = servers.map((s) => s.trim()).filter((s) => s.length > 0);
+    this.#instanceName = options.instanceName ??
+      `${pid()}#${crypto.getRandomValues(new Uint32Array(2)).join("")}`;
+    const signer = options.credentials ? createAclSigner(options.credentials) : undefined;
+    this.remoting = new RemotingClient({
+      ...(options.connect ? { connect: options.connect } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(signer ? { beforeRequest: signer } : {}),
+      timers: this.timers,
+      onRequest: (request, connection) => this.#onPush(request, connection),
+      onConnect: (address) => this.logger.debug("connected", { address }),
+      onDisconnect: (address, error) => {
+        this.logger.info("connection closed", { address, ...(error ? { error } : {}) });
+        for (const listener of this.#disconnectListeners) listener(address, error);
+      },
+    });
+  }
+
+  /**
+   * The client id, `ip@instanceName`: the value of `REPLY_TO_CLIENT` and the
+   * identity brokers know this client by. Fixed on first use.
+   */
+  get clientId(): string {
+    if (this.#clientId === undefined) {
+      let ip = this.#options.clientIP;
+      if (!ip) {
+        for (const address of [...this.#nameServers, ...this.#brokerAddresses]) {
+          const local = this.remoting.connectionTo(address)?.transport.localAddr;
+          if (local) {
+            ip = local.hostname;
+            break;
+          }
+        }
+      }
+      this.#clientId = `${ip ?? "127.0.0.1"}@${this.#instanceName}`;
+    }
+    return this.#clientId;
+  }
+
+  /** Whether `start()` ran and `close()` did not. */
+  get running(): boolean {
+    return this.#state === "running";
+  }
+
+  /**
+   * Install the handlers for broker pushes.
+   *
+   * @param handlers Reply and rebalance handlers.
+   */
+  setPushHandlers(handlers: PushHandlers): void {
+    this.#handlers = { ...this.#handlers, ...handlers };
+  }
+
+  /**
+   * Be told when a connection closes.
+   *
+   * @param listener Called with the address and the error, if any.
+   * @returns Removes the listener.
+   */
+  onDisconnect(listener: (address: string, error: Error | undefined) => void): () => void {
+    this.#disconnectListeners.add(listener);
+    return () => this.#disconnectListeners.delete(listener);
+  }
+
+  /** Start the periodic tasks (heartbeats, route refresh). */
+  start(): void {
+    if (this.#state === "closed") throw new ClientClosedError();
+    if (this.#state === "running") return;
+    if (this.#nameServers.length === 0) {
+      throw new IllegalStateError("no name server address configured");
+    }
+    this.#state = "running";
+    this.#scheduleHeartbeat();
+    this.#scheduleRouteRefresh();
+  }
+
+  /**
+   * Unregister from every broker, stop the periodic tasks and close all
+   * connections.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasRunning = this.#state === "running";
+    this.#state = "closed";
+    this.timers.clearTimeout(this.#heartbeatTimer);
+    this.timers.clearTimeout(this.#routeTimer);
+    if (wasRunning) await this.#unregisterAll();
+    await this.remoting.close();
+  }
+
+  /** Register a producer group (sent in heartbeats). */
+  addProducerGroup(group: string): void {
+    this.#producerGroups.add(group);
+  }
+
+  /** Register a consumer (its data is sent in heartbeats). */
+  addConsumer(consumer: ConsumerRegistration): void {
+    this.#consumers.set(consumer.group, consumer);
+  }
+
+  /** Remove a consumer. */
+  removeConsumer(group: string): void {
+    this.#consumers.delete(group);
+  }
+
+  // ---- name server and routes ----------------------------------------------------------------
+
+  /**
+   * Call a name server, trying the next one on connection failures.
+   *
+   * @param request The request.
+   * @param timeout Timeout per attempt (ms).
+   * @returns The response, whatever its code.
+   */
+  async invokeNameServer(
+    request: RemotingCommand,
+    timeout = this.rpcTimeout,
+  ): Promise<RemotingCommand> {
+    let lastError: unknown;
+    for (let i = 0; i < this.#nameServers.length; i++) {
+      const index = (this.#nameServerIndex + i) % this.#nameServers.length;
+      const address = this.#nameServers[index]!;
+      try {
+        const response = await this.remoting.invoke(address, { ...request }, { timeout });
+        this.#nameServerIndex = index;
+        return response;
+      } catch (err) {
+        if (!(err instanceof ConnectionError || err instanceof RemotingTimeoutError)) throw err;
+        lastError = err;
+        this.logger.warn("name server unavailable", { address, error: err });
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * Fetch a topic's route from the name server.
+   *
+   * @param topic The topic.
+   * @returns The route, or `undefined` when the name server knows no such topic.
+   */
+  async fetchRoute(topic: string): Promise<TopicRoute | undefined> {
+    const response = await this.invokeNameServer(
+      createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }),
+    );
+    if (response.code === ResponseCode.TOPIC_NOT_EXIST) return undefined;
+    if (response.code !== ResponseCode.SUCCESS) {
+      throw BrokerError.fromResponse(response, { requestCode: RequestCode.GET_ROUTEINFO_BY_TOPIC });
+    }
+    return new TopicRoute(topic, decodeTopicRouteData(response.body));
+  }
+
+  /**
+   * A topic's route, from the cache or the name server. Concurrent callers
+   * share one lookup.
+   *
+   * @param topic The topic.
+   * @returns The route.
+   * @throws {NoRouteError} When the name server knows no such topic.
+   */
+  getRoute(topic: string): Promise<TopicRoute> {
+    const cached = this.#routes.get(topic);
+    if (cached) return Promise.resolve(cached);
+    return this.#loadRoute(topic);
+  }
+
+  /**
+   * The cached route of a topic, if any.
+   *
+   * @param topic The topic.
+   * @returns The route or `undefined`.
+   */
+  cachedRoute(topic: string): TopicRoute | undefined {
+    return this.#routes.get(topic);
+  }
+
+  /**
+   * Refresh a topic's route now (after a send failure, for example).
+   *
+   * @param topic The topic.
+   * @returns The new route.
+   */
+  refreshRoute(topic: string): Promise<TopicRoute> {
+    return this.#loadRoute(topic);
+  }
+
+  /**
+   * Cache a route under a topic (the producer's `TBW102` fallback).
+   *
+   * @param route The route.
+   */
+  putRoute(route: TopicRoute): void {
+    this.#routes.set(route.topic, route);
+    for (const address of route.addresses) this.#brokerAddresses.add(address);
+  }
+
+  #loadRoute(topic: string): Promise<TopicRoute> {
+    let load = this.#routeLoads.get(topic);
+    if (load) return load;
+    load = (async () => {
+      const route = await this.fetchRoute(topic);
+      if (!route) throw new NoRouteError(topic);
+      this.putRoute(route);
+      return route;
+    })();
+    this.#routeLoads.set(topic, load);
+    const clear = () => this.#routeLoads.delete(topic);
+    load.then(clear, clear);
+    return load;
+  }
+
+  // ---- brokers ---------------------------------------------------------------------------------
+
+  /**
+   * Call a broker and require a success code.
+   *
+   * @param address Broker address.
+   * @param request The request.
+   * @param options Timeout, abort signal and the codes that count as success.
+   * @returns The response.
+   * @throws {BrokerError} On another response code.
+   */
+  async call(
+    address: string,
+    request: RemotingCommand,
+    options: { timeout?: number; signal?: AbortSignal; ok?: readonly number[] } = {},
+  ): Promise<RemotingCommand> {
+    const response = await this.remoting.invoke(address, request, {
+      timeout: options.timeout ?? this.rpcTimeout,
+      signal: options.signal,
+    });
+    const ok = options.ok ?? [ResponseCode.SUCCESS];
+    if (!ok.includes(response.code)) {
+      throw BrokerError.fromResponse(response, { requestCode: request.code, address });
+    }
+    return response;
+  }
+
+  /**
+   * Make sure every given broker knows this client on the connection we
+   * hold to it: heartbeat once per connection and wait for the answer.
+   *
+   * @param addresses Broker addresses.
+   * @param timeout Time allowed (ms).
+   * @param signal Abandons the wait.
+   */
+  async ensureRegistered(
+    addresses: Iterable<string>,
+    timeout = this.rpcTimeout,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const address of new Set(addresses)) {
+      const connection = this.remoting.connectionTo(address);
+      const done = connection && this.#registered.get(connection);
+      if (done) {
+        waits.push(done);
+        continue;
+      }
+      waits.push(this.#heartbeat(address, timeout, signal));
+    }
+    await Promise.all(waits);
+  }
+
+  /**
+   * Send a heartbeat to every known broker now (after subscriptions change).
+   *
+   * @returns Resolves when all answered (failures are logged).
+   */
+  async heartbeatAll(): Promise<void> {
+    const results = await Promise.allSettled(
+      [...this.#brokerAddresses].map((address) => this.#heartbeat(address, this.rpcTimeout)),
+    );
+    for (const result of results) {
+      if (result.status === "rejected") {
+        this.logger.warn("heartbeat failed", { error: result.reason });
+      }
+    }
+  }
+
+  /** Broker addresses this client knows from routes. */
+  get brokerAddresses(): string[] {
+    return [...this.#brokerAddresses];
+  }
+
+  async #heartbeat(address: string, timeout: number, signal?: AbortSignal): Promise<void> {
+    this.#brokerAddresses.add(address);
+    const connection = await this.remoting.getConnection(address, timeout, signal);
+    const body = encodeHeartbeatData({
+      clientID: this.clientId,
+      producerDataSet: [...this.#producerGroups].map((groupName) => ({ groupName })),
+      consumerDataSet: [...this.#consumers.values()].map((c) => c.consumerData()),
+      heartbeatFingerprint: 0,
+      withoutSub: false,
+    });
+    const done = (async () => {
+      const request = createRequest(RequestCode.HEART_BEAT, {}, { body });
+      const response = await this.remoting.invoke(address, request, { timeout, signal });
+      if (response.code !== ResponseCode.SUCCESS) {
+        throw BrokerError.fromResponse(response, { requestCode: RequestCode.HEART_BEAT, address });
+      }
+    })();
+    // Later callers on this connection wait for the same heartbeat.
+    const previous = this.#registered.get(connection);
+    if (!previous) this.#registered.set(connection, done);
+    done.catch(() => {
+      if (this.#registered.get(connection) === done) this.#registered.delete(connection);
+    });
+    await done;
+    if (previous) this.#registered.set(connection, done);
+  }
+
+  // ---- periodic tasks --------------------------------------------------------------------------
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeatTimer = this.timers.setTimeout(async () => {
+      if (this.#state !== "running") return;
+      await this.heartbeatAll();
+      if (this.#state === "running") this.#scheduleHeartbeat();
+    }, this.#options.heartbeatInterval ?? 30_000);
+  }
+
+  #scheduleRouteRefresh(): void {
+    this.#routeTimer = this.timers.setTimeout(async () => {
+      if (this.#state !== "running") return;
+      await Promise.allSettled([...this.#routes.keys()].map(async (topic) => {
+        try {
+          const route = await this.fetchRoute(topic);
+          if (route) this.putRoute(route);
+        } catch (err) {
+          this.logger.warn("route refresh failed", { topic, error: err });
+        }
+      }));
+      if (this.#state === "running") this.#scheduleRouteRefresh();
+    }, this.#options.routeRefreshInterval ?? 30_000);
+  }
+
+  async #unregisterAll(): Promise<void> {
+    const calls: Promise<unknown>[] = [];
+    for (const address of this.#brokerAddresses) {
+      if (!this.remoting.connectionTo(address)) continue;
+      for (const group of this.#producerGroups) {
+        calls.push(this.remoting.invoke(
+          address,
+          createRequest(RequestCode.UNREGISTER_CLIENT, {
+            clientID: this.clientId,
+            producerGroup: group,
+          }),
+          { timeout: 1000 },
+        ));
+      }
+      for (const group of this.#consumers.keys()) {
+        calls.push(this.remoting.invoke(
+          address,
+          createRequest(RequestCode.UNREGISTER_CLIENT, {
+            clientID: this.clientId,
+            consumerGroup: group,
+          }),
+          { timeout: 1000 },
+        ));
+      }
+    }
+    const results = await Promise.allSettled(calls);
+    for (const result of results) {
+      if (result.status === "rejected") {
+        this.logger.debug("unregister failed", { error: result.reason });
+      }
+    }
+  }
+
+  // ---- broker pushes ---------------------------------------------------------------------------
+
+  #onPush(
+    request: RemotingCommand,
+    connection: RemotingConnection,
+  ): Promise<RemotingCommand | undefined> | RemotingCommand | undefined {
+    switch (request.code) {
+      case RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT: {
+        const handler = this.#handlers.reply;
+        if (handler) return handler(request, connection);
+        this.logger.warn("reply pushed to a client without a producer", {
+          from: connection.address,
+        });
+        return createResponse(request, ResponseCode.SUCCESS);
+      }
+      case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: {
+        const group = request.extFields.consumerGroup;
+        if (group) this.#handlers.consumerIdsChanged?.(group);
+        return undefined;
+      }
+      default:
+        return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, undefined, {
+          remark: ` request type ${request.code} not supported`,
+        });
+    }
+  }
+}

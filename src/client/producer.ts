@@ -1,0 +1,736 @@
+/**
+ * The producer: sends messages and, for RIP-16 request-reply, sends a request
+ * and waits for the reply a consumer produces.
+ *
+ * @example Request-reply against the embedded broker
+ * ```ts
+ * import { Producer } from "./producer.ts";
+ * import { PushConsumer } from "./push_consumer.ts";
+ * import { startBroker } from "../broker/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * await using responder = new PushConsumer({ nameServer: broker.address, group: "echo" });
+ * responder.subscribe("echo", "*", (msg) => `echo: ${new TextDecoder().decode(msg.body)}`);
+ * await responder.start();
+ * await using requester = new Producer({ nameServer: broker.address });
+ * await requester.start();
+ * const reply = await requester.request({ topic: "echo", body: "hi" }, { timeout: 5000 });
+ * assert.equal(new TextDecoder().decode(reply.body), "echo: hi");
+ * ```
+ *
+ * @module
+ */
+
+import {
+  BrokerError,
+  ClientClosedError,
+  CodecError,
+  ConnectionError,
+  IllegalStateError,
+  InvalidArgumentError,
+  NoResponderError,
+  NoRouteError,
+  RemoteError,
+  RemotingTimeoutError,
+} from "../errors.ts";
+import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
+import { decodeProperties, MessageProperty } from "../codec/properties.ts";
+import { UniqueKeyGenerator } from "../codec/message_id.ts";
+import { decompressBody } from "../codec/compression.ts";
+import { decodeReplyMessageRequestHeader } from "../codec/ext_fields.ts";
+import { decodeConsumerListBody } from "../codec/bodies.ts";
+import { parseFastJson } from "../codec/fastjson.ts";
+import { utf8Decode } from "../codec/_utf8.ts";
+import { ClientInstance, type ClientOptions } from "./client_instance.ts";
+import {
+  type Message,
+  type MessageQueue,
+  type OutgoingMessage,
+  type ReplyMessage,
+  RpcProperty,
+  toOutgoing,
+} from "./message.ts";
+import { RequestTracker, type RequestTrackerStats } from "./request_tracker.ts";
+import { TopicRoute } from "./route.ts";
+import { parseProducerOptions, parseRequestOptions, parseSendOptions } from "./options.ts";
+import {
+  AUTO_CREATE_TOPIC,
+  buildSendCommand,
+  readSendResponse,
+  type SendResult,
+} from "./send_request.ts";
+
+export type { SendResult, SendStatus } from "./send_request.ts";
+
+/** Options of a {@linkcode Producer}. */
+export interface ProducerOptions extends ClientOptions {
+  /**
+   * Producer group, registered with brokers by heartbeat.
+   * @default {"RPC_PRODUCER"}
+   */
+  group?: string;
+  /**
+   * Time allowed for a send, retries included (ms).
+   * @default {3000}
+   */
+  sendTimeout?: number;
+  /**
+   * Extra attempts of a failed send (on another broker when possible).
+   * @default {2}
+   */
+  retryTimes?: number;
+  /**
+   * Bodies of at least this many bytes are zlib-compressed, as Java does.
+   * @default {4096}
+   */
+  compressThreshold?: number;
+  /**
+   * Largest body accepted (bytes).
+   * @default {4194304}
+   */
+  maxBodySize?: number;
+  /**
+   * Queues per broker for a topic created on first send.
+   * @default {4}
+   */
+  defaultTopicQueueNums?: number;
+  /**
+   * Default timeout of `request()` (ms).
+   * @default {3000}
+   */
+  requestTimeout?: number;
+  /**
+   * Cap on requests waiting for replies; beyond it `request()` fails at once
+   * with `TooManyRequestsError`.
+   * @default {Infinity}
+   */
+  maxInFlightRequests?: number;
+}
+
+/**
+ * Picks the queue for a message from the topic's writable queues.
+ *
+ * @param queues The writable queues of the topic, sorted by broker then id.
+ * @param message The message being sent.
+ * @param arg The `arg` given with the send or request.
+ * @returns One of `queues`.
+ */
+export type QueueSelector = (
+  queues: readonly MessageQueue[],
+  message: Message,
+  arg: unknown,
+) => MessageQueue;
+
+/** Routing and timing of one send. */
+export interface SendOptions {
+  /** Send to this queue exactly. */
+  queue?: MessageQueue;
+  /** Let a function pick the queue (ordered messages by key, …). */
+  selector?: QueueSelector;
+  /** Passed to `selector`. */
+  arg?: unknown;
+  /** Time allowed for the send (ms). @default {the producer's sendTimeout} */
+  timeout?: number;
+  /** Abandons the send. */
+  signal?: AbortSignal;
+}
+
+/** Routing and timing of one request. */
+export interface RequestOptions {
+  /** Time allowed from the call to the reply (ms). @default {the producer's requestTimeout} */
+  timeout?: number;
+  /** Send the request to this queue exactly. */
+  queue?: MessageQueue;
+  /** Let a function pick the queue. */
+  selector?: QueueSelector;
+  /** Passed to `selector`. */
+  arg?: unknown;
+  /** Abandons the request; the promise rejects with `RequestAbortedError`. */
+  signal?: AbortSignal;
+  /**
+   * Fail at once with `NoResponderError` when no consumer group is online
+   * for the topic (`true`), or when the given group has no online consumer.
+   * Costs one or two calls to a broker, cached for a few seconds.
+   */
+  failFast?: boolean | { group: string };
+}
+
+/** Called exactly once with the outcome of a request. */
+export interface RequestCallback {
+  /** The reply arrived. */
+  onSuccess(reply: ReplyMessage): void;
+  /** The request failed: send error, timeout, abort, responder error, close. */
+  onException(error: unknown): void;
+}
+
+/** Counters of a producer. */
+export interface ProducerStats extends RequestTrackerStats {
+  /** Sends acknowledged by a broker. */
+  sent: number;
+  /** Send attempts that failed and were retried. */
+  sendRetries: number;
+  /** Sends that failed for good. */
+  sendFailures: number;
+}
+
+const RETRY_CODES: ReadonlySet<number> = new Set([
+  ResponseCode.TOPIC_NOT_EXIST,
+  ResponseCode.SERVICE_NOT_AVAILABLE,
+  ResponseCode.SYSTEM_ERROR,
+  ResponseCode.SYSTEM_BUSY,
+  ResponseCode.NO_PERMISSION,
+  ResponseCode.NO_BUYER_ID,
+  ResponseCode.NOT_IN_CURRENT_UNIT,
+  ResponseCode.GO_AWAY,
+]);
+
+const RESPONDER_CACHE_MS = 3000;
+
+/** Internal: one send as the kernel performs it. */
+interface SendPlan {
+  out: OutgoingMessage;
+  message: Message;
+  code: number;
+  queue: MessageQueue | undefined;
+  selector: QueueSelector | undefined;
+  arg: unknown;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  /** Brokers the send should avoid (a previous attempt failed there). */
+  avoid: Set<string>;
+}
+
+/**
+ * A RocketMQ producer with request-reply.
+ *
+ * @example Send a message
+ * ```ts
+ * import { Producer } from "./producer.ts";
+ * import { startBroker } from "../broker/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * await using producer = new Producer({ nameServer: broker.address, group: "orders" });
+ * await producer.start();
+ * const result = await producer.send({ topic: "orders", body: "order #1", keys: "1" });
+ * assert.equal(result.status, "SEND_OK");
+ * ```
+ */
+export class Producer {
+  /** Producer group. */
+  readonly group: string;
+  readonly #options: Required<
+    Pick<
+      ProducerOptions,
+      | "sendTimeout"
+      | "retryTimes"
+      | "compressThreshold"
+      | "maxBodySize"
+      | "defaultTopicQueueNums"
+      | "requestTimeout"
+    >
+  >;
+  readonly #instance: ClientInstance;
+  readonly #tracker: RequestTracker;
+  readonly #keys: UniqueKeyGenerator;
+  #state: "new" | "starting" | "running" | "closed" = "new";
+  #starting: Promise<void> | undefined;
+  #sendIndex = Math.floor(Math.random() * 1024);
+  #stats = { sent: 0, sendRetries: 0, sendFailures: 0 };
+  readonly #responders = new Map<string, { until: number; ok: Promise<boolean> }>();
+
+  /**
+   * @param options Name server, group and tuning.
+   * @throws {InvalidArgumentError} When an option is invalid.
+   */
+  constructor(options: ProducerOptions) {
+    const parsed = parseProducerOptions(options);
+    this.group = parsed.group;
+    this.#options = parsed;
+    this.#instance = new ClientInstance(options);
+    this.#tracker = new RequestTracker({
+      timers: this.#instance.timers,
+      maxInFlight: options.maxInFlightRequests ?? Infinity,
+    });
+    this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
+    this.#instance.addProducerGroup(this.group);
+    this.#instance.setPushHandlers({ reply: (request) => this.#onReply(request) });
+    this.#instance.onDisconnect((address, error) => {
+      if (this.#state !== "running") return;
+      this.#tracker.replyPathLost(
+        `connection to ${address} lost${
+          error ? ` (${error.message})` : ""
+        }; a reply pushed then is lost`,
+      );
+    });
+  }
+
+  /** The client id brokers know this producer by (`REPLY_TO_CLIENT` of its requests). */
+  get clientId(): string {
+    return this.#instance.clientId;
+  }
+
+  /** Counters: sends, retries, requests in flight, replies, timeouts, late replies. */
+  get stats(): ProducerStats {
+    return { ...this.#tracker.stats, ...this.#stats };
+  }
+
+  /**
+   * Start the producer: heartbeats and route refresh begin. Connections are
+   * opened on first use.
+   *
+   * @throws {ClientClosedError} After `close()`.
+   */
+  start(): Promise<void> {
+    if (this.#state === "closed") return Promise.reject(new ClientClosedError());
+    if (this.#state === "running") return Promise.resolve();
+    this.#starting ??= (async () => {
+      this.#state = "starting";
+      this.#instance.start();
+      this.#state = "running";
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Close the producer: every request still waiting fails with
+   * `ClientClosedError`, the producer unregisters from brokers, connections
+   * close. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#tracker.rejectAll(new ClientClosedError("producer closed"));
+    await this.#instance.close();
+  }
+
+  /** `await using` support: same as {@linkcode Producer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #checkRunning(): void {
+    if (this.#state === "closed") throw new ClientClosedError("producer closed");
+    if (this.#state !== "running") {
+      throw new IllegalStateError("producer not started: call start() first");
+    }
+  }
+
+  /**
+   * Send a message and wait until a broker stored it. Failed attempts are
+   * retried (on another broker when the route has one) within the timeout.
+   *
+   * @param message The message.
+   * @param options Queue, selector, timeout.
+   * @returns Where and how it was stored.
+   * @throws {InvalidArgumentError} On invalid input (nothing sent).
+   * @throws {BrokerError} When the broker refused it.
+   * @throws {NoRouteError} When the topic has no route and cannot be auto-created.
+   */
+  async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
+    this.#checkRunning();
+    const parsed = parseSendOptions(options, this.#options.sendTimeout);
+    const out = toOutgoing(message, this.#options.maxBodySize);
+    return await this.#send(this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, parsed));
+  }
+
+  /**
+   * Send a message without waiting for the broker (no retries, no result).
+   *
+   * @param message The message.
+   * @param options Queue or selector.
+   * @returns Resolves once the message was written to a connection.
+   */
+  async sendOneway(message: Message, options: Omit<SendOptions, "timeout"> = {}): Promise<void> {
+    this.#checkRunning();
+    const parsed = parseSendOptions(options, this.#options.sendTimeout);
+    const out = toOutgoing(message, this.#options.maxBodySize);
+    const plan = this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, parsed);
+    const { route, queue } = await this.#select(plan);
+    const { address, request } = await this.#buildSend(plan, route, queue);
+    await this.#instance.remoting.invokeOneway(address, request);
+  }
+
+  /**
+   * Send a request message and wait for the reply a consumer sends back.
+   *
+   * The producer registers with every broker that may push the reply before
+   * sending, so an immediate reply is not lost. On failure the promise
+   * rejects with what went wrong: the send error (`BrokerError`,
+   * `NoRouteError`, `ConnectionError`), `RequestTimeoutError` with the stage
+   * the request reached, `RemoteError` when the responder's handler threw,
+   * `RequestAbortedError`, `NoResponderError` (`failFast`),
+   * `TooManyRequestsError`, or `ClientClosedError`.
+   *
+   * @param message The request message.
+   * @param options Timeout, routing (`queue` or `selector` + `arg`), signal, failFast.
+   * @returns The reply.
+   */
+  request(message: Message, options?: RequestOptions): Promise<ReplyMessage>;
+  /**
+   * Send a request message; the callback gets the outcome, exactly once.
+   *
+   * @param message The request message.
+   * @param options Timeout, routing, signal, failFast.
+   * @param callback Called exactly once with the reply or the error.
+   * @returns Resolves once the send phase is over (whether it succeeded or
+   * not; the callback has the outcome). Rejects only for invalid arguments,
+   * in which case the callback is not called.
+   */
+  request(message: Message, options: RequestOptions, callback: RequestCallback): Promise<void>;
+  request(
+    message: Message,
+    options: RequestOptions = {},
+    callback?: RequestCallback,
+  ): Promise<ReplyMessage | void> {
+    let started: { reply: Promise<ReplyMessage>; sending: Promise<unknown> };
+    try {
+      if (callback !== undefined) {
+        if (
+          typeof callback !== "object" || callback === null ||
+          typeof callback.onSuccess !== "function" ||
+          typeof callback.onException !== "function"
+        ) {
+          throw new InvalidArgumentError(
+            "callback",
+            "must have onSuccess and onException functions",
+          );
+        }
+      }
+      this.#checkRunning();
+      started = this.#startRequest(message, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!callback) return started.reply;
+    let fired = false;
+    const fire = (fn: () => void) => {
+      if (fired) return;
+      fired = true;
+      try {
+        fn();
+      } catch (err) {
+        this.#instance.logger.error("request callback threw", { error: err });
+      }
+    };
+    started.reply.then(
+      (reply) => fire(() => callback.onSuccess(reply)),
+      (error) => fire(() => callback.onException(error)),
+    );
+    return started.sending.then(() => undefined, () => undefined);
+  }
+
+  #startRequest(
+    message: Message,
+    options: RequestOptions,
+  ): { reply: Promise<ReplyMessage>; sending: Promise<unknown> } {
+    const parsed = parseRequestOptions(options, this.#options.requestTimeout);
+    const out = toOutgoing(message, this.#options.maxBodySize);
+    const correlationId = crypto.randomUUID();
+    out.properties[MessageProperty.CORRELATION_ID] = correlationId;
+    out.properties[MessageProperty.REPLY_TO_CLIENT] = this.clientId;
+    out.properties[MessageProperty.TTL] = String(parsed.timeout);
+    const { reply } = this.#tracker.track(correlationId, {
+      topic: out.topic,
+      timeout: parsed.timeout,
+      signal: parsed.signal,
+    });
+    const plan = this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, parsed);
+    const sending = (async () => {
+      if (parsed.failFast) await this.#checkResponders(out.topic, parsed.failFast, plan.deadline);
+      const result = await this.#send(plan, async (route) => {
+        // Every broker that may push the reply must know us first.
+        await this.#instance.ensureRegistered(
+          await this.#replyBrokers(route),
+          Math.max(1, plan.deadline - this.#instance.timers.now()),
+          plan.signal,
+        );
+      });
+      this.#tracker.stored(correlationId, {
+        brokerName: result.queue.brokerName,
+        queueId: result.queue.queueId,
+        queueOffset: result.queueOffset,
+        msgId: result.msgId,
+      });
+      return result;
+    })();
+    sending.catch((err) => this.#tracker.fail(correlationId, err));
+    return { reply, sending };
+  }
+
+  #plan(
+    message: Message,
+    out: OutgoingMessage,
+    code: number,
+    options: {
+      timeout: number;
+      queue?: MessageQueue | undefined;
+      selector?: QueueSelector | undefined;
+      arg?: unknown;
+      signal?: AbortSignal | undefined;
+    },
+  ): SendPlan {
+    return {
+      out,
+      message,
+      code,
+      queue: options.queue,
+      selector: options.selector,
+      arg: options.arg,
+      deadline: this.#instance.timers.now() + options.timeout,
+      signal: options.signal,
+      avoid: new Set(),
+    };
+  }
+
+  /** Brokers that may push a reply to a request sent through `route`. */
+  async #replyBrokers(route: TopicRoute): Promise<string[]> {
+    const addresses = new Set(route.masterAddresses);
+    for (const cluster of route.clusters) {
+      try {
+        const replyRoute = await this.#instance.getRoute(`${cluster}_REPLY_TOPIC`);
+        for (const address of replyRoute.masterAddresses) addresses.add(address);
+      } catch (err) {
+        // Brokers older than 4.6 have no reply topic; register with the route's brokers.
+        this.#instance.logger.debug("no reply topic route", { cluster, error: err });
+      }
+    }
+    return [...addresses];
+  }
+
+  async #publishRoute(topic: string): Promise<TopicRoute> {
+    const cached = this.#instance.cachedRoute(topic);
+    if (cached && cached.publishQueues.length > 0) return cached;
+    let route: TopicRoute | undefined;
+    try {
+      route = await this.#instance.getRoute(topic);
+    } catch (err) {
+      if (!(err instanceof NoRouteError)) throw err;
+      const template = await this.#instance.fetchRoute(AUTO_CREATE_TOPIC);
+      if (!template) throw err;
+      route = new TopicRoute(topic, template.data, this.#options.defaultTopicQueueNums);
+      this.#instance.putRoute(route);
+    }
+    if (route.publishQueues.length === 0) throw new NoRouteError(topic);
+    return route;
+  }
+
+  async #select(plan: SendPlan): Promise<{ route: TopicRoute; queue: MessageQueue }> {
+    const route = await this.#publishRoute(plan.out.topic);
+    if (plan.queue) return { route, queue: plan.queue };
+    const queues = route.publishQueues;
+    if (plan.selector) {
+      const queue = plan.selector(queues, plan.message, plan.arg);
+      if (!queue || typeof queue.brokerName !== "string" || typeof queue.queueId !== "number") {
+        throw new InvalidArgumentError("selector", "did not return a queue of the topic");
+      }
+      return { route, queue };
+    }
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[(this.#sendIndex++ & 0x7fffffff) % queues.length]!;
+      if (!plan.avoid.has(queue.brokerName)) return { route, queue };
+    }
+    return { route, queue: queues[(this.#sendIndex++ & 0x7fffffff) % queues.length]! };
+  }
+
+  async #buildSend(
+    plan: SendPlan,
+    route: TopicRoute,
+    queue: MessageQueue,
+  ): Promise<{ address: string; request: RemotingCommand; uniqKey: string }> {
+    const address = route.masterAddress(queue.brokerName);
+    if (!address) {
+      throw new NoRouteError(plan.out.topic, { cause: `no master for ${queue.brokerName}` });
+    }
+    const uniqKey = plan.out.properties[MessageProperty.UNIQ_KEY] ?? this.#keys.next();
+    const request = await buildSendCommand({
+      code: plan.code,
+      producerGroup: this.group,
+      queue,
+      out: plan.out,
+      uniqKey,
+      compressThreshold: this.#options.compressThreshold,
+      defaultTopicQueueNums: this.#options.defaultTopicQueueNums,
+      now: this.#instance.timers.now(),
+    });
+    return { address, request, uniqKey };
+  }
+
+  /**
+   * Send with retries. `beforeSend` runs once the route is known (request():
+   * registration with the reply brokers).
+   */
+  async #send(
+    plan: SendPlan,
+    beforeSend?: (route: TopicRoute) => Promise<void>,
+  ): Promise<SendResult> {
+    const attempts = (plan.queue ? 1 : 0) + this.#options.retryTimes + (plan.queue ? 0 : 1);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const left = plan.deadline - this.#instance.timers.now();
+      if (left <= 0) break;
+      if (plan.signal?.aborted) throw plan.signal.reason;
+      let queue: MessageQueue | undefined;
+      try {
+        const selected = await this.#select(plan);
+        queue = selected.queue;
+        if (attempt === 0 && beforeSend) await beforeSend(selected.route);
+        const { address, request, uniqKey } = await this.#buildSend(plan, selected.route, queue);
+        const timeout = Math.max(1, plan.deadline - this.#instance.timers.now());
+        const response = await this.#instance.remoting.invoke(address, request, {
+          timeout,
+          signal: plan.signal,
+        });
+        const result = readSendResponse(response, queue, uniqKey, address);
+        this.#stats.sent++;
+        return result;
+      } catch (err) {
+        lastError = err;
+        if (!this.#retryable(err) || plan.signal?.aborted) break;
+        if (queue) plan.avoid.add(queue.brokerName);
+        if (err instanceof BrokerError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+          await this.#instance.refreshRoute(plan.out.topic).catch(() => undefined);
+        }
+        if (attempt + 1 < attempts) this.#stats.sendRetries++;
+        this.#instance.logger.warn("send failed, retrying", {
+          topic: plan.out.topic,
+          attempt,
+          error: err,
+        });
+      }
+    }
+    this.#stats.sendFailures++;
+    if (lastError === undefined) {
+      throw new RemotingTimeoutError("(no attempt)", plan.code, 0);
+    }
+    throw lastError;
+  }
+
+  #retryable(err: unknown): boolean {
+    if (err instanceof BrokerError) return RETRY_CODES.has(err.responseCode);
+    return err instanceof ConnectionError || err instanceof RemotingTimeoutError;
+  }
+
+  /** failFast: is any consumer group online for the topic (or the given group)? */
+  async #checkResponders(
+    topic: string,
+    failFast: true | { group: string },
+    deadline: number,
+  ): Promise<void> {
+    const key = failFast === true ? `topic:${topic}` : `group:${failFast.group}`;
+    const now = this.#instance.timers.now();
+    let cached = this.#responders.get(key);
+    if (!cached || cached.until < now) {
+      cached = {
+        until: now + RESPONDER_CACHE_MS,
+        ok: this.#probeResponders(topic, failFast, deadline),
+      };
+      this.#responders.set(key, cached);
+      cached.ok.catch(() => this.#responders.delete(key));
+    }
+    if (!(await cached.ok)) {
+      this.#responders.delete(key);
+      throw new NoResponderError(
+        topic,
+        failFast === true
+          ? "no online consumer group subscribes to it"
+          : `group ${failFast.group} has no online consumer`,
+      );
+    }
+  }
+
+  async #probeResponders(
+    topic: string,
+    failFast: true | { group: string },
+    deadline: number,
+  ): Promise<boolean> {
+    const route = await this.#publishRoute(topic);
+    const address = route.masterAddresses[0];
+    if (!address) return false;
+    const timeout = Math.max(1, deadline - this.#instance.timers.now());
+    let groups: string[];
+    if (failFast === true) {
+      const response = await this.#instance.call(
+        address,
+        createRequest(RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, { topic }),
+        { timeout },
+      );
+      // GroupList body: {"groupList":["g1","g2"]}
+      const list = (parseFastJson(utf8Decode(response.body)) as { groupList?: unknown } | null)
+        ?.groupList;
+      groups = Array.isArray(list) ? list.filter((g): g is string => typeof g === "string") : [];
+    } else {
+      groups = [failFast.group];
+    }
+    for (const group of groups) {
+      const response = await this.#instance.remoting.invoke(
+        address,
+        createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: group }),
+        { timeout },
+      );
+      if (response.code === ResponseCode.SUCCESS && response.body.length > 0) {
+        if (decodeConsumerListBody(response.body).consumerIdList.length > 0) return true;
+      }
+    }
+    return false;
+  }
+
+  /** PUSH_REPLY_MESSAGE_TO_CLIENT: a reply for one of our requests. */
+  async #onReply(request: RemotingCommand): Promise<RemotingCommand> {
+    const arrived = this.#instance.timers.now();
+    let correlationId: string | undefined;
+    try {
+      const header = decodeReplyMessageRequestHeader(request.extFields);
+      const properties = decodeProperties(header.properties ?? "");
+      correlationId = properties[MessageProperty.CORRELATION_ID];
+      if (!correlationId) {
+        throw new CodecError("properties", "reply without CORRELATION_ID");
+      }
+      if (!this.#tracker.has(correlationId)) {
+        // Late or duplicate: drop without decompressing, still acknowledge.
+        this.#tracker.noteLateReply();
+        return createResponse(request, ResponseCode.SUCCESS);
+      }
+      const body = await decompressBody(request.body, header.sysFlag, this.#options.maxBodySize);
+      properties[MessageProperty.ARRIVE_TIME] = String(arrived);
+      const sent = this.#tracker.sentAt(correlationId) ?? header.bornTimestamp;
+      const num = (key: string) => {
+        const value = properties[key];
+        return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+      };
+      const reply: ReplyMessage = {
+        topic: header.topic,
+        body,
+        properties,
+        correlationId,
+        bornHost: header.bornHost,
+        timing: {
+          sent,
+          stored: num(RpcProperty.REQUEST_STORE_TIME),
+          consumed: num(RpcProperty.CONSUME_TIME),
+          replied: header.bornTimestamp,
+          pushed: num(MessageProperty.PUSH_REPLY_TIME) ?? header.storeTimestamp,
+          arrived,
+        },
+      };
+      const errorName = properties[RpcProperty.ERROR_NAME];
+      if (errorName !== undefined) {
+        this.#tracker.settleWithError(
+          correlationId,
+          new RemoteError(errorName, properties[RpcProperty.ERROR_MESSAGE] ?? "", correlationId),
+        );
+      } else {
+        this.#tracker.settle(correlationId, reply);
+      }
+      return createResponse(request, ResponseCode.SUCCESS);
+    } catch (err) {
+      this.#instance.logger.warn("reply could not be processed", { error: err });
+      if (correlationId) this.#tracker.fail(correlationId, err);
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+        remark: "process reply message fail",
+      });
+    }
+  }
+}

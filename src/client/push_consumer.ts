@@ -1,0 +1,1044 @@
+/**
+ * The push consumer: subscribes to topics, shares their queues with the other
+ * consumers of its group (the Java client's average allocation, so mixed
+ * TypeScript/Java groups agree), long-polls each of its queues, calls the
+ * handler, and commits offsets.
+ *
+ * For request messages (RIP-16), it is also the responder: the handler's
+ * return value becomes the reply (automatic reply), or the handler calls
+ * `context.reply()` (manual reply), or anyone calls `consumer.reply()` later.
+ * A handler that throws on a request sends an error reply, which the
+ * requester of this library sees as a `RemoteError`. A request whose TTL has
+ * passed is not handed to the handler; it is counted instead.
+ *
+ * @example Automatic and manual replies
+ * ```ts
+ * import { PushConsumer } from "./push_consumer.ts";
+ * import { Producer } from "./producer.ts";
+ * import { startBroker } from "../broker/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * await using consumer = new PushConsumer({ nameServer: broker.address, group: "calc" });
+ * consumer.subscribe("add", "*", (msg) => {
+ *   const [a, b] = JSON.parse(new TextDecoder().decode(msg.body));
+ *   return String(a + b); // automatic reply
+ * });
+ * consumer.subscribe("mul", "*", async (msg, ctx) => {
+ *   const [a, b] = JSON.parse(new TextDecoder().decode(msg.body));
+ *   await ctx.reply(String(a * b)); // manual reply
+ * });
+ * await consumer.start();
+ * await using producer = new Producer({ nameServer: broker.address });
+ * await producer.start();
+ * const sum = await producer.request({ topic: "add", body: "[2,3]" }, { timeout: 5000 });
+ * const product = await producer.request({ topic: "mul", body: "[2,3]" }, { timeout: 5000 });
+ * assert.equal(new TextDecoder().decode(sum.body), "5");
+ * assert.equal(new TextDecoder().decode(product.body), "6");
+ * ```
+ *
+ * @module
+ */
+
+import {
+  BrokerError,
+  ClientClosedError,
+  ConnectionError,
+  IllegalStateError,
+  InvalidArgumentError,
+} from "../errors.ts";
+import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { createOneway, createRequest } from "../codec/remoting_command.ts";
+import { MessageProperty } from "../codec/properties.ts";
+import { decodeStoredMessages, type StoredMessage } from "../codec/message_ext.ts";
+import { offsetMessageId, UniqueKeyGenerator } from "../codec/message_id.ts";
+import { decompressBody } from "../codec/compression.ts";
+import {
+  buildSubscriptionData,
+  type ConsumerData,
+  decodeConsumerListBody,
+  type SubscriptionData,
+} from "../codec/bodies.ts";
+import {
+  decodePullMessageResponseHeader,
+  decodeQueryConsumerOffsetResponseHeader,
+} from "../codec/ext_fields.ts";
+import type { TimerHandle } from "../remoting/timers.ts";
+import { ClientInstance, type ClientOptions } from "./client_instance.ts";
+import {
+  type MessageExt,
+  type MessageQueue,
+  type ReplyValue,
+  RpcProperty,
+  toMessageExt,
+  toOutgoing,
+  toReplyParts,
+} from "./message.ts";
+import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { allocateAveragely, queueKey } from "./rebalance.ts";
+import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
+
+/** Options of a {@linkcode PushConsumer}. */
+export interface PushConsumerOptions extends ClientOptions {
+  /** Consumer group: the consumers of a group share the topic's queues. */
+  group: string;
+  /**
+   * Where a group without committed offsets starts: the end of each queue
+   * (`"last"`), its start (`"first"`), or `consumeTimestamp`.
+   * @default {"last"}
+   */
+  consumeFrom?: "last" | "first" | "timestamp";
+  /** Start time for `consumeFrom: "timestamp"` (ms since the epoch). */
+  consumeTimestamp?: number;
+  /**
+   * Handlers running at once, over all queues.
+   * @default {20}
+   */
+  concurrency?: number;
+  /**
+   * Messages fetched per pull.
+   * @default {32}
+   */
+  pullBatchSize?: number;
+  /**
+   * How long the broker holds a pull when no message is there (ms).
+   * @default {15000}
+   */
+  pollTimeout?: number;
+  /**
+   * Pulling of a queue pauses while this many of its messages wait to be handled.
+   * @default {1000}
+   */
+  maxCachedMessagesPerQueue?: number;
+  /**
+   * Failed ordinary messages are retried this many times before going to the
+   * group's dead-letter queue.
+   * @default {16}
+   */
+  maxReconsumeTimes?: number;
+  /**
+   * Interval of offset commits (ms).
+   * @default {5000}
+   */
+  offsetPersistInterval?: number;
+  /**
+   * Interval of rebalances when nothing triggers one (ms).
+   * @default {20000}
+   */
+  rebalanceInterval?: number;
+  /**
+   * Largest decompressed body accepted (bytes).
+   * @default {16777216}
+   */
+  maxBodySize?: number;
+  /**
+   * Do not hand requests whose TTL has passed to the handler (count them in
+   * `stats.expiredRequests` instead).
+   * @default {true}
+   */
+  skipExpiredRequests?: boolean;
+  /**
+   * Time allowed to send a reply (ms).
+   * @default {3000}
+   */
+  replyTimeout?: number;
+}
+
+/** What a handler gets besides the message. */
+export interface ConsumeContext {
+  /** Whether the message is a request (it carries a correlation id and a reply-to client). */
+  readonly isRequest: boolean;
+  /** The queue the message came from. */
+  readonly queue: MessageQueue;
+  /**
+   * Send the reply now (manual reply). The handler's return value is then
+   * not sent. A second reply to the same request throws `IllegalStateError`.
+   */
+  reply(value: ReplyValue): Promise<SendResult>;
+}
+
+/**
+ * Handles one message. For a request, a returned value other than
+ * `undefined` is sent as the reply. For an ordinary message, a throw (or a
+ * rejected promise) means "retry later" through the broker.
+ */
+export type MessageHandler = (message: MessageExt, context: ConsumeContext) => unknown;
+
+/** Counters of a push consumer. */
+export interface ConsumerStats {
+  /** Messages pulled. */
+  received: number;
+  /** Handler calls that succeeded. */
+  handled: number;
+  /** Handler calls that threw. */
+  failed: number;
+  /** Requests dropped because their TTL had passed before handling. */
+  expiredRequests: number;
+  /** Replies sent (error replies included). */
+  replied: number;
+  /** Replies the broker could not store or push. */
+  replyFailures: number;
+  /** Failed ordinary messages sent back for retry. */
+  sentBack: number;
+  /** Queues currently assigned to this consumer. */
+  queues: number;
+}
+
+interface Subscription {
+  topic: string;
+  expression: string;
+  data: SubscriptionData;
+  handler: MessageHandler | undefined;
+}
+
+/** One assigned queue: pulled messages waiting and in flight, in offset order. */
+class ProcessQueue {
+  readonly queue: MessageQueue;
+  readonly abort = new AbortController();
+  nextOffset = 0;
+  /** Offsets received and not yet done, in increasing order. */
+  readonly #offsets: number[] = [];
+  readonly #done = new Set<number>();
+  #head = 0;
+  #maxSeen = -1;
+  #waiters: Array<() => void> = [];
+
+  constructor(queue: MessageQueue) {
+    this.queue = queue;
+  }
+
+  get dropped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  get cached(): number {
+    return this.#offsets.length - this.#head - this.#done.size;
+  }
+
+  add(offset: number): void {
+    this.#offsets.push(offset);
+    if (offset > this.#maxSeen) this.#maxSeen = offset;
+  }
+
+  /** Mark an offset handled; returns the offset to commit (next to consume). */
+  complete(offset: number): number {
+    this.#done.add(offset);
+    while (this.#head < this.#offsets.length && this.#done.has(this.#offsets[this.#head]!)) {
+      this.#done.delete(this.#offsets[this.#head]!);
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#offsets.length) {
+      this.#offsets.splice(0, this.#head);
+      this.#head = 0;
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+    return this.commitOffset();
+  }
+
+  /** Next offset to consume: the oldest not yet handled, or past everything seen. */
+  commitOffset(): number {
+    return this.#head < this.#offsets.length
+      ? this.#offsets[this.#head]!
+      : Math.max(this.#maxSeen + 1, 0);
+  }
+
+  /** Resolves when a message completes or the queue is dropped. */
+  waitForRoom(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.abort.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  }
+
+  drop(): void {
+    this.abort.abort(new ClientClosedError("queue dropped"));
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+interface Work {
+  pq: ProcessQueue;
+  message: MessageExt;
+  subscription: Subscription;
+}
+
+const RETRY_PREFIX = "%RETRY%";
+
+/** Internal mark on a received message: when the handler started on it. */
+const CONSUME_START: unique symbol = Symbol("consumeStart");
+
+/**
+ * A push consumer that also replies to requests.
+ *
+ * @example Reply later, from anywhere
+ * ```ts
+ * import { PushConsumer } from "./push_consumer.ts";
+ * import { Producer } from "./producer.ts";
+ * import { startBroker } from "../broker/mod.ts";
+ * import type { MessageExt } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * await using consumer = new PushConsumer({ nameServer: broker.address, group: "jobs" });
+ * const waiting: MessageExt[] = [];
+ * consumer.subscribe("jobs", "*", (msg) => { waiting.push(msg); }); // no reply yet
+ * await consumer.start();
+ * await using producer = new Producer({ nameServer: broker.address });
+ * await producer.start();
+ * const pending = producer.request({ topic: "jobs", body: "job-1" }, { timeout: 5000 });
+ * while (waiting.length === 0) await new Promise((r) => setTimeout(r, 10));
+ * await consumer.reply(waiting[0]!, "done");
+ * assert.equal(new TextDecoder().decode((await pending).body), "done");
+ * ```
+ */
+export class PushConsumer {
+  /** Consumer group. */
+  readonly group: string;
+  readonly #options: ParsedConsumerOptions;
+  readonly #instance: ClientInstance;
+  readonly #subscriptions = new Map<string, Subscription>();
+  readonly #queues = new Map<string, ProcessQueue>();
+  readonly #offsets = new Map<string, { queue: MessageQueue; offset: number; dirty: boolean }>();
+  readonly #work: Work[] = [];
+  readonly #replied = new WeakSet<MessageExt>();
+  readonly #keys: UniqueKeyGenerator;
+  #active = 0;
+  #state: "new" | "running" | "closed" = "new";
+  #rebalanceTimer: TimerHandle | undefined;
+  #persistTimer: TimerHandle | undefined;
+  #rebalancing: Promise<void> | undefined;
+  #rebalanceAgain = false;
+  #idle: Array<() => void> = [];
+  #replySendIndex = 0;
+  #stats = {
+    received: 0,
+    handled: 0,
+    failed: 0,
+    expiredRequests: 0,
+    replied: 0,
+    replyFailures: 0,
+    sentBack: 0,
+  };
+
+  /**
+   * @param options Name server, group and tuning.
+   * @throws {InvalidArgumentError} When an option is invalid.
+   */
+  constructor(options: PushConsumerOptions) {
+    this.#options = parseConsumerOptions(options);
+    this.group = this.#options.group;
+    this.#instance = new ClientInstance(options);
+    this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
+    this.#instance.setPushHandlers({
+      consumerIdsChanged: (group) => {
+        if (group === this.group) this.#triggerRebalance();
+      },
+    });
+  }
+
+  /** The client id brokers know this consumer by. */
+  get clientId(): string {
+    return this.#instance.clientId;
+  }
+
+  /** Counters. */
+  get stats(): ConsumerStats {
+    return { ...this.#stats, queues: this.#queues.size };
+  }
+
+  /** Queues currently assigned to this consumer. */
+  get assignedQueues(): MessageQueue[] {
+    return [...this.#queues.values()].map((pq) => pq.queue);
+  }
+
+  /**
+   * Subscribe to a topic. Call before `start()`; calling again for a topic
+   * replaces its expression and handler.
+   *
+   * @param topic The topic.
+   * @param expression `*` for all messages, or tags: `tagA || tagB`.
+   * @param handler Called for each message.
+   * @throws {InvalidArgumentError} On an invalid topic or handler.
+   */
+  subscribe(topic: string, expression: string, handler: MessageHandler): void {
+    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    toOutgoing({ topic, body: " " }); // validates the topic name
+    if (typeof expression !== "string") {
+      throw new InvalidArgumentError("expression", "must be a string");
+    }
+    if (typeof handler !== "function") {
+      throw new InvalidArgumentError("handler", "must be a function");
+    }
+    const data = buildSubscriptionData(topic, expression, this.#instance.timers.now());
+    this.#subscriptions.set(topic, { topic, expression: data.subString, data, handler });
+    if (this.#state === "running") {
+      void this.#instance.heartbeatAll().then(() => this.#triggerRebalance());
+    }
+  }
+
+  /**
+   * Start consuming: register with the brokers of the subscribed topics,
+   * take a share of their queues, and start pulling.
+   *
+   * @throws {IllegalStateError} Without subscriptions.
+   */
+  async start(): Promise<void> {
+    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    if (this.#state === "running") return;
+    if (this.#subscriptions.size === 0) {
+      throw new IllegalStateError("subscribe to at least one topic before start()");
+    }
+    const retryTopic = RETRY_PREFIX + this.group;
+    this.#subscriptions.set(retryTopic, {
+      topic: retryTopic,
+      expression: "*",
+      data: buildSubscriptionData(retryTopic, "*", this.#instance.timers.now()),
+      handler: undefined,
+    });
+    this.#instance.addConsumer({ group: this.group, consumerData: () => this.#consumerData() });
+    this.#instance.start();
+    this.#state = "running";
+    // Learn the brokers, register with all of them, then take our queues.
+    await Promise.allSettled(
+      [...this.#subscriptions.keys()].map((topic) => this.#instance.getRoute(topic)),
+    );
+    await this.#instance.heartbeatAll();
+    await this.#rebalance();
+    this.#scheduleRebalance();
+    this.#schedulePersist();
+  }
+
+  /**
+   * Stop pulling, wait for running handlers, commit offsets, unregister and
+   * close connections. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasRunning = this.#state === "running";
+    this.#state = "closed";
+    this.#instance.timers.clearTimeout(this.#rebalanceTimer);
+    this.#instance.timers.clearTimeout(this.#persistTimer);
+    for (const pq of this.#queues.values()) pq.drop();
+    this.#work.length = 0;
+    if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (wasRunning) await this.#persistOffsets(false);
+    this.#queues.clear();
+    this.#instance.removeConsumer(this.group);
+    await this.#instance.close();
+  }
+
+  /** `await using` support: same as {@linkcode PushConsumer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #consumerData(): ConsumerData {
+    return {
+      groupName: this.group,
+      consumeType: "CONSUME_PASSIVELY",
+      messageModel: "CLUSTERING",
+      consumeFromWhere: this.#options.consumeFrom === "first"
+        ? "CONSUME_FROM_FIRST_OFFSET"
+        : this.#options.consumeFrom === "timestamp"
+        ? "CONSUME_FROM_TIMESTAMP"
+        : "CONSUME_FROM_LAST_OFFSET",
+      subscriptionDataSet: [...this.#subscriptions.values()].map((s) => s.data),
+      unitMode: false,
+    };
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  /**
+   * Reply to a request message, from anywhere and at any time before its
+   * requester gives up.
+   *
+   * @param request The request as the handler received it.
+   * @param value The reply: bytes, text, or `{ body, properties }`.
+   * @returns Where the broker stored the reply.
+   * @throws {InvalidArgumentError} When `request` is not a request message.
+   * @throws {IllegalStateError} When the request was already replied to.
+   * @throws {BrokerError} When the broker could not push the reply (for
+   * example `SYSTEM_ERROR` "channel of <id> not found": the requester is gone).
+   */
+  async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
+    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    const parts = toReplyParts(value);
+    return await this.#sendReply(request, parts.body, parts.properties);
+  }
+
+  async #sendReply(
+    request: MessageExt,
+    body: Uint8Array,
+    extra: Record<string, string>,
+  ): Promise<SendResult> {
+    const props = request.properties ?? {};
+    const correlationId = props[MessageProperty.CORRELATION_ID];
+    const replyTo = props[MessageProperty.REPLY_TO_CLIENT];
+    const cluster = props[MessageProperty.CLUSTER];
+    if (!correlationId || !replyTo) {
+      throw new InvalidArgumentError(
+        "request",
+        "not a request message (no CORRELATION_ID or REPLY_TO_CLIENT)",
+      );
+    }
+    if (!cluster) {
+      throw new InvalidArgumentError(
+        "request",
+        "request has no CLUSTER property (broker older than 4.6?)",
+      );
+    }
+    if (this.#replied.has(request)) {
+      throw new IllegalStateError(`request ${correlationId} was already replied to`);
+    }
+    this.#replied.add(request);
+    const topic = `${cluster}_REPLY_TOPIC`;
+    const properties: Record<string, string> = {
+      ...extra,
+      [MessageProperty.MSG_TYPE]: "reply",
+      [MessageProperty.CORRELATION_ID]: correlationId,
+      [MessageProperty.REPLY_TO_CLIENT]: replyTo,
+      [RpcProperty.REQUEST_STORE_TIME]: String(request.storeTimestamp),
+      [MessageProperty.WAIT]: "true",
+    };
+    const ttl = props[MessageProperty.TTL];
+    if (ttl !== undefined) properties[MessageProperty.TTL] = ttl;
+    const consumed = (request as { [CONSUME_START]?: number })[CONSUME_START];
+    if (consumed !== undefined) properties[RpcProperty.CONSUME_TIME] = String(consumed);
+    try {
+      const route = await this.#instance.getRoute(topic);
+      const queues = route.publishQueues;
+      if (queues.length === 0) {
+        throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `no writable queue of ${topic}`);
+      }
+      // The requester is surely registered with the broker that stored its request.
+      const queue = queues.find((q) => q.brokerName === request.brokerName) ??
+        queues[this.#replySendIndex++ % queues.length]!;
+      const address = route.masterAddress(queue.brokerName)!;
+      const uniqKey = this.#keys.next();
+      const command = await buildSendCommand({
+        code: RequestCode.SEND_REPLY_MESSAGE_V2,
+        producerGroup: "CLIENT_INNER_PRODUCER",
+        queue,
+        out: { topic, body: body.length > 0 ? body : new Uint8Array(0), flag: 0, properties },
+        uniqKey,
+        compressThreshold: 4096,
+        defaultTopicQueueNums: 4,
+        now: this.#instance.timers.now(),
+      });
+      // No retries: a failed push (code 1) means the requester is gone, and
+      // every retry would store another copy.
+      const response = await this.#instance.remoting.invoke(address, command, {
+        timeout: this.#options.replyTimeout,
+      });
+      const result = readSendResponse(response, queue, uniqKey, address);
+      this.#stats.replied++;
+      return result;
+    } catch (err) {
+      this.#stats.replyFailures++;
+      throw err;
+    }
+  }
+
+  // ---- rebalance -------------------------------------------------------------------------------
+
+  #triggerRebalance(): void {
+    if (this.#state !== "running") return;
+    void this.#rebalance();
+  }
+
+  #scheduleRebalance(): void {
+    this.#rebalanceTimer = this.#instance.timers.setTimeout(async () => {
+      if (this.#state !== "running") return;
+      await this.#rebalance();
+      if (this.#state === "running") this.#scheduleRebalance();
+    }, this.#options.rebalanceInterval);
+  }
+
+  /** Run a rebalance; a request during one runs another right after. */
+  async #rebalance(): Promise<void> {
+    if (this.#rebalancing) {
+      this.#rebalanceAgain = true;
+      return await this.#rebalancing;
+    }
+    this.#rebalancing = (async () => {
+      do {
+        this.#rebalanceAgain = false;
+        for (const subscription of this.#subscriptions.values()) {
+          if (this.#state !== "running") return;
+          try {
+            await this.#rebalanceTopic(subscription);
+          } catch (err) {
+            this.#instance.logger.warn("rebalance failed", {
+              topic: subscription.topic,
+              error: err,
+            });
+          }
+        }
+      } while (this.#rebalanceAgain && this.#state === "running");
+    })();
+    try {
+      await this.#rebalancing;
+    } finally {
+      this.#rebalancing = undefined;
+    }
+  }
+
+  async #rebalanceTopic(subscription: Subscription): Promise<void> {
+    let route;
+    try {
+      route = await this.#instance.refreshRoute(subscription.topic);
+    } catch (err) {
+      this.#instance.logger.debug("no route for subscribed topic", {
+        topic: subscription.topic,
+        error: err,
+      });
+      this.#assign(subscription.topic, []);
+      return;
+    }
+    const queues = route.subscribeQueues;
+    const brokers = route.masterAddresses;
+    if (brokers.length === 0) return;
+    const address = brokers[Math.floor(Math.random() * brokers.length)]!;
+    const response = await this.#instance.remoting.invoke(
+      address,
+      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: this.group }),
+      { timeout: this.#instance.rpcTimeout },
+    );
+    if (response.code !== ResponseCode.SUCCESS || response.body.length === 0) {
+      this.#instance.logger.debug("no consumer list yet", {
+        group: this.group,
+        code: response.code,
+      });
+      return;
+    }
+    const ids = decodeConsumerListBody(response.body).consumerIdList;
+    const mine = allocateAveragely(queues, ids, this.clientId);
+    await this.#assign(subscription.topic, mine);
+  }
+
+  async #assign(topic: string, mine: readonly MessageQueue[]): Promise<void> {
+    const wanted = new Map(mine.map((q) => [queueKey(q), q]));
+    for (const [key, pq] of this.#queues) {
+      if (pq.queue.topic !== topic || wanted.has(key)) continue;
+      pq.drop();
+      this.#queues.delete(key);
+      await this.#persistOffset(key, true).catch((err) =>
+        this.#instance.logger.warn("offset commit failed", { queue: key, error: err })
+      );
+      this.#offsets.delete(key);
+    }
+    for (const [key, queue] of wanted) {
+      if (this.#queues.has(key)) continue;
+      let offset: number;
+      try {
+        offset = await this.#startOffset(queue);
+      } catch (err) {
+        this.#instance.logger.warn("cannot compute start offset; will retry", {
+          queue: key,
+          error: err,
+        });
+        continue;
+      }
+      if (this.#state !== "running" || this.#queues.has(key)) continue;
+      const pq = new ProcessQueue(queue);
+      pq.nextOffset = offset;
+      this.#queues.set(key, pq);
+      this.#offsets.set(key, { queue, offset, dirty: false });
+      void this.#pullLoop(pq);
+    }
+  }
+
+  async #startOffset(queue: MessageQueue): Promise<number> {
+    const address = this.#brokerAddress(queue);
+    const response = await this.#instance.remoting.invoke(
+      address,
+      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
+        consumerGroup: this.group,
+        topic: queue.topic,
+        queueId: queue.queueId,
+        bname: queue.brokerName,
+      }),
+      { timeout: this.#instance.rpcTimeout },
+    );
+    if (response.code === ResponseCode.SUCCESS) {
+      return decodeQueryConsumerOffsetResponseHeader(response.extFields).offset;
+    }
+    if (response.code !== ResponseCode.QUERY_NOT_FOUND) {
+      throw BrokerError.fromResponse(response, {
+        requestCode: RequestCode.QUERY_CONSUMER_OFFSET,
+        address,
+      });
+    }
+    const from = this.#options.consumeFrom;
+    if (from === "first") return 0;
+    if (queue.topic.startsWith(RETRY_PREFIX)) return 0;
+    const code = from === "timestamp"
+      ? RequestCode.SEARCH_OFFSET_BY_TIMESTAMP
+      : RequestCode.GET_MAX_OFFSET;
+    const header: Record<string, string | number | boolean> = {
+      topic: queue.topic,
+      queueId: queue.queueId,
+      bname: queue.brokerName,
+    };
+    if (from === "timestamp") {
+      header.timestamp = this.#options.consumeTimestamp ?? this.#instance.timers.now();
+    }
+    const max = await this.#instance.call(address, createRequest(code, header));
+    const offset = Number(max.extFields.offset);
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `invalid offset "${max.extFields.offset}"`, {
+        address,
+      });
+    }
+    return offset;
+  }
+
+  #brokerAddress(queue: MessageQueue): string {
+    const route = this.#instance.cachedRoute(queue.topic);
+    const address = route?.masterAddress(queue.brokerName);
+    if (!address) throw new ConnectionError(queue.brokerName, "no known address for broker");
+    return address;
+  }
+
+  // ---- pulling ---------------------------------------------------------------------------------
+
+  async #pullLoop(pq: ProcessQueue): Promise<void> {
+    let failures = 0;
+    while (!pq.dropped && this.#state === "running") {
+      if (pq.cached >= this.#options.maxCachedMessagesPerQueue) {
+        await pq.waitForRoom();
+        continue;
+      }
+      try {
+        await this.#pullOnce(pq);
+        failures = 0;
+      } catch (err) {
+        if (pq.dropped || this.#state !== "running") return;
+        failures++;
+        const delay = err instanceof BrokerError && err.responseCode === ResponseCode.FLOW_CONTROL
+          ? 20
+          : Math.min(3000, 200 * 2 ** Math.min(failures, 4));
+        this.#instance.logger.warn("pull failed; retrying", {
+          queue: queueKey(pq.queue),
+          delayMs: delay,
+          error: err,
+        });
+        await this.#sleep(delay, pq.abort.signal);
+      }
+    }
+  }
+
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.#instance.timers.setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => {
+        this.#instance.timers.clearTimeout(handle);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  async #pullOnce(pq: ProcessQueue): Promise<void> {
+    const queue = pq.queue;
+    const subscription = this.#subscriptions.get(queue.topic);
+    if (!subscription) {
+      pq.drop();
+      return;
+    }
+    const address = this.#brokerAddress(queue);
+    const commit = this.#offsets.get(queueKey(queue))?.offset ?? 0;
+    // suspend (2) | subscription (4) | commitOffset (1) when there is one to piggyback
+    const sysFlag = 2 | 4 | (commit > 0 ? 1 : 0);
+    const request = createRequest(RequestCode.PULL_MESSAGE, {
+      consumerGroup: this.group,
+      topic: queue.topic,
+      queueId: queue.queueId,
+      queueOffset: pq.nextOffset,
+      maxMsgNums: this.#options.pullBatchSize,
+      sysFlag,
+      commitOffset: commit,
+      suspendTimeoutMillis: this.#options.pollTimeout,
+      subscription: subscription.expression,
+      subVersion: subscription.data.subVersion,
+      expressionType: "TAG",
+      maxMsgBytes: 256 * 1024 * 8,
+      bname: queue.brokerName,
+    });
+    const response = await this.#instance.remoting.invoke(address, request, {
+      timeout: this.#options.pollTimeout + 15_000,
+      signal: pq.abort.signal,
+    });
+    if (pq.dropped) return;
+    switch (response.code) {
+      case ResponseCode.SUCCESS: {
+        const header = decodePullMessageResponseHeader(response.extFields);
+        const records = decodeStoredMessages(response.body);
+        pq.nextOffset = header.nextBeginOffset;
+        await this.#accept(pq, subscription, records, header.minOffset, header.maxOffset);
+        return;
+      }
+      case ResponseCode.PULL_NOT_FOUND:
+      case ResponseCode.PULL_RETRY_IMMEDIATELY: {
+        const header = decodePullMessageResponseHeader(response.extFields);
+        pq.nextOffset = header.nextBeginOffset;
+        if (pq.cached === 0) this.#updateOffset(queue, header.nextBeginOffset);
+        return;
+      }
+      case ResponseCode.PULL_OFFSET_MOVED: {
+        const header = decodePullMessageResponseHeader(response.extFields);
+        this.#instance.logger.warn("offset moved; resetting", {
+          queue: queueKey(queue),
+          from: pq.nextOffset,
+          to: header.nextBeginOffset,
+        });
+        pq.nextOffset = header.nextBeginOffset;
+        this.#updateOffset(queue, header.nextBeginOffset);
+        return;
+      }
+      default:
+        throw BrokerError.fromResponse(response, {
+          requestCode: RequestCode.PULL_MESSAGE,
+          address,
+        });
+    }
+  }
+
+  async #accept(
+    pq: ProcessQueue,
+    subscription: Subscription,
+    records: StoredMessage[],
+    minOffset: number,
+    maxOffset: number,
+  ): Promise<void> {
+    const tags = subscription.data.tagsSet;
+    for (const record of records) {
+      this.#stats.received++;
+      pq.add(record.queueOffset);
+      const tag = record.properties[MessageProperty.TAGS];
+      if (tags.length > 0 && (tag === undefined || !tags.includes(tag))) {
+        this.#complete(pq, record.queueOffset);
+        continue;
+      }
+      let body: Uint8Array;
+      try {
+        body = await decompressBody(record.body, record.sysFlag, this.#options.maxBodySize);
+      } catch (err) {
+        this.#instance.logger.error("message body cannot be decompressed; skipped", {
+          queue: queueKey(pq.queue),
+          offset: record.queueOffset,
+          error: err,
+        });
+        this.#complete(pq, record.queueOffset);
+        continue;
+      }
+      const message = toMessageExt(
+        record,
+        body,
+        pq.queue.brokerName,
+        offsetMessageId(record.storeHost, record.commitLogOffset),
+      );
+      message.properties[MessageProperty.MIN_OFFSET] = String(minOffset);
+      message.properties[MessageProperty.MAX_OFFSET] = String(maxOffset);
+      const target = message.topic === subscription.topic
+        ? subscription
+        : this.#subscriptions.get(message.topic) ?? subscription;
+      this.#work.push({ pq, message, subscription: target });
+    }
+    this.#pump();
+  }
+
+  // ---- consuming -------------------------------------------------------------------------------
+
+  #pump(): void {
+    while (this.#active < this.#options.concurrency && this.#work.length > 0) {
+      const work = this.#work.shift()!;
+      if (work.pq.dropped) continue;
+      this.#active++;
+      void this.#consume(work).finally(() => {
+        this.#active--;
+        if (this.#active === 0 && this.#idle.length > 0) {
+          for (const wake of this.#idle.splice(0)) wake();
+        }
+        this.#pump();
+      });
+    }
+  }
+
+  async #consume(work: Work): Promise<void> {
+    const { pq, message, subscription } = work;
+    const props = message.properties;
+    const isRequest = props[MessageProperty.CORRELATION_ID] !== undefined &&
+      props[MessageProperty.REPLY_TO_CLIENT] !== undefined &&
+      props[MessageProperty.MSG_TYPE] !== "reply";
+    const handler = subscription.handler;
+    if (!handler) {
+      // A retried message whose topic we no longer subscribe to.
+      this.#complete(pq, message.queueOffset);
+      return;
+    }
+    if (isRequest && this.#options.skipExpiredRequests && this.#expired(message)) {
+      this.#stats.expiredRequests++;
+      this.#complete(pq, message.queueOffset);
+      return;
+    }
+    (message as { [CONSUME_START]?: number })[CONSUME_START] = this.#instance.timers.now();
+    const context: ConsumeContext = {
+      isRequest,
+      queue: pq.queue,
+      reply: (value) => this.reply(message, value),
+    };
+    let result: unknown;
+    try {
+      result = await handler(message, context);
+      this.#stats.handled++;
+    } catch (err) {
+      this.#stats.failed++;
+      if (isRequest) {
+        await this.#replyError(message, err);
+        this.#complete(pq, message.queueOffset);
+      } else {
+        await this.#retryLater(pq, message, err);
+      }
+      return;
+    }
+    if (isRequest && result !== undefined) {
+      if (this.#replied.has(message)) {
+        this.#instance.logger.warn("handler returned a value after replying; value not sent", {
+          msgId: message.msgId,
+        });
+      } else {
+        try {
+          const parts = toReplyParts(result as ReplyValue);
+          await this.#sendReply(message, parts.body, parts.properties);
+        } catch (err) {
+          this.#instance.logger.warn("automatic reply failed", {
+            msgId: message.msgId,
+            error: err,
+          });
+        }
+      }
+    }
+    this.#complete(pq, message.queueOffset);
+  }
+
+  #expired(message: MessageExt): boolean {
+    const ttl = Number(message.properties[MessageProperty.TTL]);
+    if (!Number.isFinite(ttl) || ttl <= 0) return false;
+    return this.#instance.timers.now() > message.bornTimestamp + ttl;
+  }
+
+  async #replyError(message: MessageExt, err: unknown): Promise<void> {
+    if (this.#replied.has(message)) return;
+    const name = err instanceof Error ? err.name : "Error";
+    const text = err instanceof Error ? err.message : String(err);
+    const safe = (s: string) => s.replace(/[\u0001\u0002]/g, " ");
+    try {
+      await this.#sendReply(message, new TextEncoder().encode(`${name}: ${text}`), {
+        [RpcProperty.ERROR_NAME]: safe(name),
+        [RpcProperty.ERROR_MESSAGE]: safe(text),
+      });
+    } catch (replyErr) {
+      this.#instance.logger.warn("error reply failed", { msgId: message.msgId, error: replyErr });
+    }
+  }
+
+  /** Send a failed ordinary message back to the broker for a later retry. */
+  async #retryLater(pq: ProcessQueue, message: MessageExt, cause: unknown): Promise<void> {
+    this.#instance.logger.debug("handler failed; sending back", {
+      msgId: message.msgId,
+      error: cause,
+    });
+    try {
+      const address = this.#brokerAddress(pq.queue);
+      await this.#instance.call(
+        address,
+        createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+          offset: message.commitLogOffset,
+          group: this.group,
+          delayLevel: 0,
+          originMsgId: message.msgId,
+          originTopic: message.topic,
+          unitMode: false,
+          maxReconsumeTimes: this.#options.maxReconsumeTimes,
+          bname: pq.queue.brokerName,
+        }),
+      );
+      this.#stats.sentBack++;
+      this.#complete(pq, message.queueOffset);
+    } catch (err) {
+      // Keep the message: consume it again here after a pause (its offset stays uncommitted).
+      this.#instance.logger.warn("send-back failed; retrying locally in 5 s", {
+        msgId: message.msgId,
+        error: err,
+      });
+      await this.#sleep(5000, pq.abort.signal);
+      if (!pq.dropped) {
+        message.reconsumeTimes++;
+        this.#work.push({ pq, message, subscription: this.#subscriptions.get(pq.queue.topic)! });
+      }
+    }
+  }
+
+  #complete(pq: ProcessQueue, offset: number): void {
+    const next = pq.complete(offset);
+    if (!pq.dropped) this.#updateOffset(pq.queue, next);
+  }
+
+  // ---- offsets ---------------------------------------------------------------------------------
+
+  #updateOffset(queue: MessageQueue, offset: number): void {
+    const key = queueKey(queue);
+    const entry = this.#offsets.get(key);
+    if (!entry) return;
+    if (offset !== entry.offset) {
+      entry.offset = offset;
+      entry.dirty = true;
+    }
+  }
+
+  #schedulePersist(): void {
+    this.#persistTimer = this.#instance.timers.setTimeout(async () => {
+      if (this.#state !== "running") return;
+      await this.#persistOffsets(true);
+      if (this.#state === "running") this.#schedulePersist();
+    }, this.#options.offsetPersistInterval);
+  }
+
+  async #persistOffsets(oneway: boolean): Promise<void> {
+    const keys = [...this.#offsets.keys()];
+    const results = await Promise.allSettled(keys.map((key) => this.#persistOffset(key, oneway)));
+    for (const result of results) {
+      if (result.status === "rejected") {
+        this.#instance.logger.warn("offset commit failed", { error: result.reason });
+      }
+    }
+  }
+
+  async #persistOffset(key: string, oneway: boolean): Promise<void> {
+    const entry = this.#offsets.get(key);
+    if (!entry || !entry.dirty) return;
+    const address = this.#brokerAddress(entry.queue);
+    const header = {
+      consumerGroup: this.group,
+      topic: entry.queue.topic,
+      queueId: entry.queue.queueId,
+      commitOffset: entry.offset,
+      bname: entry.queue.brokerName,
+    };
+    const offset = entry.offset;
+    if (oneway) {
+      await this.#instance.remoting.invokeOneway(
+        address,
+        createOneway(RequestCode.UPDATE_CONSUMER_OFFSET, header),
+      );
+    } else {
+      await this.#instance.call(address, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, header));
+    }
+    if (entry.offset === offset) entry.dirty = false;
+  }
+}

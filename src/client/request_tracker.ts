@@ -1,0 +1,269 @@
+/**
+ * The request tracker of RIP-16: correlation id → the request waiting for
+ * its reply. One timer per request (so a timeout fires at its deadline, not
+ * at the next once-a-second scan as in the Java client), settled exactly
+ * once, and removed on every path: reply, timeout, abort, send failure,
+ * close. Replies for ids that are no longer tracked are counted and dropped.
+ *
+ * @example
+ * ```ts
+ * import { RequestTracker } from "./request_tracker.ts";
+ * import { ManualTimers } from "../remoting/timers.ts";
+ * import { RequestTimeoutError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timers = new ManualTimers(1_000);
+ * const tracker = new RequestTracker({ timers });
+ * const { reply } = tracker.track("c1", { topic: "rpc", timeout: 50 });
+ * tracker.stored("c1", { brokerName: "b", queueId: 0, queueOffset: 7, msgId: "M" });
+ * timers.advance(50);
+ * const err = await reply.catch((e) => e);
+ * assert.ok(err instanceof RequestTimeoutError);
+ * assert.equal(err.stage, "awaiting-reply");
+ * assert.equal(tracker.size, 0);
+ * ```
+ *
+ * @module
+ */
+
+import {
+  RequestAbortedError,
+  type RequestStage,
+  type RequestTimeoutDetails,
+  RequestTimeoutError,
+  TooManyRequestsError,
+} from "../errors.ts";
+import { PendingTable } from "../remoting/pending.ts";
+import { systemTimers, type Timers } from "../remoting/timers.ts";
+import type { ReplyMessage } from "./message.ts";
+
+/** Where a tracked request was stored. */
+export type StoredAt = NonNullable<RequestTimeoutDetails["stored"]>;
+
+interface Entry {
+  topic: string;
+  timeout: number;
+  sentAt: number;
+  stage: RequestStage;
+  stored: StoredAt | undefined;
+  detail: string | undefined;
+  callSite: Error;
+}
+
+/** Options of {@linkcode RequestTracker}. */
+export interface RequestTrackerOptions {
+  /** Clock and timers. @default {systemTimers} */
+  timers?: Timers;
+  /** Cap on requests in flight; beyond it `track()` throws. @default {Infinity} */
+  maxInFlight?: number;
+}
+
+/** Counters of a {@linkcode RequestTracker}. */
+export interface RequestTrackerStats {
+  /** Requests waiting for their reply now. */
+  inFlight: number;
+  /** Requests answered by a reply. */
+  replied: number;
+  /** Requests that timed out. */
+  timedOut: number;
+  /** Requests aborted by their signal. */
+  aborted: number;
+  /** Replies for requests no longer tracked (late or duplicate), dropped. */
+  lateReplies: number;
+  /** Requests refused because `maxInFlight` was reached. */
+  rejectedOverCap: number;
+}
+
+/** Tracks requests waiting for replies. */
+export class RequestTracker {
+  readonly #timers: Timers;
+  readonly #maxInFlight: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #pending: PendingTable<string, ReplyMessage>;
+  #rejectedOverCap = 0;
+  #errorReplies = 0;
+  #lateErrorReplies = 0;
+
+  /** @param options Clock, timers and the in-flight cap. */
+  constructor(options: RequestTrackerOptions = {}) {
+    this.#timers = options.timers ?? systemTimers;
+    this.#maxInFlight = options.maxInFlight ?? Infinity;
+    this.#pending = new PendingTable({ timers: this.#timers });
+  }
+
+  /** Requests in flight. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): RequestTrackerStats {
+    const s = this.#pending.stats;
+    return {
+      inFlight: this.#pending.size,
+      replied: s.answered + this.#errorReplies,
+      timedOut: s.timedOut,
+      aborted: s.aborted,
+      lateReplies: s.late + this.#lateErrorReplies,
+      rejectedOverCap: this.#rejectedOverCap,
+    };
+  }
+
+  /**
+   * Whether a correlation id is being tracked.
+   *
+   * @param correlationId The id.
+   * @returns `true` while it waits.
+   */
+  has(correlationId: string): boolean {
+    return this.#pending.has(correlationId);
+  }
+
+  /**
+   * Start tracking a request, before it is sent (a reply may arrive before
+   * the send is acknowledged).
+   *
+   * @param correlationId The request's `CORRELATION_ID`.
+   * @param options Topic, timeout and abort signal.
+   * @returns The reply promise.
+   * @throws {TooManyRequestsError} When `maxInFlight` requests are already waiting.
+   */
+  track(
+    correlationId: string,
+    options: { topic: string; timeout: number; signal?: AbortSignal | undefined },
+  ): { reply: Promise<ReplyMessage> } {
+    if (this.#pending.size >= this.#maxInFlight) {
+      this.#rejectedOverCap++;
+      throw new TooManyRequestsError(this.#maxInFlight);
+    }
+    const entry: Entry = {
+      topic: options.topic,
+      timeout: options.timeout,
+      sentAt: this.#timers.now(),
+      stage: "sending",
+      stored: undefined,
+      detail: undefined,
+      // Created now so that a later rejection points at the caller.
+      callSite: new Error("request"),
+    };
+    this.#entries.set(correlationId, entry);
+    const reply = this.#pending.add(correlationId, {
+      timeout: options.timeout,
+      signal: options.signal,
+      onTimeout: () => this.#timeoutError(correlationId, entry),
+      onAbort: (reason) => new RequestAbortedError(correlationId, { cause: reason }),
+    });
+    const forget = () => {
+      if (this.#entries.get(correlationId) === entry) this.#entries.delete(correlationId);
+    };
+    reply.then(forget, forget);
+    return { reply };
+  }
+
+  /**
+   * The time a tracked request started.
+   *
+   * @param correlationId The id.
+   * @returns ms since the epoch, or `undefined`.
+   */
+  sentAt(correlationId: string): number | undefined {
+    return this.#entries.get(correlationId)?.sentAt;
+  }
+
+  /**
+   * Record that the broker stored the request.
+   *
+   * @param correlationId The id.
+   * @param stored Where it was stored.
+   */
+  stored(correlationId: string, stored: StoredAt): void {
+    const entry = this.#entries.get(correlationId);
+    if (!entry || entry.stage !== "sending") return;
+    entry.stage = "awaiting-reply";
+    entry.stored = stored;
+  }
+
+  /**
+   * Record evidence that replies may not reach this client (a connection to
+   * a broker that pushes replies was lost). Affects every request already
+   * stored and waiting.
+   *
+   * @param detail What happened.
+   */
+  replyPathLost(detail: string): void {
+    for (const entry of this.#entries.values()) {
+      if (entry.stage === "awaiting-reply") {
+        entry.stage = "reply-undeliverable";
+        entry.detail = detail;
+      }
+    }
+  }
+
+  /**
+   * Settle a request with its reply.
+   *
+   * @param correlationId The id from the reply's properties.
+   * @param reply The reply.
+   * @returns `false` when the id is not tracked (counted as a late reply).
+   */
+  settle(correlationId: string, reply: ReplyMessage): boolean {
+    return this.#pending.settle(correlationId, reply);
+  }
+
+  /** Count a reply that arrived for a request no longer tracked. */
+  noteLateReply(): void {
+    this.#lateErrorReplies++;
+  }
+
+  /**
+   * Fail one request now (send failure, undecodable reply).
+   *
+   * @param correlationId The id.
+   * @param error The rejection.
+   * @returns `false` when the id is not tracked.
+   */
+  fail(correlationId: string, error: unknown): boolean {
+    return this.#pending.reject(correlationId, error);
+  }
+
+  /**
+   * Fail a request because its reply says the responder failed. Counted as
+   * a late reply when the request is no longer tracked.
+   *
+   * @param correlationId The id from the reply's properties.
+   * @param error The rejection (a `RemoteError`).
+   * @returns `false` when the id is not tracked.
+   */
+  settleWithError(correlationId: string, error: unknown): boolean {
+    if (this.#pending.reject(correlationId, error)) {
+      this.#errorReplies++;
+      return true;
+    }
+    this.#lateErrorReplies++;
+    return false;
+  }
+
+  /**
+   * Fail every request (on close).
+   *
+   * @param error The rejection.
+   */
+  rejectAll(error: unknown): void {
+    this.#pending.rejectAll(error);
+  }
+
+  #timeoutError(correlationId: string, entry: Entry): RequestTimeoutError {
+    const details: RequestTimeoutDetails = {
+      topic: entry.topic,
+      correlationId,
+      timeout: entry.timeout,
+      stage: entry.stage,
+    };
+    if (entry.stored) details.stored = entry.stored;
+    if (entry.detail) details.detail = entry.detail;
+    const error = new RequestTimeoutError(details);
+    const frames = entry.callSite.stack?.split("\n").slice(1).join("\n");
+    if (frames) error.stack = `${error.name}: ${error.message}\n${frames}`;
+    return error;
+  }
+}
