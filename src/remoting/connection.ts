@@ -33,10 +33,15 @@ import { CodecError, ConnectionClosedError, RemotingTimeoutError } from "../erro
 import { concat } from "../bytes.ts";
 import { CommandFlag, ResponseCode } from "../codec/codes.ts";
 import { DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../codec/frame.ts";
-import { createResponse, isOneway, isResponse, type RemotingCommand } from "../codec/remoting_command.ts";
+import {
+  createResponse,
+  isOneway,
+  isResponse,
+  type RemotingCommand,
+} from "../codec/remoting_command.ts";
 import { RemotingDecoderStream } from "../codec/remoting_decoder_stream.ts";
 import type { Transport } from "../transport/types.ts";
-import { PendingTable, type PendingStats } from "./pending.ts";
+import { type PendingStats, PendingTable } from "./pending.ts";
 import { systemTimers, type Timers } from "./timers.ts";
 
 /**
@@ -313,7 +318,9 @@ export class RemotingConnection {
         const head = this.#queue[0]!;
         try {
           await this.#writer.ready;
-          if (this.#isClosed) throw new ConnectionClosedError(this.address, { cause: this.#closeError });
+          if (this.#isClosed) {
+            throw new ConnectionClosedError(this.address, { cause: this.#closeError });
+          }
           this.#queue.shift();
           const chunk = head.frames.length === 1 ? head.frames[0]! : concat(head.frames);
           this.#stats.writes++;

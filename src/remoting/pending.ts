@@ -199,7 +199,9 @@ export class PendingTable<K, V> {
     const ids = [...this.#entries.keys()];
     for (const id of ids) {
       const entry = this.#remove(id);
-      if (entry) entry.reject(typeof reason === "function" ? (reason as (id: K) => unknown)(id) : reason);
+      if (entry) {
+        entry.reject(typeof reason === "function" ? (reason as (id: K) => unknown)(id) : reason);
+      }
     }
   }
 

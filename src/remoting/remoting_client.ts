@@ -125,7 +125,11 @@ export class RemotingClient {
    * @throws {ConnectionError} When the connection cannot be opened.
    * @throws {ClientClosedError} After {@linkcode RemotingClient.close}.
    */
-  getConnection(address: string, timeout?: number, signal?: AbortSignal): Promise<RemotingConnection> {
+  getConnection(
+    address: string,
+    timeout?: number,
+    signal?: AbortSignal,
+  ): Promise<RemotingConnection> {
     if (this.#closed) return Promise.reject(new ClientClosedError());
     const existing = this.#connections.get(address);
     if (existing && !existing.isClosed) return Promise.resolve(existing);
@@ -141,7 +145,11 @@ export class RemotingClient {
     return attempt;
   }
 
-  async #open(address: string, timeout?: number, signal?: AbortSignal): Promise<RemotingConnection> {
+  async #open(
+    address: string,
+    timeout?: number,
+    signal?: AbortSignal,
+  ): Promise<RemotingConnection> {
     const { hostname, port } = parseAddress(address);
     const connect = this.#options.connect ?? defaultConnect;
     const options: ConnectOptions = {

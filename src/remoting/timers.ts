@@ -116,7 +116,10 @@ export class ManualTimers implements Timers {
     for (;;) {
       let next: ManualTimer | undefined;
       for (const timer of this.#timers.values()) {
-        if (timer.at <= target && (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))) {
+        if (
+          timer.at <= target &&
+          (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))
+        ) {
           next = timer;
         }
       }
