@@ -1,0 +1,957 @@
+/**
+ * JSON bodies of remoting commands: routes, heartbeats, consumer lists,
+ * queue locks and cluster info. Decoders accept what fastjson writes
+ * (unquoted map keys included, see {@linkcode parseFastJson}), validate with
+ * valibot and fill Java's defaults for missing primitive fields; null is
+ * treated as absent and unknown keys are ignored. Encoders write standard
+ * JSON with keys in alphabetical order, as fastjson writes Java beans.
+ *
+ * @example A route from a name server
+ * ```ts
+ * import { decodeTopicRouteData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const route = decodeTopicRouteData(new TextEncoder().encode(
+ *   '{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}],' +
+ *   '"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSynFlag":0,"writeQueueNums":4}]}',
+ * ));
+ * assert.equal(route.brokerDatas[0]?.brokerAddrs["0"], "127.0.0.1:10911");
+ * assert.equal(route.queueDatas[0]?.topicSysFlag, 0);
+ * ```
+ *
+ * @module
+ */
+
+import * as v from "valibot";
+import { InvalidArgumentError } from "../errors.ts";
+import { parseJavaInteger } from "./_int.ts";
+import { describeValue, parseWith } from "./_schema.ts";
+import { utf8Decode, utf8Encode } from "./_utf8.ts";
+import { parseFastJson, stringifyJson } from "./fastjson.ts";
+
+// ---------------------------------------------------------------------------
+// Field schemas with fastjson's conversions.
+
+const INT_RANGE = { 32: 2 ** 31, 64: 2 ** 63 } as const;
+
+function jsonInteger(bits: 32 | 64): v.GenericSchema<unknown, number> {
+  return v.pipe(
+    v.unknown(),
+    v.rawTransform<unknown, number>(({ dataset, addIssue, NEVER }) => {
+      const value = dataset.value;
+      let n: number | undefined;
+      if (typeof value === "number") {
+        const limit = INT_RANGE[bits];
+        if (Number.isInteger(value) && value >= -limit && value < limit) n = value;
+      } else if (typeof value === "string") {
+        n = parseJavaInteger(value, bits);
+      }
+      if (n === undefined) {
+        addIssue({ message: `expected a ${bits}-bit integer, got ${describeValue(value)}` });
+        return NEVER;
+      }
+      return n;
+    }),
+  );
+}
+
+const jInt = jsonInteger(32);
+const jLong = jsonInteger(64);
+
+/** A string; numbers and booleans are converted, as fastjson does. */
+const jString: v.GenericSchema<unknown, string> = v.pipe(
+  v.unknown(),
+  v.rawTransform<unknown, string>(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    addIssue({ message: `expected a string, got ${describeValue(value)}` });
+    return NEVER;
+  }),
+);
+
+/** A boolean; also `"true"`/`"false"` (any case) and 1/0, as fastjson accepts. */
+const jBool: v.GenericSchema<unknown, boolean> = v.pipe(
+  v.unknown(),
+  v.rawTransform<unknown, boolean>(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    if (typeof value === "boolean") return value;
+    if (value === 1 || value === 0) return value === 1;
+    if (typeof value === "string") {
+      const lower = value.toLowerCase();
+      if (lower === "true" || lower === "1") return true;
+      if (lower === "false" || lower === "0") return false;
+    }
+    addIssue({ message: `expected a boolean, got ${describeValue(value)}` });
+    return NEVER;
+  }),
+);
+
+function objectMessage(issue: v.BaseIssue<unknown>): string {
+  return issue.expected?.startsWith('"')
+    ? "is required but missing"
+    : `expected an object, got ${describeValue(issue.input)}`;
+}
+
+function list<T>(item: v.GenericSchema<unknown, T>): v.GenericSchema<unknown, T[]> {
+  return v.array(item, (issue) => `expected an array, got ${describeValue(issue.input)}`);
+}
+
+function optionalList<T>(item: v.GenericSchema<unknown, T>): v.GenericSchema<unknown, T[]> {
+  return v.optional(list(item), () => []) as v.GenericSchema<unknown, T[]>;
+}
+
+function map<T>(
+  value: v.GenericSchema<unknown, T>,
+  key: v.GenericSchema<string, string> = v.string(),
+): v.GenericSchema<unknown, Record<string, T>> {
+  return v.record(key, value, (issue) => `expected an object, got ${describeValue(issue.input)}`);
+}
+
+/** fastjson treats null like an absent field: drop null members of objects. */
+function stripNulls(value: unknown): void {
+  if (typeof value !== "object" || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) stripNulls(item);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (record[key] === null) delete record[key];
+    else stripNulls(record[key]);
+  }
+}
+
+function decodeBody<T>(body: Uint8Array, schema: v.GenericSchema<unknown, T>, name: string): T {
+  const value = parseFastJson(utf8Decode(body));
+  stripNulls(value);
+  return parseWith(schema, value, name);
+}
+
+function encodeBody(value: unknown): Uint8Array {
+  return utf8Encode(stringifyJson(value));
+}
+
+// ---------------------------------------------------------------------------
+// Enumerations, as their Java names.
+
+/**
+ * `ConsumeType` names (`ConsumerData.consumeType`).
+ *
+ * @example
+ * ```ts
+ * import { ConsumeType } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ConsumeType.PUSH, "CONSUME_PASSIVELY");
+ * ```
+ */
+export const ConsumeType = {
+  /** Pull consumers. */
+  PULL: "CONSUME_ACTIVELY",
+  /** Push consumers. */
+  PUSH: "CONSUME_PASSIVELY",
+  /** 5.x pop consumers. */
+  POP: "CONSUME_POP",
+} as const;
+
+/**
+ * `MessageModel` names (`ConsumerData.messageModel`).
+ *
+ * @example
+ * ```ts
+ * import { MessageModel } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MessageModel.CLUSTERING, "CLUSTERING");
+ * ```
+ */
+export const MessageModel = {
+  /** Each message goes to every consumer of the group. */
+  BROADCASTING: "BROADCASTING",
+  /** Each message goes to one consumer of the group. */
+  CLUSTERING: "CLUSTERING",
+} as const;
+
+/**
+ * `ConsumeFromWhere` names (`ConsumerData.consumeFromWhere`), without the
+ * three deprecated ones (which decoders accept as any other string).
+ *
+ * @example
+ * ```ts
+ * import { ConsumeFromWhere } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ConsumeFromWhere.LAST_OFFSET, "CONSUME_FROM_LAST_OFFSET");
+ * ```
+ */
+export const ConsumeFromWhere = {
+  /** Start at the end of the queue (default). */
+  LAST_OFFSET: "CONSUME_FROM_LAST_OFFSET",
+  /** Start at the beginning of the queue. */
+  FIRST_OFFSET: "CONSUME_FROM_FIRST_OFFSET",
+  /** Start at a store time. */
+  TIMESTAMP: "CONSUME_FROM_TIMESTAMP",
+} as const;
+
+/**
+ * Subscription expression types (`ExpressionType.java`).
+ *
+ * @example
+ * ```ts
+ * import { ExpressionType } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ExpressionType.TAG, "TAG");
+ * ```
+ */
+export const ExpressionType = {
+  /** Tag expression: `*` or `TagA || TagB`. */
+  TAG: "TAG",
+  /** SQL92 filter on properties (needs `enablePropertyFilter` on the broker). */
+  SQL92: "SQL92",
+} as const;
+
+// ---------------------------------------------------------------------------
+// TopicRouteData (GET_ROUTEINFO_BY_TOPIC, 105)
+
+/** Queues of a topic on one broker (`QueueData`). */
+export interface QueueData {
+  /** Broker name. */
+  brokerName: string;
+  /** Number of readable queues. */
+  readQueueNums: number;
+  /** Number of writable queues. */
+  writeQueueNums: number;
+  /** Permission bits: 2 write, 4 read, 1 inherit, 8 priority. */
+  perm: number;
+  /** Topic sys flag; brokers before 4.9.0 spell the key `topicSynFlag`. Default 0. */
+  topicSysFlag: number;
+}
+
+/** One broker group: master (id 0) and slaves (`BrokerData`). */
+export interface BrokerData {
+  /** Cluster name. */
+  cluster: string;
+  /** Broker name. */
+  brokerName: string;
+  /** Broker id (decimal text; 0 = master) → `"ip:port"`. */
+  brokerAddrs: Record<string, string>;
+  /** 5.0+: zone name. */
+  zoneName?: string;
+  /** 5.0+: acting master enabled; decoders fill Java's default false. */
+  enableActingMaster?: boolean;
+}
+
+/** Route of a topic (`TopicRouteData`). */
+export interface TopicRouteData {
+  /** `"brokerA:4;brokerB:4"` for ordered topics. */
+  orderTopicConf?: string;
+  /** Queues per broker. */
+  queueDatas: QueueData[];
+  /** Brokers. */
+  brokerDatas: BrokerData[];
+  /** Broker address → filter server addresses. */
+  filterServerTable?: Record<string, string[]>;
+}
+
+const QueueDataSchema: v.GenericSchema<unknown, QueueData> = v.pipe(
+  v.object({
+    brokerName: jString,
+    readQueueNums: jInt,
+    writeQueueNums: jInt,
+    perm: jInt,
+    topicSysFlag: v.exactOptional(jInt),
+    topicSynFlag: v.exactOptional(jInt),
+  }, objectMessage),
+  v.transform((q) => ({
+    brokerName: q.brokerName,
+    readQueueNums: q.readQueueNums,
+    writeQueueNums: q.writeQueueNums,
+    perm: q.perm,
+    topicSysFlag: q.topicSysFlag ?? q.topicSynFlag ?? 0,
+  })),
+);
+
+const BROKER_ID = v.pipe(v.string(), v.regex(/^-?\d{1,19}$/, "broker id is not a number"));
+
+const BrokerDataSchema: v.GenericSchema<unknown, BrokerData> = v.object({
+  cluster: jString,
+  brokerName: jString,
+  brokerAddrs: map(jString, BROKER_ID),
+  zoneName: v.exactOptional(jString),
+  enableActingMaster: v.optional(jBool, false),
+}, objectMessage);
+
+const TopicRouteDataSchema: v.GenericSchema<unknown, TopicRouteData> = v.object({
+  orderTopicConf: v.exactOptional(jString),
+  queueDatas: list(QueueDataSchema),
+  brokerDatas: list(BrokerDataSchema),
+  filterServerTable: v.exactOptional(map(list(jString))),
+}, objectMessage);
+
+function brokerDataJson(b: BrokerData): Record<string, unknown> {
+  return {
+    brokerAddrs: b.brokerAddrs,
+    brokerName: b.brokerName,
+    cluster: b.cluster,
+    enableActingMaster: b.enableActingMaster ?? false,
+    zoneName: b.zoneName,
+  };
+}
+
+/**
+ * Decode a route (GET_ROUTEINFO_BY_TOPIC response body), standard JSON or
+ * fastjson's unquoted broker ids. The legacy key `topicSynFlag` is accepted.
+ *
+ * @param body The response body.
+ * @returns The route.
+ * @throws {CodecError} With reason `"json"` for malformed JSON, `"schema"`
+ * naming the field's path for a wrong shape.
+ *
+ * @example
+ * ```ts
+ * import { decodeTopicRouteData } from "./bodies.ts";
+ * import { CodecError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => decodeTopicRouteData(new TextEncoder().encode('{"queueDatas":[{"brokerName":"b"}],"brokerDatas":[]}')),
+ *   (e) => e instanceof CodecError && e.message === "TopicRouteData: field queueDatas.0.readQueueNums: is required but missing",
+ * );
+ * ```
+ */
+export function decodeTopicRouteData(body: Uint8Array): TopicRouteData {
+  return decodeBody(body, TopicRouteDataSchema, "TopicRouteData");
+}
+
+/**
+ * Encode a route as the name server does for clients of version ≥ 4.9.4:
+ * standard JSON, keys sorted (broker ids in numeric order).
+ *
+ * @param route The route.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example The name server's real body
+ * ```ts
+ * import { encodeTopicRouteData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body = encodeTopicRouteData({
+ *   queueDatas: [{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }],
+ *   brokerDatas: [{ cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "127.0.0.1:10911" } }],
+ *   filterServerTable: {},
+ * });
+ * assert.equal(new TextDecoder().decode(body),
+ *   '{"brokerDatas":[{"brokerAddrs":{"0":"127.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster",' +
+ *   '"enableActingMaster":false}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,' +
+ *   '"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}');
+ * ```
+ */
+export function encodeTopicRouteData(route: Readonly<TopicRouteData>): Uint8Array {
+  return encodeBody({
+    brokerDatas: route.brokerDatas.map(brokerDataJson),
+    filterServerTable: route.filterServerTable,
+    orderTopicConf: route.orderTopicConf,
+    queueDatas: route.queueDatas.map((q) => ({
+      brokerName: q.brokerName,
+      perm: q.perm,
+      readQueueNums: q.readQueueNums,
+      topicSysFlag: q.topicSysFlag,
+      writeQueueNums: q.writeQueueNums,
+    })),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// HeartbeatData (HEART_BEAT, 34)
+
+/** A producer group of a client (`ProducerData`). */
+export interface ProducerData {
+  /** Producer group. */
+  groupName: string;
+}
+
+/** One subscription (`SubscriptionData`). */
+export interface SubscriptionData {
+  /** Topic. */
+  topic: string;
+  /** The expression (`*` = all). */
+  subString: string;
+  /** Tags of a TAG expression. */
+  tagsSet: string[];
+  /** Java `String.hashCode()` of each tag ({@linkcode javaStringHashCode}). */
+  codeSet: number[];
+  /** ms timestamp of the subscription's creation; default 0 (Java: the decode time). */
+  subVersion: number;
+  /** `TAG` or `SQL92`; default `TAG`. */
+  expressionType: string;
+  /** Class filter mode (legacy); decoders fill Java's default false. */
+  classFilterMode?: boolean;
+}
+
+/** A consumer group of a client (`ConsumerData`). */
+export interface ConsumerData {
+  /** Consumer group. */
+  groupName: string;
+  /** {@linkcode ConsumeType} name. */
+  consumeType: string;
+  /** {@linkcode MessageModel} name. */
+  messageModel: string;
+  /** {@linkcode ConsumeFromWhere} name. */
+  consumeFromWhere: string;
+  /** Subscriptions. */
+  subscriptionDataSet: SubscriptionData[];
+  /** Unit mode; default false. */
+  unitMode: boolean;
+}
+
+/** Body of HEART_BEAT (`HeartbeatData`). */
+export interface HeartbeatData {
+  /** Client id (`ip@instance`). */
+  clientID: string;
+  /** Producer groups. */
+  producerDataSet: ProducerData[];
+  /** Consumer groups. */
+  consumerDataSet: ConsumerData[];
+  /** 5.1.3+: fingerprint for heartbeat v2; decoders fill Java's default 0. */
+  heartbeatFingerprint?: number;
+  /** 5.1.3+: subscriptions left out (heartbeat v2); decoders fill Java's default false. */
+  withoutSub?: boolean;
+}
+
+const SubscriptionDataSchema: v.GenericSchema<unknown, SubscriptionData> = v.object({
+  topic: jString,
+  subString: jString,
+  tagsSet: optionalList(jString),
+  codeSet: optionalList(jInt),
+  subVersion: v.optional(jLong, 0),
+  expressionType: v.optional(jString, "TAG"),
+  classFilterMode: v.optional(jBool, false),
+}, objectMessage);
+
+const ProducerDataSchema: v.GenericSchema<unknown, ProducerData> = v.object({
+  groupName: jString,
+}, objectMessage);
+
+const ConsumerDataSchema: v.GenericSchema<unknown, ConsumerData> = v.object({
+  groupName: jString,
+  consumeType: jString,
+  messageModel: jString,
+  consumeFromWhere: jString,
+  subscriptionDataSet: optionalList(SubscriptionDataSchema),
+  unitMode: v.optional(jBool, false),
+}, objectMessage);
+
+const HeartbeatDataSchema: v.GenericSchema<unknown, HeartbeatData> = v.object({
+  clientID: jString,
+  producerDataSet: optionalList(ProducerDataSchema),
+  consumerDataSet: optionalList(ConsumerDataSchema),
+  heartbeatFingerprint: v.optional(jInt, 0),
+  withoutSub: v.optional(jBool, false),
+}, objectMessage);
+
+function subscriptionJson(s: SubscriptionData): Record<string, unknown> {
+  return {
+    classFilterMode: s.classFilterMode ?? false,
+    codeSet: s.codeSet,
+    expressionType: s.expressionType,
+    subString: s.subString,
+    subVersion: s.subVersion,
+    tagsSet: s.tagsSet,
+    topic: s.topic,
+  };
+}
+
+/**
+ * Decode a HEART_BEAT body.
+ *
+ * @param body The request body.
+ * @returns The heartbeat, Java defaults filled in.
+ * @throws {CodecError} With reason `"json"` or `"schema"` (naming the path).
+ *
+ * @example
+ * ```ts
+ * import { decodeHeartbeatData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const hb = decodeHeartbeatData(new TextEncoder().encode('{"clientID":"c","producerDataSet":[{"groupName":"PG"}]}'));
+ * assert.deepEqual(hb, {
+ *   clientID: "c", producerDataSet: [{ groupName: "PG" }], consumerDataSet: [], heartbeatFingerprint: 0, withoutSub: false,
+ * });
+ * ```
+ */
+export function decodeHeartbeatData(body: Uint8Array): HeartbeatData {
+  return decodeBody(body, HeartbeatDataSchema, "HeartbeatData");
+}
+
+/**
+ * Encode a HEART_BEAT body as the Java client writes it (keys sorted,
+ * `heartbeatFingerprint` and `withoutSub` always present).
+ *
+ * @param heartbeat The heartbeat.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeHeartbeatData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   new TextDecoder().decode(encodeHeartbeatData({ clientID: "c", producerDataSet: [{ groupName: "PG" }], consumerDataSet: [] })),
+ *   '{"clientID":"c","consumerDataSet":[],"heartbeatFingerprint":0,"producerDataSet":[{"groupName":"PG"}],"withoutSub":false}',
+ * );
+ * ```
+ */
+export function encodeHeartbeatData(heartbeat: Readonly<HeartbeatData>): Uint8Array {
+  return encodeBody({
+    clientID: heartbeat.clientID,
+    consumerDataSet: heartbeat.consumerDataSet.map((c) => ({
+      consumeFromWhere: c.consumeFromWhere,
+      consumeType: c.consumeType,
+      groupName: c.groupName,
+      messageModel: c.messageModel,
+      subscriptionDataSet: c.subscriptionDataSet.map(subscriptionJson),
+      unitMode: c.unitMode,
+    })),
+    heartbeatFingerprint: heartbeat.heartbeatFingerprint ?? 0,
+    producerDataSet: heartbeat.producerDataSet.map((p) => ({ groupName: p.groupName })),
+    withoutSub: heartbeat.withoutSub ?? false,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// ConsumerListBody (GET_CONSUMER_LIST_BY_GROUP response, 38)
+
+/** Response body of GET_CONSUMER_LIST_BY_GROUP (`GetConsumerListByGroupResponseBody`). */
+export interface ConsumerListBody {
+  /** Client ids of the group's live consumers. */
+  consumerIdList: string[];
+}
+
+const ConsumerListBodySchema: v.GenericSchema<unknown, ConsumerListBody> = v.object({
+  consumerIdList: optionalList(jString),
+}, objectMessage);
+
+/**
+ * Decode a GET_CONSUMER_LIST_BY_GROUP response body.
+ *
+ * @param body The response body.
+ * @returns The consumer list (empty when the list is absent).
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeConsumerListBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeConsumerListBody(new TextEncoder().encode('{"consumerIdList":["10.0.0.5@123#456"]}')), {
+ *   consumerIdList: ["10.0.0.5@123#456"],
+ * });
+ * ```
+ */
+export function decodeConsumerListBody(body: Uint8Array): ConsumerListBody {
+  return decodeBody(body, ConsumerListBodySchema, "ConsumerListBody");
+}
+
+/**
+ * Encode a GET_CONSUMER_LIST_BY_GROUP response body.
+ *
+ * @param value The consumer list.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeConsumerListBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TextDecoder().decode(encodeConsumerListBody({ consumerIdList: ["a", "b"] })), '{"consumerIdList":["a","b"]}');
+ * ```
+ */
+export function encodeConsumerListBody(value: Readonly<ConsumerListBody>): Uint8Array {
+  return encodeBody({ consumerIdList: value.consumerIdList });
+}
+
+// ---------------------------------------------------------------------------
+// LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42)
+
+/** A queue of a topic on a broker (`MessageQueue`). */
+export interface MessageQueue {
+  /** Topic. */
+  topic: string;
+  /** Broker name. */
+  brokerName: string;
+  /** Queue id. */
+  queueId: number;
+}
+
+/** Body of LOCK_BATCH_MQ and UNLOCK_BATCH_MQ (`LockBatchRequestBody`). */
+export interface LockBatchRequestBody {
+  /** Consumer group. */
+  consumerGroup: string;
+  /** Client id. */
+  clientId: string;
+  /** Queues to lock or unlock. */
+  mqSet: MessageQueue[];
+  /** Lock on this broker only (no slave acting); decoders fill Java's default false. */
+  onlyThisBroker?: boolean;
+}
+
+/** Response body of LOCK_BATCH_MQ (`LockBatchResponseBody`). */
+export interface LockBatchResponseBody {
+  /** The queues now locked by the requester. */
+  lockOKMQSet: MessageQueue[];
+}
+
+const MessageQueueSchema: v.GenericSchema<unknown, MessageQueue> = v.object({
+  topic: jString,
+  brokerName: jString,
+  queueId: jInt,
+}, objectMessage);
+
+const LockBatchRequestBodySchema: v.GenericSchema<unknown, LockBatchRequestBody> = v.object({
+  consumerGroup: jString,
+  clientId: jString,
+  mqSet: optionalList(MessageQueueSchema),
+  onlyThisBroker: v.optional(jBool, false),
+}, objectMessage);
+
+const LockBatchResponseBodySchema: v.GenericSchema<unknown, LockBatchResponseBody> = v.object({
+  lockOKMQSet: optionalList(MessageQueueSchema),
+}, objectMessage);
+
+function queueJson(q: MessageQueue): Record<string, unknown> {
+  return { brokerName: q.brokerName, queueId: q.queueId, topic: q.topic };
+}
+
+/**
+ * Decode a LOCK_BATCH_MQ / UNLOCK_BATCH_MQ request body.
+ *
+ * @param body The request body.
+ * @returns The request.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeLockBatchRequestBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const req = decodeLockBatchRequestBody(new TextEncoder().encode(
+ *   '{"clientId":"10.0.0.5@x","consumerGroup":"CG","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}],"onlyThisBroker":false}',
+ * ));
+ * assert.deepEqual(req.mqSet, [{ topic: "TopicTest", brokerName: "broker-a", queueId: 0 }]);
+ * ```
+ */
+export function decodeLockBatchRequestBody(body: Uint8Array): LockBatchRequestBody {
+  return decodeBody(body, LockBatchRequestBodySchema, "LockBatchRequestBody");
+}
+
+/**
+ * Encode a LOCK_BATCH_MQ / UNLOCK_BATCH_MQ request body.
+ *
+ * @param value The request.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeLockBatchRequestBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   new TextDecoder().decode(encodeLockBatchRequestBody({
+ *     consumerGroup: "CG", clientId: "10.0.0.5@x", mqSet: [{ topic: "TopicTest", brokerName: "broker-a", queueId: 0 }],
+ *   })),
+ *   '{"clientId":"10.0.0.5@x","consumerGroup":"CG","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}],"onlyThisBroker":false}',
+ * );
+ * ```
+ */
+export function encodeLockBatchRequestBody(value: Readonly<LockBatchRequestBody>): Uint8Array {
+  return encodeBody({
+    clientId: value.clientId,
+    consumerGroup: value.consumerGroup,
+    mqSet: value.mqSet.map(queueJson),
+    onlyThisBroker: value.onlyThisBroker ?? false,
+  });
+}
+
+/**
+ * Decode a LOCK_BATCH_MQ response body.
+ *
+ * @param body The response body.
+ * @returns The locked queues.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeLockBatchResponseBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeLockBatchResponseBody(new TextEncoder().encode('{"lockOKMQSet":[]}')), { lockOKMQSet: [] });
+ * ```
+ */
+export function decodeLockBatchResponseBody(body: Uint8Array): LockBatchResponseBody {
+  return decodeBody(body, LockBatchResponseBodySchema, "LockBatchResponseBody");
+}
+
+/**
+ * Encode a LOCK_BATCH_MQ response body.
+ *
+ * @param value The locked queues.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeLockBatchResponseBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   new TextDecoder().decode(encodeLockBatchResponseBody({ lockOKMQSet: [{ topic: "T", brokerName: "b", queueId: 1 }] })),
+ *   '{"lockOKMQSet":[{"brokerName":"b","queueId":1,"topic":"T"}]}',
+ * );
+ * ```
+ */
+export function encodeLockBatchResponseBody(value: Readonly<LockBatchResponseBody>): Uint8Array {
+  return encodeBody({ lockOKMQSet: value.lockOKMQSet.map(queueJson) });
+}
+
+// ---------------------------------------------------------------------------
+// ClusterInfo (GET_BROKER_CLUSTER_INFO, 106)
+
+/** Response body of GET_BROKER_CLUSTER_INFO (`ClusterInfo`). */
+export interface ClusterInfo {
+  /** Broker name → broker group. */
+  brokerAddrTable: Record<string, BrokerData>;
+  /** Cluster name → broker names. */
+  clusterAddrTable: Record<string, string[]>;
+}
+
+const ClusterInfoSchema: v.GenericSchema<unknown, ClusterInfo> = v.object({
+  brokerAddrTable: v.optional(map(BrokerDataSchema), () => ({})),
+  clusterAddrTable: v.optional(map(list(jString)), () => ({})),
+}, objectMessage) as v.GenericSchema<unknown, ClusterInfo>;
+
+/**
+ * Decode a GET_BROKER_CLUSTER_INFO response body (fastjson default form,
+ * with unquoted broker ids). Map keys `__proto__`, `constructor` and
+ * `prototype` are skipped (valibot's record guard).
+ *
+ * @param body The response body.
+ * @returns The cluster info; missing tables are empty.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example The name server's real body
+ * ```ts
+ * import { decodeClusterInfo } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const info = decodeClusterInfo(new TextEncoder().encode(
+ *   '{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"broker-a",' +
+ *   '"cluster":"DefaultCluster","enableActingMaster":false}},"clusterAddrTable":{"DefaultCluster":["broker-a"]}}',
+ * ));
+ * assert.deepEqual(info.clusterAddrTable, { DefaultCluster: ["broker-a"] });
+ * assert.equal(info.brokerAddrTable["broker-a"]?.brokerAddrs["0"], "127.0.0.1:10911");
+ * ```
+ */
+export function decodeClusterInfo(body: Uint8Array): ClusterInfo {
+  return decodeBody(body, ClusterInfoSchema, "ClusterInfo");
+}
+
+/**
+ * Encode a GET_BROKER_CLUSTER_INFO response body (standard JSON).
+ *
+ * @param value The cluster info.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When a value cannot be written as JSON.
+ *
+ * @example
+ * ```ts
+ * import { encodeClusterInfo } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextDecoder().decode(encodeClusterInfo({
+ *   brokerAddrTable: { b: { cluster: "C", brokerName: "b", brokerAddrs: { "0": "127.0.0.1:10911" } } },
+ *   clusterAddrTable: { C: ["b"] },
+ * }));
+ * assert.equal(text, '{"brokerAddrTable":{"b":{"brokerAddrs":{"0":"127.0.0.1:10911"},"brokerName":"b","cluster":"C",' +
+ *   '"enableActingMaster":false}},"clusterAddrTable":{"C":["b"]}}');
+ * ```
+ */
+export function encodeClusterInfo(value: Readonly<ClusterInfo>): Uint8Array {
+  const brokers: Record<string, unknown> = {};
+  for (const [name, data] of Object.entries(value.brokerAddrTable)) {
+    brokers[name] = brokerDataJson(data);
+  }
+  return encodeBody({ brokerAddrTable: brokers, clusterAddrTable: value.clusterAddrTable });
+}
+
+// ---------------------------------------------------------------------------
+// ResetOffsetBody (RESET_CONSUMER_CLIENT_OFFSET, 220): decode only.
+
+/** One entry of a {@linkcode ResetOffsetBody}. */
+export interface QueueOffset {
+  /** The queue. */
+  messageQueue: MessageQueue;
+  /** The offset to reset it to. */
+  offset: number;
+}
+
+/** Body of RESET_CONSUMER_CLIENT_OFFSET (`ResetOffsetBody`), whose map has object keys. */
+export interface ResetOffsetBody {
+  /** The queues and their new offsets. */
+  offsetTable: QueueOffset[];
+}
+
+const ResetOffsetBodySchema: v.GenericSchema<unknown, ResetOffsetBody> = v.object({
+  offsetTable: v.optional(
+    v.pipe(
+      map(jLong),
+      v.rawTransform<Record<string, number>, QueueOffset[]>(({ dataset, addIssue, NEVER }) => {
+        const out: QueueOffset[] = [];
+        for (const [key, offset] of Object.entries(dataset.value)) {
+          let parsed: unknown;
+          try {
+            parsed = parseFastJson(key);
+          } catch {
+            parsed = undefined;
+          }
+          stripNulls(parsed);
+          const result = v.safeParse(MessageQueueSchema, parsed);
+          if (!result.success) {
+            addIssue({ message: `key ${describeValue(key)} is not a MessageQueue object` });
+            return NEVER;
+          }
+          out.push({ messageQueue: result.output, offset });
+        }
+        return out;
+      }),
+    ),
+    () => ({}),
+  ),
+}, objectMessage) as v.GenericSchema<unknown, ResetOffsetBody>;
+
+/**
+ * Decode a RESET_CONSUMER_CLIENT_OFFSET body: fastjson writes its map with
+ * `MessageQueue` objects as keys.
+ *
+ * @param body The request body.
+ * @returns The offsets, in the body's order.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeResetOffsetBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body = decodeResetOffsetBody(new TextEncoder().encode(
+ *   '{"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}:42}}',
+ * ));
+ * assert.deepEqual(body.offsetTable, [{ messageQueue: { topic: "TopicTest", brokerName: "broker-a", queueId: 0 }, offset: 42 }]);
+ * ```
+ */
+export function decodeResetOffsetBody(body: Uint8Array): ResetOffsetBody {
+  return decodeBody(body, ResetOffsetBodySchema, "ResetOffsetBody");
+}
+
+// ---------------------------------------------------------------------------
+// Subscriptions
+
+/**
+ * Java's `String.hashCode()`: `h = 31 * h + c` over the UTF-16 code units,
+ * wrapped to a signed 32-bit integer. The `codeSet` of a subscription holds
+ * these hashes of its tags.
+ *
+ * @param s The string.
+ * @returns The hash.
+ *
+ * @example
+ * ```ts
+ * import { javaStringHashCode } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(javaStringHashCode("TagA"), 2598919);
+ * assert.equal(javaStringHashCode("polygenelubricants"), -2147483648);
+ * assert.equal(javaStringHashCode(""), 0);
+ * ```
+ */
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Java's `String.trim()`: strips code units ≤ U+0020 at both ends (not other whitespace). */
+function javaTrim(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && s.charCodeAt(start) <= 0x20) start++;
+  while (end > start && s.charCodeAt(end - 1) <= 0x20) end--;
+  return s.slice(start, end);
+}
+
+/**
+ * Build a subscription as `FilterAPI.buildSubscriptionData` /
+ * `FilterAPI.build` do. For TAG: an empty expression or `*` subscribes to
+ * everything (`subString` `*`, empty sets); otherwise the expression is split
+ * on `||`, each tag trimmed (Java `trim()`), empty tags dropped, duplicates
+ * kept once; `codeSet` holds the tags' Java hash codes. For other types
+ * (`SQL92`) the expression is kept as is, with empty sets.
+ *
+ * @param topic The topic.
+ * @param expression The subscription expression.
+ * @param subVersion Version of the subscription (Java: creation time in ms).
+ * @param expressionType `TAG` (default) or `SQL92`.
+ * @returns The subscription.
+ * @throws {InvalidArgumentError} When a TAG expression consists only of
+ * `||` separators (Java: "subString split error"), or a non-TAG expression
+ * is empty.
+ *
+ * @example
+ * ```ts
+ * import { buildSubscriptionData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(buildSubscriptionData("TopicTest", "TagA || TagB", 1700000000001), {
+ *   topic: "TopicTest", subString: "TagA || TagB", tagsSet: ["TagA", "TagB"], codeSet: [2598919, 2598920],
+ *   subVersion: 1700000000001, expressionType: "TAG", classFilterMode: false,
+ * });
+ * assert.deepEqual(buildSubscriptionData("T", "*", 1).tagsSet, []);
+ * ```
+ */
+export function buildSubscriptionData(
+  topic: string,
+  expression: string,
+  subVersion: number,
+  expressionType: string = ExpressionType.TAG,
+): SubscriptionData {
+  const base = { topic, subVersion, expressionType, classFilterMode: false };
+  if (expressionType !== ExpressionType.TAG) {
+    if (expression === "") {
+      throw new InvalidArgumentError(
+        "expression",
+        `an ${expressionType} expression must not be empty`,
+      );
+    }
+    return { ...base, subString: expression, tagsSet: [], codeSet: [] };
+  }
+  if (expression === "" || expression === "*") {
+    return { ...base, subString: "*", tagsSet: [], codeSet: [] };
+  }
+  const pieces = expression.split("||");
+  if (pieces.every((p) => p === "")) {
+    throw new InvalidArgumentError("expression", `${JSON.stringify(expression)} has no tags`);
+  }
+  const tags = new Set<string>();
+  const codes = new Set<number>();
+  for (const piece of pieces) {
+    const tag = javaTrim(piece);
+    if (tag === "") continue;
+    tags.add(tag);
+    codes.add(javaStringHashCode(tag));
+  }
+  return { ...base, subString: expression, tagsSet: [...tags], codeSet: [...codes] };
+}
