@@ -33,10 +33,12 @@ export type CommandHeader = Omit<RemotingCommand, "body" | "serializeType">;
 const HEX = "0123456789ABCDEF";
 
 /**
- * Quote a string the way fastjson's default `SerializeWriter` does: `"` and
- * `\` escaped, `\b \t \n \f \r` in short form, other control characters and
- * DEL as `\u00XX` with upper-case hex, everything else (non-ASCII included)
- * written as is.
+ * Quote a string the way fastjson 1.2.83's default `SerializeWriter` does
+ * (RocketMQ 4.x to 5.3.x): `"` and `\` escaped, `\b \t \n \f \r` in short
+ * form, other C0 controls, DEL, the C1 controls U+0080–U+009F and U+2028/U+2029
+ * as `\uXXXX` with upper-case hex, everything else (other non-ASCII included)
+ * written as is. (fastjson2, used by RocketMQ 5.5, spells some of these
+ * differently; every spelling decodes to the same string.)
  *
  * @param text The string.
  * @returns The JSON string literal, with quotes.
@@ -47,6 +49,7 @@ const HEX = "0123456789ABCDEF";
  * import assert from "node:assert/strict";
  *
  * assert.equal(quoteJsonString('a"\u0001\n'), '"a\\"\\u0001\\n"');
+ * assert.equal(quoteJsonString("\u007f\u0085\u2028é"), '"\\u007F\\u0085\\u2028é"');
  * ```
  */
 export function quoteJsonString(text: string): string {
@@ -54,7 +57,10 @@ export function quoteJsonString(text: string): string {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c !== 0x7f) continue;
+    if (
+      c >= 0x20 && c !== 0x22 && c !== 0x5c && (c < 0x7f || c > 0x9f) && c !== 0x2028 &&
+      c !== 0x2029
+    ) continue;
     out += text.slice(start, i);
     start = i + 1;
     switch (c) {
@@ -80,7 +86,7 @@ export function quoteJsonString(text: string): string {
         out += "\\r";
         break;
       default:
-        out += "\\u00" + HEX[c >> 4] + HEX[c & 15];
+        out += "\\u" + HEX[c >> 12]! + HEX[(c >> 8) & 15] + HEX[(c >> 4) & 15] + HEX[c & 15];
     }
   }
   return out + text.slice(start) + '"';
