@@ -62,7 +62,8 @@ export type ErrorCode =
   | "ERR_REQUEST_ABORTED"
   | "ERR_REMOTE"
   | "ERR_NO_RESPONDER"
-  | "ERR_TOO_MANY_REQUESTS";
+  | "ERR_TOO_MANY_REQUESTS"
+  | "ERR_STORE";
 
 /**
  * Base class of every error of this library.
@@ -262,6 +263,46 @@ export class IllegalStateError extends RocketMQError {
   /** Brand check that works across copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, "IllegalStateError");
+  }
+}
+
+/**
+ * The broker's message store failed to read or write its files (disk full,
+ * I/O error, failed fsync), or found them corrupt where it cannot repair them
+ * without losing acknowledged data. A failed append wrote nothing that will
+ * be served; after a failed fsync the store refuses further appends until it
+ * is reopened.
+ *
+ * @example
+ * ```ts
+ * import { StoreError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new StoreError("append failed", { path: "/data/commitlog/00000000000000000000" });
+ * assert.equal(err.code, "ERR_STORE");
+ * assert.equal(err.path, "/data/commitlog/00000000000000000000");
+ * assert.match(err.message, /append failed/);
+ * ```
+ */
+export class StoreError extends RocketMQError {
+  /** The file or directory concerned, when one is. */
+  readonly path: string | undefined;
+
+  /**
+   * @param message What failed.
+   * @param options Standard error options (`cause` is the file system's
+   * error) and the path concerned.
+   */
+  constructor(message: string, options?: ErrorOptions & { path?: string }) {
+    super("ERR_STORE", options?.path ? `${message} (${options.path})` : message, options);
+    this.path = options?.path;
+    this.name = "StoreError";
+    brand(this, "StoreError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "StoreError");
   }
 }
 
