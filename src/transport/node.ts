@@ -1,0 +1,201 @@
+/**
+ * Transport adapter for Node (and runtimes with `node:net` compatibility):
+ * `net.connect` / `tls.connect` and `net.createServer` / `tls.createServer`.
+ *
+ * A write resolves when Node's write callback reports the chunk flushed to
+ * the kernel; one chunk is handed to Node at a time, so Node's own write
+ * buffer never holds more than that chunk. Reading pauses the socket while
+ * the readable's queue is full.
+ *
+ * @example Echo over TCP
+ * ```ts
+ * import { connect, listen } from "./node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ port: 0 });
+ * (async () => {
+ *   for await (const conn of listener) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * })();
+ * const client = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * await client.writable.getWriter().write(new TextEncoder().encode("ping"));
+ * const { value } = await client.readable.getReader().read();
+ * assert.equal(new TextDecoder().decode(value), "ping");
+ * await client.close();
+ * await listener.close();
+ * ```
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { checkConnectOptions, checkListenOptions, dial } from "./_connect.ts";
+import {
+  AcceptQueue,
+  formatAddress,
+  netAddr,
+  type SocketDriver,
+  socketTransport,
+  toConnectionError,
+} from "./_socket.ts";
+import type { ConnectOptions, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
+
+function addr(hostname?: string, port?: number, family?: string): NetAddr | undefined {
+  return hostname && port !== undefined ? netAddr(hostname, port, family) : undefined;
+}
+
+function wrap(socket: net.Socket, address: string): Transport {
+  let failPending: ((cause: Error) => void) | undefined;
+  const driver: SocketDriver = {
+    localAddr: addr(socket.localAddress, socket.localPort, socket.localFamily),
+    remoteAddr: addr(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
+    write: (chunk) =>
+      new Promise<void>((resolve, reject) => {
+        failPending = reject;
+        socket.write(chunk, (err) => {
+          failPending = undefined;
+          if (err) reject(err);
+          else resolve();
+        });
+      }),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    destroy: () => socket.destroy(),
+  };
+  const { transport, events } = socketTransport(address, driver);
+  socket.setNoDelay(true);
+  socket.on("data", (data: Uint8Array) => {
+    // A Buffer that Node does not reuse; expose it as a plain Uint8Array.
+    events.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  });
+  socket.on("end", () => events.end());
+  socket.on("error", (err) => events.error(err));
+  socket.on("close", () => {
+    failPending?.(new Error("socket closed"));
+    events.closed();
+  });
+  return transport;
+}
+
+/**
+ * Opens a TCP or TLS connection with `node:net` / `node:tls`.
+ *
+ * @param options Where and how to connect.
+ * @returns The connected transport.
+ * @throws {ConnectionError} When the connection cannot be made.
+ * @throws {InvalidArgumentError} For bad options.
+ *
+ * @example Connection refused
+ * ```ts
+ * import { connect, listen } from "./node.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ port: 0 });
+ * const port = listener.addr.port;
+ * await listener.close();
+ * await assert.rejects(connect({ hostname: "127.0.0.1", port }), ConnectionError);
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Transport> {
+  const target = checkConnectOptions(options);
+  const { hostname: host, port, address, tls: settings } = target;
+  return await dial(target, (signal) =>
+    new Promise<Transport>((resolve, reject) => {
+      let socket: net.Socket;
+      if (settings) {
+        const name = settings.serverName ?? host;
+        socket = tls.connect({
+          host,
+          port,
+          // SNI must not be an IP address (RFC 6066); the identity check still uses it.
+          ...(net.isIP(name) ? {} : { servername: name }),
+          checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+          rejectUnauthorized: !settings.insecure,
+          ...(settings.caCerts ? { ca: [...settings.caCerts] } : {}),
+          ...(settings.cert !== undefined ? { cert: settings.cert, key: settings.key } : {}),
+        });
+      } else {
+        socket = net.connect({ host, port });
+      }
+      const onAbort = (): void => {
+        socket.destroy();
+      };
+      const onError = (err: Error): void => {
+        signal.removeEventListener("abort", onAbort);
+        socket.destroy();
+        reject(
+          settings && err.message && !("syscall" in err)
+            ? toConnectionError(address, err, "TLS handshake failed: ")
+            : err,
+        );
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      socket.once("error", onError);
+      socket.once(settings ? "secureConnect" : "connect", () => {
+        signal.removeEventListener("abort", onAbort);
+        socket.off("error", onError);
+        resolve(wrap(socket, address));
+      });
+    }), (transport) => transport.close());
+}
+
+/**
+ * Listens for TCP or TLS connections with `node:net` / `node:tls`.
+ *
+ * @param options Where to listen.
+ * @returns The listener.
+ * @throws {ConnectionError} When the address cannot be listened on.
+ * @throws {InvalidArgumentError} For bad options.
+ *
+ * @example Listen on an ephemeral port
+ * ```ts
+ * import { listen } from "./node.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * assert.ok(listener.addr.port > 0);
+ * await listener.close();
+ * ```
+ */
+export async function listen(options: ListenOptions): Promise<Listener> {
+  const { hostname, port, address, tls: settings } = checkListenOptions(options);
+  const queue = new AcceptQueue();
+  const server = settings
+    ? tls.createServer({ cert: settings.cert, key: settings.key })
+    : net.createServer();
+  server.on(settings ? "secureConnection" : "connection", (socket: net.Socket) => {
+    const peer = formatAddress(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);
+    queue.push(wrap(socket, peer));
+  });
+  // A client that fails its handshake is dropped (tls.Server destroys its socket).
+  server.on("tlsClientError", () => {});
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: hostname, port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (cause) {
+    throw toConnectionError(address, cause, "cannot listen: ");
+  }
+  server.on("error", () => {}); // accept errors (EMFILE…): libuv keeps listening
+  const bound = server.address() as net.AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    addr: netAddr(bound.address, bound.port, bound.family),
+    [Symbol.asyncIterator]: () => queue.iterator(),
+    close() {
+      // server.close() unbinds at once; its callback would wait for every
+      // accepted connection to end, which is not the listener's business.
+      closing ??= new Promise<void>((resolve) => {
+        server.close();
+        queue.close();
+        setTimeout(resolve, 0);
+      });
+      return closing;
+    },
+  };
+}
