@@ -1,0 +1,43 @@
+#!/bin/sh
+# Runs the runtime-neutral test files (node:test + node:assert) under Node or
+# Bun; `deno task test` runs them (and everything else in tests/) under Deno.
+#
+#   sh tests/cross_runtime.sh node   # Node 20+, TypeScript through tsx
+#   sh tests/cross_runtime.sh bun    # bun test
+#
+# Append new cross-runtime test files to FILES below (paths from the
+# repository root). Extra arguments are passed to the runner.
+set -eu
+cd "$(dirname "$0")/.."
+
+FILES="
+tests/transport/transport_test.ts
+tests/transport/memory_test.ts
+tests/transport/socket_like_test.ts
+tests/transport/default_test.ts
+"
+
+runtime="${1:-}"
+[ $# -gt 0 ] && shift
+PATH="$PWD/.tools/node_modules/.bin:$PATH"
+export PATH
+
+case "$runtime" in
+node)
+  loader="$PWD/.tools/node_modules/tsx/dist/loader.mjs"
+  if [ ! -f "$loader" ]; then
+    npm install --prefix .tools --no-audit --no-fund tsx@4 >&2
+  fi
+  # package.json has "type": "module", so tsx loads the .ts files as ESM.
+  # shellcheck disable=SC2086
+  exec node --import "file://$loader" --test "$@" $FILES
+  ;;
+bun)
+  for f in $FILES; do set -- "$@" "./$f"; done # bun test wants ./-prefixed paths
+  exec bun test "$@"
+  ;;
+*)
+  echo "usage: sh tests/cross_runtime.sh <node|bun> [runner arguments]" >&2
+  exit 2
+  ;;
+esac
