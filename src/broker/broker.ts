@@ -1,0 +1,784 @@
+/**
+ * The embedded RocketMQ-compatible broker: name server and broker on one
+ * port. {@linkcode Broker} serves any byte stream (`handle(transport)`, as
+ * aedes does), so tests can attach in-memory pairs; {@linkcode startBroker}
+ * listens on TCP, opens the store (memory, or files under `dataDir`) and
+ * returns a handle.
+ *
+ * @example Start on an ephemeral port and ask for a route
+ * ```ts
+ * import { startBroker } from "./broker.ts";
+ * import { RemotingClient } from "../remoting/remoting_client.ts";
+ * import { createRequest } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * const client = new RemotingClient();
+ * const res = await client.invoke(broker.address, createRequest(105, { topic: "TBW102" }), { timeout: 3000 });
+ * assert.equal(res.code, 0);
+ * await client.close();
+ * ```
+ *
+ * @module
+ */
+
+import { type CodecError, ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
+import { RequestCode } from "../codec/codes.ts";
+import { encodeNotifyConsumerIdsChangedRequestHeader } from "../codec/ext_fields.ts";
+import { parseFastJson, stringifyJson } from "../codec/fastjson.ts";
+import { MessageSysFlag } from "../codec/message.ts";
+import type { HostAddress } from "../codec/message_ext.ts";
+import { UniqueKeyGenerator } from "../codec/message_id.ts";
+import { MessageProperty } from "../codec/properties.ts";
+import { createOneway, createResponse } from "../codec/remoting_command.ts";
+import { consoleLogger, type Logger } from "../logger.ts";
+import { formatAddress, RemotingConnection } from "../remoting/connection.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
+import { defaultListen } from "../transport/default.ts";
+import type { Listen, Listener, Transport } from "../transport/types.ts";
+import { AtomicFileWriter, readTextFile } from "./_config_file.ts";
+import { ClientRegistry } from "./client_registry.ts";
+import {
+  type BrokerContext,
+  type BrokerCounters,
+  type BrokerSettings,
+  type Channel,
+  parseIntOr,
+} from "./context.ts";
+import { DelayService } from "./delay.ts";
+import { dispatch } from "./handlers/mod.ts";
+import { PullHoldService } from "./long_polling.ts";
+import { RebalanceLockManager } from "./rebalance_lock.ts";
+import { nodeFileSystem } from "./store/_fs.ts";
+import { openFileStore } from "./store/file_store.ts";
+import { MemoryStore } from "./store/memory_store.ts";
+import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
+import { SCHEDULE_QUEUE_NUMS, SCHEDULE_TOPIC, type TopicConfig, TopicManager } from "./topics.ts";
+
+/** Options of {@linkcode Broker}. */
+export interface BrokerOptions {
+  /**
+   * `host:port` advertised in routes (clients connect there for everything).
+   * @default {"127.0.0.1:9876"}
+   */
+  address?: string;
+  /** Cluster name. @default {"DefaultCluster"} */
+  clusterName?: string;
+  /** Broker name. @default {"broker-a"} */
+  brokerName?: string;
+  /**
+   * Whether a send may create its topic from `TBW102`.
+   * @default {true}
+   */
+  autoCreateTopics?: boolean;
+  /**
+   * Queues of the `TBW102` template, the most an auto-created topic gets
+   * (Java's `defaultTopicQueueNums`; the Java producer asks for 4).
+   * @default {8}
+   */
+  defaultQueueNums?: number;
+  /** The message store. @default {a MemoryStore of `memoryLimitBytes`} */
+  store?: MessageStore;
+  /**
+   * Bound of the default in-memory store.
+   * @default {268435456} (256 MiB)
+   */
+  memoryLimitBytes?: number;
+  /**
+   * Whether replies (324/325) are stored as well as pushed (Java's
+   * `storeReplyMessageEnable`).
+   * @default {true}
+   */
+  storeReplyMessage?: boolean;
+  /**
+   * Most ms a reply waits for its requester's heartbeat when the requester
+   * is not registered yet; never longer than the request's `TTL`. 0 fails at
+   * once, as Java.
+   * @default {1000}
+   */
+  replyWaitMillis?: number;
+  /**
+   * Timeout of the PUSH_REPLY_MESSAGE_TO_CLIENT call (Java: 10 s; shorter
+   * here, so that the replier learns the outcome within its own default
+   * 3-s send timeout).
+   * @default {3000}
+   */
+  replyPushTimeout?: number;
+  /** Largest message body accepted (Java `maxMessageSize`). @default {4194304} */
+  maxMessageSize?: number;
+  /** Largest frame accepted, length field included. @default {16777216} */
+  maxFrameSize?: number;
+  /**
+   * Connections without traffic, and registrations without heartbeat, for
+   * this long are closed (Java: 120 s).
+   * @default {120000}
+   */
+  channelIdleTimeout?: number;
+  /** Longest a pull may be held, whatever it asks. @default {300000} */
+  maxSuspendMillis?: number;
+  /** Most pulls held at once. @default {100000} */
+  maxHeldPulls?: number;
+  /** Lifetime of an orderly consumer's queue lock. @default {60000} */
+  lockMaxLiveTime?: number;
+  /** Region sent as `MSG_REGION`. @default {"DefaultRegion"} */
+  regionId?: string;
+  /** Topics to restore (persisted earlier). */
+  topics?: readonly TopicConfig[];
+  /** Told after any change of a persistent topic. */
+  onTopicsChanged?: (topics: TopicConfig[]) => void;
+  /** Where connection events and failures go. @default {consoleLogger("warn")} */
+  logger?: Logger;
+  /** Clock and timers (delays, long polling, expiry). @default {systemTimers} */
+  timers?: Timers;
+}
+
+/** A snapshot of a broker's activity. */
+export interface BrokerStats extends BrokerCounters {
+  /** Open connections. */
+  connections: number;
+  /** Pulls held (long polling). */
+  heldPulls: number;
+  /** Producer groups registered. */
+  producerGroups: number;
+  /** Consumer groups registered. */
+  consumerGroups: number;
+  /** Delayed messages not yet delivered. */
+  scheduledMessages: number;
+  /** Delayed messages delivered. */
+  delayedDelivered: number;
+  /** Live queue locks. */
+  queueLocks: number;
+}
+
+const HOUSEKEEPING_INTERVAL = 10_000;
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ||
+    (host.includes(":") && /^[0-9a-fA-F:.]+$/.test(host));
+}
+
+function hostAddress(hostname: string | undefined, port: number | undefined): HostAddress {
+  return {
+    address: hostname && isIpLiteral(hostname) ? hostname : "127.0.0.1",
+    port: port !== undefined && port >= 0 && port <= 65535 ? port : 0,
+  };
+}
+
+function parseAdvertised(address: string): HostAddress {
+  const colon = address.lastIndexOf(":");
+  const port = Number(address.slice(colon + 1));
+  let host = address.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError("address", `expected host:port, got ${JSON.stringify(address)}`);
+  }
+  return hostAddress(host, port);
+}
+
+function positive(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)
+  ) {
+    throw new InvalidArgumentError(
+      name,
+      `must be a ${allowZero ? "non-negative" : "positive"} number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+interface ChannelState extends Channel {
+  readonly abort: AbortController;
+}
+
+/**
+ * A RocketMQ name server and broker in one object.
+ *
+ * @example Serve an in-memory pair
+ * ```ts
+ * import { Broker } from "./broker.ts";
+ * import { memoryPair } from "../transport/memory.ts";
+ * import { RemotingConnection } from "../remoting/connection.ts";
+ * import { createRequest } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = new Broker({ address: "127.0.0.1:9876" });
+ * const [a, b] = memoryPair();
+ * broker.handle(b);
+ * const client = new RemotingConnection(a);
+ * const res = await client.invoke(createRequest(106), { timeout: 1000 });
+ * assert.equal(res.code, 0);
+ * assert.equal(broker.stats.connections, 1);
+ * await client.close();
+ * await broker.close();
+ * ```
+ */
+export class Broker {
+  readonly #ctx: BrokerContext;
+  readonly #ownsStore: boolean;
+  readonly #delay: DelayService;
+  readonly #channels = new Map<RemotingConnection, ChannelState>();
+  readonly #maxFrameSize: number | undefined;
+  readonly #idleTimeout: number;
+  readonly #unsubscribe: () => void;
+  readonly #notifyQueued = new Set<string>();
+  #housekeeping: TimerHandle | undefined;
+  #nextChannelId = 1;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @param options Names, store, limits, logger and timers.
+   * @throws {InvalidArgumentError} When an option is invalid.
+   */
+  constructor(options: BrokerOptions = {}) {
+    const address = options.address ?? "127.0.0.1:9876";
+    const storeHost = parseAdvertised(address);
+    const timers = options.timers ?? systemTimers;
+    const logger = options.logger ?? consoleLogger("warn");
+    const clusterName = options.clusterName ?? "DefaultCluster";
+    const brokerName = options.brokerName ?? "broker-a";
+    const settings: BrokerSettings = {
+      clusterName,
+      brokerName,
+      address,
+      regionId: options.regionId ?? "DefaultRegion",
+      maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 4 * 1024 * 1024),
+      storeReplyMessage: options.storeReplyMessage ?? true,
+      replyWaitMillis: positive("replyWaitMillis", options.replyWaitMillis, 1000, true),
+      replyPushTimeout: positive("replyPushTimeout", options.replyPushTimeout, 3000),
+      maxSuspendMillis: positive("maxSuspendMillis", options.maxSuspendMillis, 300_000, true),
+    };
+    this.#idleTimeout = positive("channelIdleTimeout", options.channelIdleTimeout, 120_000);
+    this.#maxFrameSize = options.maxFrameSize;
+    this.#ownsStore = options.store === undefined;
+    const store = options.store ?? new MemoryStore({
+      now: () => timers.now(),
+      ...(options.memoryLimitBytes !== undefined
+        ? { memoryLimitBytes: options.memoryLimitBytes }
+        : {}),
+    });
+    const onTopicsChanged = options.onTopicsChanged;
+    const topics: TopicManager = new TopicManager({
+      clusterName,
+      brokerName,
+      autoCreateTopics: options.autoCreateTopics ?? true,
+      defaultQueueNums: positive("defaultQueueNums", options.defaultQueueNums, 8),
+      onChange: () => onTopicsChanged?.(topics.persistent()),
+    });
+    if (options.topics) topics.restore(options.topics);
+    restoreTopicsFromStore(topics, store);
+
+    const ip = storeHost.address;
+    const ipBytes = ip.includes(":") ? undefined : new Uint8Array(ip.split(".").map(Number));
+    const ctx: BrokerContext = {
+      settings,
+      storeHost,
+      store,
+      topics,
+      registry: new ClientRegistry<Channel>({ timers }),
+      pulls: new PullHoldService<Channel>({
+        timers,
+        ...(options.maxHeldPulls !== undefined ? { maxHeld: options.maxHeldPulls } : {}),
+      }),
+      locks: new RebalanceLockManager({
+        timers,
+        ...(options.lockMaxLiveTime !== undefined ? { maxLiveTime: options.lockMaxLiveTime } : {}),
+      }),
+      timers,
+      logger,
+      uniqueKeys: new UniqueKeyGenerator({
+        ...(ipBytes ? { ip: ipBytes } : {}),
+        now: () => timers.now(),
+      }),
+      counters: {
+        connectionsAccepted: 0,
+        requests: 0,
+        messagesStored: 0,
+        messagesPulled: 0,
+        repliesPushed: 0,
+        repliesFailed: 0,
+        sentBack: 0,
+        malformed: 0,
+      },
+      heartbeatFingerprints: new Map(),
+      putMessage: (message) => this.#put(message),
+      putBatch: (messages) => store.putBatch(messages.map(withHostFlags)),
+      notifyConsumerIdsChanged: (group) => this.#notifyConsumerIdsChanged(group),
+    };
+    this.#ctx = ctx;
+    this.#delay = new DelayService({ store, timers, logger });
+    this.#unsubscribe = store.onArrival((topic, queueId, queueOffset, tagsCode) => {
+      ctx.pulls.notifyArrival(topic, queueId, queueOffset, tagsCode);
+      if (topic === SCHEDULE_TOPIC) this.#delay.notify(queueId);
+    });
+    this.#delay.start();
+    this.#scheduleHousekeeping();
+  }
+
+  /** `host:port` advertised in routes. */
+  get address(): string {
+    return this.#ctx.settings.address;
+  }
+
+  /** The message store. */
+  get store(): MessageStore {
+    return this.#ctx.store;
+  }
+
+  /** The topic table. */
+  get topics(): TopicManager {
+    return this.#ctx.topics;
+  }
+
+  /** A snapshot of the broker's counters and sizes. */
+  get stats(): BrokerStats {
+    const counts = this.#ctx.registry.counts;
+    return {
+      ...this.#ctx.counters,
+      connections: this.#channels.size,
+      heldPulls: this.#ctx.pulls.size,
+      producerGroups: counts.producerGroups,
+      consumerGroups: counts.consumerGroups,
+      scheduledMessages: this.#delay.pending,
+      delayedDelivered: this.#delay.delivered,
+      queueLocks: this.#ctx.locks.size,
+    };
+  }
+
+  /**
+   * Serve a connection: the broker owns the transport from now on and
+   * closes it when the peer leaves, misbehaves or goes silent, or when the
+   * broker closes.
+   *
+   * @param transport A connected byte stream.
+   */
+  handle(transport: Transport): void {
+    if (this.#closing) {
+      void transport.close();
+      return;
+    }
+    const remote = transport.remoteAddr;
+    const label = remote ? formatAddress(remote.hostname, remote.port) : "unknown";
+    const id = this.#nextChannelId++;
+    const abort = new AbortController();
+    const ref: { channel?: ChannelState } = {};
+    const connection = new RemotingConnection(transport, {
+      address: label,
+      timers: this.#ctx.timers,
+      ...(this.#maxFrameSize !== undefined ? { maxFrameSize: this.#maxFrameSize } : {}),
+      onRequest: (request) => dispatch(this.#ctx, request, ref.channel!),
+      onInvalidFrame: (error) => this.#invalidFrame(ref.channel!, error),
+    });
+    const channel: ChannelState = {
+      id,
+      connection,
+      remote: hostAddress(remote?.hostname, remote?.port),
+      label,
+      signal: abort.signal,
+      abort,
+    };
+    ref.channel = channel;
+    this.#channels.set(connection, channel);
+    this.#ctx.counters.connectionsAccepted++;
+    this.#ctx.logger.info("connection opened", { id, remote: label });
+    void connection.closed.then((error) => this.#closed(channel, error));
+  }
+
+  #invalidFrame(channel: ChannelState, error: CodecError): void {
+    this.#ctx.counters.malformed++;
+    if (error.opaque !== undefined) {
+      this.#ctx.logger.warn("malformed request answered", {
+        id: channel.id,
+        remote: channel.label,
+        error: error.message,
+      });
+      const response = createResponse({ opaque: error.opaque }, 29, undefined, {
+        remark: `malformed request: ${error.message}`,
+      });
+      channel.connection.send(response).catch(() => {});
+      return;
+    }
+    this.#ctx.logger.warn("malformed frame, closing the connection", {
+      id: channel.id,
+      remote: channel.label,
+      error: error.message,
+    });
+    void channel.connection.close(error);
+  }
+
+  #closed(channel: ChannelState, error: Error | undefined): void {
+    this.#channels.delete(channel.connection);
+    channel.abort.abort();
+    const ctx = this.#ctx;
+    const dropped = ctx.pulls.dropChannel(channel);
+    const { groups, clientIds } = ctx.registry.removeChannel(channel);
+    for (const group of groups) {
+      if (ctx.registry.consumerGroup(group)?.messageModel !== "BROADCASTING") {
+        this.#notifyConsumerIdsChanged(group);
+      }
+    }
+    for (const clientId of clientIds) {
+      if (!ctx.registry.hasClient(clientId)) ctx.locks.clientGone(clientId);
+    }
+    const fields: Record<string, unknown> = { id: channel.id, remote: channel.label };
+    if (dropped > 0) fields.heldPulls = dropped;
+    // A peer that hangs up shows as ConnectionClosedError: not worth reporting.
+    if (error && !this.#closing && !(error instanceof ConnectionClosedError)) fields.error = error;
+    ctx.logger.info("connection closed", fields);
+  }
+
+  #notifyConsumerIdsChanged(group: string): void {
+    if (this.#notifyQueued.has(group) || this.#closing) return;
+    this.#notifyQueued.add(group);
+    queueMicrotask(() => {
+      this.#notifyQueued.delete(group);
+      const header = encodeNotifyConsumerIdsChangedRequestHeader({ consumerGroup: group });
+      for (const channel of this.#ctx.registry.consumerChannels(group)) {
+        channel.connection
+          .invokeOneway(createOneway(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, header))
+          .catch(() => {/* the channel is closing; its own close is handled */});
+      }
+    });
+  }
+
+  #put(message: PutMessageInput): Promise<PutResult> {
+    let m = withHostFlags(message);
+    let level = parseIntOr(m.properties[MessageProperty.DELAY], 0);
+    const tranType = m.sysFlag & MessageSysFlag.TRANSACTION_ROLLBACK;
+    if (
+      level > 0 && m.topic !== SCHEDULE_TOPIC &&
+      (tranType === 0 || tranType === MessageSysFlag.TRANSACTION_COMMIT)
+    ) {
+      level = Math.min(level, SCHEDULE_QUEUE_NUMS);
+      m = {
+        ...m,
+        topic: SCHEDULE_TOPIC,
+        queueId: level - 1,
+        properties: {
+          ...m.properties,
+          [MessageProperty.DELAY]: String(level),
+          [MessageProperty.REAL_TOPIC]: m.topic,
+          [MessageProperty.REAL_QID]: String(m.queueId),
+        },
+      };
+    }
+    return this.#ctx.store.put(m);
+  }
+
+  #scheduleHousekeeping(): void {
+    this.#housekeeping = this.#ctx.timers.setTimeout(() => {
+      this.#housekeeping = undefined;
+      if (this.#closing) return;
+      try {
+        this.#housekeep();
+      } finally {
+        this.#scheduleHousekeeping();
+      }
+    }, HOUSEKEEPING_INTERVAL);
+  }
+
+  #housekeep(): void {
+    const ctx = this.#ctx;
+    const now = ctx.timers.now();
+    for (const channel of ctx.registry.expired(this.#idleTimeout)) {
+      ctx.logger.info("closing a channel without heartbeat", {
+        id: channel.id,
+        remote: channel.label,
+        idleMs: this.#idleTimeout,
+      });
+      void channel.connection.close();
+    }
+    for (const channel of this.#channels.values()) {
+      if (now - channel.connection.lastActivity > this.#idleTimeout) {
+        ctx.logger.info("closing an idle connection", { id: channel.id, remote: channel.label });
+        void channel.connection.close();
+      }
+    }
+    ctx.locks.purge();
+  }
+
+  /**
+   * Close every connection, stop the services and close the store if the
+   * broker created it.
+   *
+   * @returns Resolves when everything is closed.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const ctx = this.#ctx;
+    if (this.#housekeeping !== undefined) ctx.timers.clearTimeout(this.#housekeeping);
+    this.#housekeeping = undefined;
+    ctx.pulls.close();
+    ctx.registry.close();
+    await Promise.all([...this.#channels.values()].map((c) => c.connection.close()));
+    await this.#delay.close();
+    this.#unsubscribe();
+    if (this.#ownsStore) await ctx.store.close();
+  }
+
+  /** `await using` support. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Set the IPv6 host bits of a message's sysFlag from its host addresses.
+ *
+ * @param message A message to store.
+ * @returns The message with bits 0x10/0x20 matching its hosts.
+ *
+ * @example
+ * ```ts
+ * import { withHostFlags } from "./broker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const m = withHostFlags({ topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 0,
+ *   bornHost: { address: "::1", port: 1 }, storeHost: { address: "127.0.0.1", port: 2 }, reconsumeTimes: 0,
+ *   preparedTransactionOffset: 0, body: new Uint8Array(), properties: {}, tagsCode: 0 });
+ * assert.equal(m.sysFlag, 0x10);
+ * ```
+ */
+export function withHostFlags(message: PutMessageInput): PutMessageInput {
+  let sysFlag = message.sysFlag & ~(MessageSysFlag.BORNHOST_V6 | MessageSysFlag.STOREHOST_V6);
+  if (message.bornHost.address.includes(":")) sysFlag |= MessageSysFlag.BORNHOST_V6;
+  if (message.storeHost.address.includes(":")) sysFlag |= MessageSysFlag.STOREHOST_V6;
+  return sysFlag === message.sysFlag ? message : { ...message, sysFlag };
+}
+
+/** Topics found in the store but missing from the configuration get one (perm 6). */
+function restoreTopicsFromStore(topics: TopicManager, store: MessageStore): void {
+  const queues = new Map<string, number>();
+  for (const q of store.queues()) {
+    queues.set(q.topic, Math.max(queues.get(q.topic) ?? 0, q.queueId + 1));
+  }
+  for (const [topic, count] of queues) {
+    if (topics.get(topic)) continue;
+    topics.update({
+      topicName: topic,
+      readQueueNums: count,
+      writeQueueNums: count,
+      perm: 6,
+      topicFilterType: "SINGLE_TAG",
+      topicSysFlag: 0,
+      order: false,
+    });
+  }
+}
+
+/** Options of {@linkcode startBroker}. */
+export interface StartBrokerOptions
+  extends Omit<BrokerOptions, "address" | "store" | "topics" | "onTopicsChanged"> {
+  /** Address to listen on. @default {"127.0.0.1"} */
+  hostname?: string;
+  /** Port; 0 picks a free one. @default {9876} */
+  port?: number;
+  /**
+   * Host advertised in routes. Defaults to `hostname`, or 127.0.0.1 when
+   * listening on a wildcard address.
+   */
+  advertisedHost?: string;
+  /**
+   * Directory of the file store, the consumer offsets and the topic
+   * configuration. Without it everything is kept in memory.
+   */
+  dataDir?: string;
+  /**
+   * With `dataDir`: `"sync"` resolves a send only once it is on disk,
+   * `"async"` once it is written to the file (flushed shortly after).
+   * @default {"async"}
+   */
+  flush?: "async" | "sync";
+  /** Opens the listening socket. @default {defaultListen} */
+  listen?: Listen;
+  /** PEM certificate and key to serve TLS with. */
+  tls?: { cert: string; key: string };
+  /** Opens the store under `dataDir` (injectable for tests). @default {the file store} */
+  openStore?: (
+    dataDir: string,
+    options: { flush: "async" | "sync"; logger: Logger },
+  ) => Promise<MessageStore>;
+}
+
+/** A running broker. */
+export interface BrokerHandle {
+  /** `host:port`: the name server address for clients, also Java's `namesrvAddr`. */
+  readonly address: string;
+  /** Host the broker listens on. */
+  readonly hostname: string;
+  /** Port the broker listens on. */
+  readonly port: number;
+  /** A snapshot of the broker's activity. */
+  readonly stats: BrokerStats;
+  /** The broker (to attach more transports, or inspect its topics and store). */
+  readonly broker: Broker;
+  /** Stop listening, close every connection, flush and close the store. */
+  close(): Promise<void>;
+  /** `await using` support. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const TOPICS_FILE = "topics.json";
+
+async function loadTopics(dataDir: string, logger: Logger): Promise<TopicConfig[]> {
+  const text = await readTextFile(nodeFileSystem, `${dataDir}/${TOPICS_FILE}`);
+  if (text === undefined) return [];
+  try {
+    const parsed = parseFastJson(text) as { topicConfigTable?: Record<string, TopicConfig> };
+    const table = parsed?.topicConfigTable ?? {};
+    const out: TopicConfig[] = [];
+    for (const [name, t] of Object.entries(table)) {
+      if (typeof t !== "object" || t === null) continue;
+      const read = Number(t.readQueueNums), write = Number(t.writeQueueNums), perm = Number(t.perm);
+      if (![read, write, perm].every((n) => Number.isInteger(n) && n >= 0)) continue;
+      out.push({
+        topicName: name,
+        readQueueNums: read,
+        writeQueueNums: write,
+        perm,
+        topicFilterType: typeof t.topicFilterType === "string" ? t.topicFilterType : "SINGLE_TAG",
+        topicSysFlag: Number.isInteger(Number(t.topicSysFlag)) ? Number(t.topicSysFlag) : 0,
+        order: t.order === true,
+      });
+    }
+    return out;
+  } catch (err) {
+    logger.error("topics.json is unreadable; topics are rebuilt from the store", { err });
+    return [];
+  }
+}
+
+function topicsJson(topics: readonly TopicConfig[]): string {
+  const table: Record<string, TopicConfig> = {};
+  for (const t of topics) table[t.topicName] = t;
+  return stringifyJson({ topicConfigTable: table });
+}
+
+function defaultOpenStore(
+  dataDir: string,
+  options: { flush: "async" | "sync"; logger: Logger; timers?: Timers },
+): Promise<MessageStore> {
+  return openFileStore({
+    dataDir,
+    flush: options.flush,
+    logger: options.logger,
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
+}
+
+/**
+ * Start a broker listening on TCP (name server and broker on one port).
+ *
+ * @param options Where to listen, names, storage and limits.
+ * @returns The running broker.
+ * @throws {InvalidArgumentError} When an option is invalid.
+ * @throws {ConnectionError} When the port cannot be listened on.
+ *
+ * @example
+ * ```ts
+ * import { startBroker } from "./broker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = await startBroker({ port: 0 });
+ * assert.match(broker.address, /^127\.0\.0\.1:\d+$/);
+ * await broker.close();
+ * ```
+ */
+export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const logger = options.logger ?? consoleLogger("warn");
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? 9876;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError("port", `must be an integer 0-65535, got ${port}`);
+  }
+  const flush = options.flush ?? "async";
+  if (flush !== "async" && flush !== "sync") {
+    throw new InvalidArgumentError("flush", `must be "async" or "sync", got ${String(flush)}`);
+  }
+  const listen = options.listen ?? defaultListen;
+
+  let store: MessageStore | undefined;
+  let topics: TopicConfig[] = [];
+  let writer: AtomicFileWriter | undefined;
+  const dataDir = options.dataDir;
+  if (dataDir !== undefined) {
+    await nodeFileSystem.mkdir(dataDir);
+    topics = await loadTopics(dataDir, logger);
+    store = await (options.openStore ?? defaultOpenStore)(dataDir, {
+      flush,
+      logger,
+      ...(options.timers ? { timers: options.timers } : {}),
+    });
+    writer = new AtomicFileWriter(nodeFileSystem, dataDir, TOPICS_FILE);
+  }
+
+  let listener: Listener;
+  try {
+    listener = await listen({ hostname, port, ...(options.tls ? { tls: options.tls } : {}) });
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
+  const actualPort = listener.addr.port;
+  const wildcard = hostname === "0.0.0.0" || hostname === "::" || hostname === "";
+  const advertisedHost = options.advertisedHost ?? (wildcard ? "127.0.0.1" : hostname);
+  const address = formatAddress(advertisedHost, actualPort);
+
+  const brokerOptions: BrokerOptions = { ...options, logger, address, topics };
+  if (store) brokerOptions.store = store;
+  if (writer) {
+    const w = writer;
+    brokerOptions.onTopicsChanged = (current) => w.schedule(() => topicsJson(current));
+  }
+  const broker = new Broker(brokerOptions);
+  if (writer) writer.schedule(() => topicsJson(broker.topics.persistent()));
+  logger.info("broker started", { address, dataDir: dataDir ?? "(memory)" });
+
+  const accepting = (async () => {
+    try {
+      for await (const transport of listener) broker.handle(transport);
+    } catch (err) {
+      logger.error("listener failed", { err });
+    }
+  })();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await listener.close();
+      await accepting;
+      await broker.close();
+      if (writer) {
+        writer.schedule(() => topicsJson(broker.topics.persistent()));
+        await writer.flush();
+      }
+      if (store) {
+        await store.flush();
+        await store.close();
+      }
+      logger.info("broker stopped", { address });
+    })();
+    return closing;
+  };
+  return {
+    address,
+    hostname,
+    port: actualPort,
+    get stats() {
+      return broker.stats;
+    },
+    broker,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,460 @@
+/**
+ * Who is connected to the broker, after RocketMQ's `ProducerManager` and
+ * `ConsumerManager`: producer groups and consumer groups (with their
+ * subscriptions) by channel, filled by HEART_BEAT and emptied by
+ * UNREGISTER_CLIENT, by the channel closing, or by 120 s without a
+ * heartbeat.
+ *
+ * Generic over the channel type, so that it can be tested with plain objects.
+ *
+ * @example
+ * ```ts
+ * import { ClientRegistry } from "./client_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new ClientRegistry<string>();
+ * registry.registerProducer("PG", "conn-1", "10.0.0.5@1");
+ * assert.equal(registry.findClientChannel("10.0.0.5@1"), "conn-1");
+ * registry.removeChannel("conn-1");
+ * assert.equal(registry.findClientChannel("10.0.0.5@1"), undefined);
+ * ```
+ *
+ * @module
+ */
+
+import type { SubscriptionData } from "../codec/bodies.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
+
+/** One channel's registration in a group (`ClientChannelInfo`). */
+export interface ChannelRegistration<C> {
+  /** The channel (connection). */
+  channel: C;
+  /** Client id the channel announced in its heartbeat. */
+  clientId: string;
+  /** Language code of the client's heartbeat command. */
+  language: number;
+  /** Version ordinal of the client's heartbeat command. */
+  version: number;
+  /** Time of the last heartbeat (ms). */
+  lastUpdate: number;
+}
+
+/** A consumer group (`ConsumerGroupInfo`). */
+export interface ConsumerGroupInfo<C> {
+  /** Group name. */
+  groupName: string;
+  /** `CONSUME_PASSIVELY` (push), `CONSUME_ACTIVELY` (pull) or `CONSUME_POP`. */
+  consumeType: string;
+  /** `CLUSTERING` or `BROADCASTING`. */
+  messageModel: string;
+  /** Where a new consumer starts. */
+  consumeFromWhere: string;
+  /** Registered channels. */
+  readonly channels: Map<C, ChannelRegistration<C>>;
+  /** Subscriptions by topic. */
+  readonly subscriptions: Map<string, SubscriptionData>;
+}
+
+/** What a consumer heartbeat changed. */
+export interface ConsumerRegistration {
+  /** The channel joined the group now. */
+  channelAdded: boolean;
+  /** A subscribed topic was added or removed. */
+  subscriptionsChanged: boolean;
+}
+
+/** Identity of a client on one channel. */
+export interface ClientIdentity {
+  /** Language code. */
+  language?: number;
+  /** Version ordinal. */
+  version?: number;
+}
+
+/** Options of {@linkcode ClientRegistry}. */
+export interface ClientRegistryOptions {
+  /** Clock and timers. @default {systemTimers} */
+  timers?: Timers;
+}
+
+interface Waiter<C> {
+  resolve(channel: C | undefined): void;
+  timer: TimerHandle;
+}
+
+/**
+ * The registry of producers and consumers of one broker.
+ *
+ * @typeParam C The channel type.
+ *
+ * @example Consumers of a group
+ * ```ts
+ * import { ClientRegistry } from "./client_registry.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new ClientRegistry<object>();
+ * const a = {}, b = {};
+ * const sub = { topic: "T", subString: "*", tagsSet: [], codeSet: [], subVersion: 1, expressionType: "TAG" };
+ * const info = { consumeType: "CONSUME_PASSIVELY", messageModel: "CLUSTERING", consumeFromWhere: "CONSUME_FROM_LAST_OFFSET" };
+ * assert.deepEqual(registry.registerConsumer("CG", a, "c1", info, [sub]), { channelAdded: true, subscriptionsChanged: true });
+ * registry.registerConsumer("CG", b, "c2", info, [sub]);
+ * assert.deepEqual(registry.consumerIds("CG"), ["c1", "c2"]);
+ * assert.deepEqual(registry.removeChannel(a), { groups: ["CG"], clientIds: ["c1"] });
+ * assert.deepEqual(registry.consumerIds("CG"), ["c2"]);
+ * ```
+ */
+export class ClientRegistry<C> {
+  readonly #timers: Timers;
+  readonly #producers = new Map<string, Map<C, ChannelRegistration<C>>>();
+  readonly #consumers = new Map<string, ConsumerGroupInfo<C>>();
+  readonly #topicGroups = new Map<string, Set<string>>();
+  readonly #waiters = new Map<string, Set<Waiter<C>>>();
+
+  /** @param options Clock and timers. */
+  constructor(options: ClientRegistryOptions = {}) {
+    this.#timers = options.timers ?? systemTimers;
+  }
+
+  /** Numbers of groups and registrations, for statistics. */
+  get counts(): { producerGroups: number; consumerGroups: number; waiters: number } {
+    let waiters = 0;
+    for (const set of this.#waiters.values()) waiters += set.size;
+    return { producerGroups: this.#producers.size, consumerGroups: this.#consumers.size, waiters };
+  }
+
+  /**
+   * Register (or refresh) a producer group on a channel.
+   *
+   * @param group Producer group.
+   * @param channel The channel.
+   * @param clientId The client id of the heartbeat.
+   * @param identity Language and version of the heartbeat command.
+   */
+  registerProducer(
+    group: string,
+    channel: C,
+    clientId: string,
+    identity: ClientIdentity = {},
+  ): void {
+    let channels = this.#producers.get(group);
+    if (!channels) {
+      channels = new Map();
+      this.#producers.set(group, channels);
+    }
+    const now = this.#timers.now();
+    const existing = channels.get(channel);
+    if (existing && existing.clientId === clientId) {
+      existing.lastUpdate = now;
+    } else {
+      channels.set(channel, {
+        channel,
+        clientId,
+        language: identity.language ?? 0,
+        version: identity.version ?? 0,
+        lastUpdate: now,
+      });
+    }
+    this.#wake(clientId, channel);
+  }
+
+  /**
+   * Remove a producer group's registration of a channel.
+   *
+   * @param group Producer group.
+   * @param channel The channel.
+   * @returns `true` when it was registered.
+   */
+  unregisterProducer(group: string, channel: C): boolean {
+    const channels = this.#producers.get(group);
+    if (!channels?.delete(channel)) return false;
+    if (channels.size === 0) this.#producers.delete(group);
+    return true;
+  }
+
+  /**
+   * The channel of a client id (`ProducerManager.findChannel`): the most
+   * recently refreshed producer registration with that client id, else a
+   * consumer registration (the client instance serves pushes either way).
+   *
+   * @param clientId The client id.
+   * @returns The channel, or `undefined`.
+   */
+  findClientChannel(clientId: string): C | undefined {
+    let best: ChannelRegistration<C> | undefined;
+    for (const channels of this.#producers.values()) {
+      for (const reg of channels.values()) {
+        if (reg.clientId === clientId && (!best || reg.lastUpdate > best.lastUpdate)) best = reg;
+      }
+    }
+    if (best) return best.channel;
+    for (const group of this.#consumers.values()) {
+      for (const reg of group.channels.values()) {
+        if (reg.clientId === clientId && (!best || reg.lastUpdate > best.lastUpdate)) best = reg;
+      }
+    }
+    return best?.channel;
+  }
+
+  /**
+   * Wait until a client id is registered, at most `timeout` ms.
+   *
+   * @param clientId The client id.
+   * @param timeout Milliseconds to wait.
+   * @param signal Ends the wait early (resolves `undefined`).
+   * @returns The channel, or `undefined` when none registered in time.
+   */
+  waitForClient(clientId: string, timeout: number, signal?: AbortSignal): Promise<C | undefined> {
+    const found = this.findClientChannel(clientId);
+    if (found !== undefined || timeout <= 0 || signal?.aborted) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(clientId);
+      if (!set) {
+        set = new Set();
+        this.#waiters.set(clientId, set);
+      }
+      const waiters = set;
+      const onAbort = (): void => finish(undefined);
+      const finish = (channel: C | undefined): void => {
+        if (!waiters.delete(waiter)) return;
+        if (waiters.size === 0 && this.#waiters.get(clientId) === waiters) {
+          this.#waiters.delete(clientId);
+        }
+        this.#timers.clearTimeout(waiter.timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(channel);
+      };
+      const waiter: Waiter<C> = {
+        resolve: finish,
+        timer: this.#timers.setTimeout(() => finish(undefined), timeout),
+      };
+      waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #wake(clientId: string, channel: C): void {
+    const waiters = this.#waiters.get(clientId);
+    if (!waiters) return;
+    for (const waiter of [...waiters]) waiter.resolve(channel);
+  }
+
+  /**
+   * Register (or refresh) a consumer group on a channel
+   * (`ConsumerManager.registerConsumer`).
+   *
+   * @param group Consumer group.
+   * @param channel The channel.
+   * @param clientId The client id of the heartbeat.
+   * @param info Consume type, message model and where to start.
+   * @param subscriptions The group's subscriptions; `undefined` keeps the
+   *   known ones (heartbeat v2 `withoutSub`).
+   * @param identity Language and version of the heartbeat command.
+   * @returns What changed.
+   */
+  registerConsumer(
+    group: string,
+    channel: C,
+    clientId: string,
+    info: { consumeType: string; messageModel: string; consumeFromWhere: string },
+    subscriptions: readonly SubscriptionData[] | undefined,
+    identity: ClientIdentity = {},
+  ): ConsumerRegistration {
+    let groupInfo = this.#consumers.get(group);
+    if (!groupInfo) {
+      groupInfo = {
+        groupName: group,
+        consumeType: info.consumeType,
+        messageModel: info.messageModel,
+        consumeFromWhere: info.consumeFromWhere,
+        channels: new Map(),
+        subscriptions: new Map(),
+      };
+      this.#consumers.set(group, groupInfo);
+    }
+    groupInfo.consumeType = info.consumeType;
+    groupInfo.messageModel = info.messageModel;
+    groupInfo.consumeFromWhere = info.consumeFromWhere;
+
+    const now = this.#timers.now();
+    let channelAdded = false;
+    const existing = groupInfo.channels.get(channel);
+    if (!existing) {
+      channelAdded = true;
+      groupInfo.channels.set(channel, {
+        channel,
+        clientId,
+        language: identity.language ?? 0,
+        version: identity.version ?? 0,
+        lastUpdate: now,
+      });
+    } else {
+      existing.clientId = clientId;
+      existing.lastUpdate = now;
+    }
+
+    let subscriptionsChanged = false;
+    if (subscriptions) {
+      const topics = new Set<string>();
+      for (const sub of subscriptions) {
+        topics.add(sub.topic);
+        const old = groupInfo.subscriptions.get(sub.topic);
+        if (!old) {
+          groupInfo.subscriptions.set(sub.topic, sub);
+          subscriptionsChanged = true;
+        } else if (sub.subVersion > old.subVersion) {
+          groupInfo.subscriptions.set(sub.topic, sub);
+        }
+      }
+      for (const topic of [...groupInfo.subscriptions.keys()]) {
+        if (!topics.has(topic)) {
+          groupInfo.subscriptions.delete(topic);
+          this.#topicGroups.get(topic)?.delete(group);
+          subscriptionsChanged = true;
+        }
+      }
+    }
+    for (const topic of groupInfo.subscriptions.keys()) {
+      let groups = this.#topicGroups.get(topic);
+      if (!groups) {
+        groups = new Set();
+        this.#topicGroups.set(topic, groups);
+      }
+      groups.add(group);
+    }
+    if (channelAdded) this.#wake(clientId, channel);
+    return { channelAdded, subscriptionsChanged };
+  }
+
+  /**
+   * Remove a channel from a consumer group (`UNREGISTER_CLIENT`).
+   *
+   * @param group Consumer group.
+   * @param channel The channel.
+   * @returns `true` when it was registered.
+   */
+  unregisterConsumer(group: string, channel: C): boolean {
+    const groupInfo = this.#consumers.get(group);
+    if (!groupInfo?.channels.delete(channel)) return false;
+    if (groupInfo.channels.size === 0) this.#dropGroup(groupInfo);
+    return true;
+  }
+
+  #dropGroup(groupInfo: ConsumerGroupInfo<C>): void {
+    this.#consumers.delete(groupInfo.groupName);
+    for (const topic of groupInfo.subscriptions.keys()) {
+      const groups = this.#topicGroups.get(topic);
+      groups?.delete(groupInfo.groupName);
+      if (groups?.size === 0) this.#topicGroups.delete(topic);
+    }
+  }
+
+  /**
+   * A consumer group.
+   *
+   * @param group Group name.
+   * @returns The group, or `undefined` when no channel is registered.
+   */
+  consumerGroup(group: string): Readonly<ConsumerGroupInfo<C>> | undefined {
+    return this.#consumers.get(group);
+  }
+
+  /**
+   * Client ids of a consumer group's channels, in registration order.
+   *
+   * @param group Group name.
+   * @returns The ids (empty for an unknown group).
+   */
+  consumerIds(group: string): string[] {
+    const groupInfo = this.#consumers.get(group);
+    return groupInfo ? [...groupInfo.channels.values()].map((r) => r.clientId) : [];
+  }
+
+  /**
+   * Channels of a consumer group.
+   *
+   * @param group Group name.
+   * @returns The channels.
+   */
+  consumerChannels(group: string): C[] {
+    const groupInfo = this.#consumers.get(group);
+    return groupInfo ? [...groupInfo.channels.keys()] : [];
+  }
+
+  /**
+   * Groups with a live subscription to a topic
+   * (`ConsumerManager.queryTopicConsumeByWho`).
+   *
+   * @param topic The topic.
+   * @returns Group names.
+   */
+  groupsByTopic(topic: string): string[] {
+    return [...(this.#topicGroups.get(topic) ?? [])];
+  }
+
+  /**
+   * Whether a channel is registered under a client id in any group.
+   *
+   * @param clientId The client id.
+   * @returns `true` when some live registration has that id.
+   */
+  hasClient(clientId: string): boolean {
+    return this.findClientChannel(clientId) !== undefined;
+  }
+
+  /**
+   * Forget a channel everywhere (it closed).
+   *
+   * @param channel The channel.
+   * @returns Consumer groups that lost a member and still have members
+   *   (their other members must rebalance), and the client ids the channel
+   *   was registered under.
+   */
+  removeChannel(channel: C): { groups: string[]; clientIds: string[] } {
+    const clientIds = new Set<string>();
+    for (const [group, channels] of this.#producers) {
+      const reg = channels.get(channel);
+      if (!reg) continue;
+      clientIds.add(reg.clientId);
+      channels.delete(channel);
+      if (channels.size === 0) this.#producers.delete(group);
+    }
+    const groups: string[] = [];
+    for (const groupInfo of [...this.#consumers.values()]) {
+      const reg = groupInfo.channels.get(channel);
+      if (!reg) continue;
+      clientIds.add(reg.clientId);
+      groupInfo.channels.delete(channel);
+      if (groupInfo.channels.size === 0) this.#dropGroup(groupInfo);
+      else groups.push(groupInfo.groupName);
+    }
+    return { groups, clientIds: [...clientIds] };
+  }
+
+  /**
+   * Channels whose registrations were not refreshed for `maxIdle` ms
+   * (`scanNotActiveChannel`); the caller closes them, which removes them.
+   *
+   * @param maxIdle Milliseconds without a heartbeat.
+   * @returns The expired channels.
+   */
+  expired(maxIdle: number): C[] {
+    const now = this.#timers.now();
+    const out = new Set<C>();
+    for (const channels of this.#producers.values()) {
+      for (const reg of channels.values()) if (now - reg.lastUpdate > maxIdle) out.add(reg.channel);
+    }
+    for (const groupInfo of this.#consumers.values()) {
+      for (const reg of groupInfo.channels.values()) {
+        if (now - reg.lastUpdate > maxIdle) out.add(reg.channel);
+      }
+    }
+    return [...out];
+  }
+
+  /** Release every waiter (on broker close). */
+  close(): void {
+    for (const waiters of [...this.#waiters.values()]) {
+      for (const waiter of [...waiters]) waiter.resolve(undefined);
+    }
+  }
+}

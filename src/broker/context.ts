@@ -1,0 +1,211 @@
+/**
+ * What the request handlers of the broker share: the channel type (one per
+ * accepted connection), the broker context handed to every handler, and a
+ * few helpers for building responses the way the Java broker words them.
+ *
+ * @example
+ * ```ts
+ * import { suggestTodo, tagsCodeOf } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tagsCodeOf({ TAGS: "TagA" }), 2598919);
+ * assert.equal(tagsCodeOf({}), 0);
+ * assert.match(suggestTodo(), /^\nSee https:/);
+ * ```
+ *
+ * @module
+ */
+
+import { javaStringHashCode } from "../codec/bodies.ts";
+import type { HostAddress } from "../codec/message_ext.ts";
+import type { UniqueKeyGenerator } from "../codec/message_id.ts";
+import { MessageProperty } from "../codec/properties.ts";
+import type { RemotingCommand } from "../codec/remoting_command.ts";
+import type { Logger } from "../logger.ts";
+import type { RemotingConnection } from "../remoting/connection.ts";
+import type { Timers } from "../remoting/timers.ts";
+import type { ClientRegistry } from "./client_registry.ts";
+import type { PullHoldService } from "./long_polling.ts";
+import type { RebalanceLockManager } from "./rebalance_lock.ts";
+import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
+import type { TopicManager } from "./topics.ts";
+
+/** One accepted connection, as the registry and the handlers see it. */
+export interface Channel {
+  /** Sequence number of the connection (for logs). */
+  readonly id: number;
+  /** The remoting connection. */
+  readonly connection: RemotingConnection;
+  /** The peer's IP and port (127.0.0.1 when the transport has no IP address). */
+  readonly remote: HostAddress;
+  /** `host:port` of the peer for logs and remarks. */
+  readonly label: string;
+  /** Aborted when the connection closes. */
+  readonly signal: AbortSignal;
+}
+
+/** Settings of a running broker that handlers read. */
+export interface BrokerSettings {
+  /** Cluster name. */
+  readonly clusterName: string;
+  /** Broker name. */
+  readonly brokerName: string;
+  /** `host:port` advertised in routes: name server and broker are the same port. */
+  readonly address: string;
+  /** Region id sent as `MSG_REGION`. */
+  readonly regionId: string;
+  /** Largest body accepted (Java `maxMessageSize`). */
+  readonly maxMessageSize: number;
+  /** Whether replies (324/325) are also stored. */
+  readonly storeReplyMessage: boolean;
+  /** Most ms a reply waits for its requester to register. */
+  readonly replyWaitMillis: number;
+  /** Timeout of the PUSH_REPLY_MESSAGE_TO_CLIENT call. */
+  readonly replyPushTimeout: number;
+  /** Most ms a pull may be held. */
+  readonly maxSuspendMillis: number;
+}
+
+/** Counters of a broker. */
+export interface BrokerCounters {
+  /** Connections accepted since start. */
+  connectionsAccepted: number;
+  /** Requests received. */
+  requests: number;
+  /** Messages stored by sends (batches count each message). */
+  messagesStored: number;
+  /** Messages returned by pulls. */
+  messagesPulled: number;
+  /** Replies pushed to requesters. */
+  repliesPushed: number;
+  /** Replies that could not be pushed. */
+  repliesFailed: number;
+  /** Messages sent back for retry or to a DLQ. */
+  sentBack: number;
+  /** Requests answered with an error code because of malformed input. */
+  malformed: number;
+}
+
+/** The state handlers work on. */
+export interface BrokerContext {
+  /** Settings. */
+  readonly settings: BrokerSettings;
+  /** The broker's address as a store host. */
+  readonly storeHost: HostAddress;
+  /** The message store. */
+  readonly store: MessageStore;
+  /** Topic configuration. */
+  readonly topics: TopicManager;
+  /** Producers and consumers. */
+  readonly registry: ClientRegistry<Channel>;
+  /** Held pulls. */
+  readonly pulls: PullHoldService<Channel>;
+  /** Queue locks of orderly consumers. */
+  readonly locks: RebalanceLockManager;
+  /** Clock and timers. */
+  readonly timers: Timers;
+  /** Where handlers log. */
+  readonly logger: Logger;
+  /** Generates `UNIQ_KEY`s for sends that lack one. */
+  readonly uniqueKeys: UniqueKeyGenerator;
+  /** Counters. */
+  readonly counters: BrokerCounters;
+  /** Last heartbeat fingerprint per consumer group (heartbeat v2). */
+  readonly heartbeatFingerprints: Map<string, number>;
+  /**
+   * Store a message: sets the host sysFlag bits and parks messages with a
+   * `DELAY` level in the schedule topic.
+   */
+  putMessage(message: PutMessageInput): Promise<PutResult>;
+  /** Store messages of one queue contiguously (host sysFlag bits set; never parked). */
+  putBatch(messages: readonly PutMessageInput[]): Promise<PutResult[]>;
+  /** Tell every channel of a consumer group to rebalance (code 40). */
+  notifyConsumerIdsChanged(group: string): void;
+}
+
+/** Answers a request; `undefined` sends nothing. */
+export type Handler = (
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+) => RemotingCommand | undefined | Promise<RemotingCommand | undefined>;
+
+const FAQ_URL = "https://rocketmq.apache.org/docs/bestPractice/06FAQ";
+
+/**
+ * The FAQ hint Java appends to some remarks (`FAQUrl.suggestTodo`).
+ *
+ * @returns `"\nSee <url> for further details."`
+ *
+ * @example
+ * ```ts
+ * import { suggestTodo } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(suggestTodo().endsWith(" for further details."));
+ * ```
+ */
+export function suggestTodo(): string {
+  return `\nSee ${FAQ_URL} for further details.`;
+}
+
+/**
+ * The tags code of a message: Java `String.hashCode()` of its `TAGS`
+ * property, 0 without tags (`tagsString2tagsCode` for SINGLE_TAG topics).
+ *
+ * @param properties The message's properties.
+ * @returns The code.
+ *
+ * @example
+ * ```ts
+ * import { tagsCodeOf } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(tagsCodeOf({ TAGS: "TagB" }), 2598920);
+ * ```
+ */
+export function tagsCodeOf(properties: Readonly<Record<string, string>>): number {
+  const tags = properties[MessageProperty.TAGS];
+  return tags ? javaStringHashCode(tags) : 0;
+}
+
+/**
+ * Java's `Boolean.parseBoolean`: `"true"` in any case.
+ *
+ * @param value Text or `undefined`.
+ * @returns Whether it says true.
+ *
+ * @example
+ * ```ts
+ * import { parseBoolean } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseBoolean("TRUE"), true);
+ * assert.equal(parseBoolean("yes"), false);
+ * ```
+ */
+export function parseBoolean(value: string | undefined): boolean {
+  return value !== undefined && value.toLowerCase() === "true";
+}
+
+/**
+ * Java's `Integer.parseInt` for property values, with a fallback.
+ *
+ * @param value Text or `undefined`.
+ * @param fallback Returned when the text is not a 32-bit decimal integer.
+ * @returns The number.
+ *
+ * @example
+ * ```ts
+ * import { parseIntOr } from "./context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseIntOr("3", 0), 3);
+ * assert.equal(parseIntOr("x", 0), 0);
+ * ```
+ */
+export function parseIntOr(value: string | undefined, fallback: number): number {
+  if (value === undefined || !/^[+-]?\d{1,10}$/.test(value)) return fallback;
+  const n = Number(value);
+  return n >= -2147483648 && n <= 2147483647 ? n : fallback;
+}

@@ -1,0 +1,239 @@
+/**
+ * Offsets (`ConsumerManageProcessor`, `AdminBrokerProcessor`):
+ *
+ * - 14 QUERY_CONSUMER_OFFSET: the committed offset; for a group with none,
+ *   offset 0 when the queue still holds its first message (unless
+ *   `setZeroIfNotFound=false`), else QUERY_NOT_FOUND (22), as Java.
+ * - 15 UPDATE_CONSUMER_OFFSET (usually oneway)
+ * - 29 SEARCH_OFFSET_BY_TIMESTAMP
+ * - 30 GET_MAX_OFFSET
+ * - 31 GET_MIN_OFFSET
+ * - 32 GET_EARLIEST_MSG_STORETIME (−1 for an empty queue, as Java)
+ *
+ * @module
+ */
+
+import { ResponseCode } from "../../codec/codes.ts";
+import {
+  decodeGetMaxOffsetRequestHeader,
+  decodeGetMinOffsetRequestHeader,
+  decodeQueryConsumerOffsetRequestHeader,
+  decodeSearchOffsetRequestHeader,
+  decodeUpdateConsumerOffsetRequestHeader,
+  encodeQueryConsumerOffsetResponseHeader,
+} from "../../codec/ext_fields.ts";
+import { createResponse, type RemotingCommand } from "../../codec/remoting_command.ts";
+import type { BrokerContext } from "../context.ts";
+
+/**
+ * Handles QUERY_CONSUMER_OFFSET (14).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { queryConsumerOffset } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const ctx = { store } as unknown as BrokerContext;
+ * const ask = () => queryConsumerOffset(ctx, createRequest(14, { consumerGroup: "CG", topic: "T", queueId: 0 }));
+ * assert.equal(ask().code, 22);
+ * store.commitOffset("CG", "T", 0, 7);
+ * assert.equal(ask().extFields.offset, "7");
+ * ```
+ */
+export function queryConsumerOffset(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const header = decodeQueryConsumerOffsetRequestHeader(request.extFields);
+  const offset = ctx.store.queryOffset(header.consumerGroup, header.topic, header.queueId);
+  if (offset !== undefined && offset >= 0) {
+    return createResponse(
+      request,
+      ResponseCode.SUCCESS,
+      encodeQueryConsumerOffsetResponseHeader({ offset }),
+    );
+  }
+  if (header.setZeroIfNotFound === false) {
+    return createResponse(request, ResponseCode.QUERY_NOT_FOUND, undefined, {
+      remark: "Not found, do not set to zero, maybe this group boot first",
+    });
+  }
+  const min = ctx.store.minOffset(header.topic, header.queueId);
+  const max = ctx.store.maxOffset(header.topic, header.queueId);
+  if (min <= 0 && max > 0) {
+    return createResponse(
+      request,
+      ResponseCode.SUCCESS,
+      encodeQueryConsumerOffsetResponseHeader({ offset: 0 }),
+    );
+  }
+  return createResponse(request, ResponseCode.QUERY_NOT_FOUND, undefined, {
+    remark: "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
+  });
+}
+
+/**
+ * Handles UPDATE_CONSUMER_OFFSET (15). Oneway requests get no answer (the
+ * connection drops any response to them).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { updateConsumerOffset } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { TopicManager } from "../topics.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { store: new MemoryStore(), topics: new TopicManager({ clusterName: "C", brokerName: "b" }) } as unknown as BrokerContext;
+ * const res = updateConsumerOffset(ctx, createRequest(15, { consumerGroup: "CG", topic: "TBW102", queueId: 0, commitOffset: 3 }));
+ * assert.equal(res.code, 0);
+ * assert.equal(ctx.store.queryOffset("CG", "TBW102", 0), 3);
+ * ```
+ */
+export function updateConsumerOffset(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): RemotingCommand {
+  const header = decodeUpdateConsumerOffsetRequestHeader(request.extFields);
+  if (!ctx.topics.get(header.topic)) {
+    return createResponse(request, ResponseCode.TOPIC_NOT_EXIST, undefined, {
+      remark: `Topic ${header.topic} not exist!`,
+    });
+  }
+  ctx.store.commitOffset(header.consumerGroup, header.topic, header.queueId, header.commitOffset);
+  return createResponse(request, ResponseCode.SUCCESS);
+}
+
+/**
+ * Handles SEARCH_OFFSET_BY_TIMESTAMP (29).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { searchOffsetByTimestamp } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { store: new MemoryStore() } as unknown as BrokerContext;
+ * const res = await searchOffsetByTimestamp(ctx, createRequest(29, { topic: "T", queueId: 0, timestamp: 5 }));
+ * assert.equal(res.extFields.offset, "0");
+ * ```
+ */
+export async function searchOffsetByTimestamp(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): Promise<RemotingCommand> {
+  const header = decodeSearchOffsetRequestHeader(request.extFields);
+  const boundary = header.boundaryType?.toUpperCase() === "UPPER" ? "UPPER" : "LOWER";
+  const offset = await ctx.store.searchOffset(
+    header.topic,
+    header.queueId,
+    header.timestamp,
+    boundary,
+  );
+  return createResponse(request, ResponseCode.SUCCESS, { offset });
+}
+
+/**
+ * Handles GET_MAX_OFFSET (30).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { getMaxOffset } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { store: new MemoryStore() } as unknown as BrokerContext;
+ * assert.equal(getMaxOffset(ctx, createRequest(30, { topic: "T", queueId: 0 })).extFields.offset, "0");
+ * ```
+ */
+export function getMaxOffset(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const header = decodeGetMaxOffsetRequestHeader(request.extFields);
+  return createResponse(request, ResponseCode.SUCCESS, {
+    offset: ctx.store.maxOffset(header.topic, header.queueId),
+  });
+}
+
+/**
+ * Handles GET_MIN_OFFSET (31).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { getMinOffset } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { store: new MemoryStore() } as unknown as BrokerContext;
+ * assert.equal(getMinOffset(ctx, createRequest(31, { topic: "T", queueId: 0 })).extFields.offset, "0");
+ * ```
+ */
+export function getMinOffset(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const header = decodeGetMinOffsetRequestHeader(request.extFields);
+  return createResponse(request, ResponseCode.SUCCESS, {
+    offset: ctx.store.minOffset(header.topic, header.queueId),
+  });
+}
+
+/**
+ * Handles GET_EARLIEST_MSG_STORETIME (32).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { getEarliestMsgStoretime } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { store: new MemoryStore() } as unknown as BrokerContext;
+ * const res = await getEarliestMsgStoretime(ctx, createRequest(32, { topic: "T", queueId: 0 }));
+ * assert.equal(res.extFields.timestamp, "-1");
+ * ```
+ */
+export async function getEarliestMsgStoretime(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): Promise<RemotingCommand> {
+  const header = decodeGetMinOffsetRequestHeader(request.extFields);
+  const empty = ctx.store.maxOffset(header.topic, header.queueId) <=
+    ctx.store.minOffset(header.topic, header.queueId);
+  const timestamp = empty ? -1 : await ctx.store.earliestStoreTime(header.topic, header.queueId);
+  return createResponse(request, ResponseCode.SUCCESS, { timestamp });
+}

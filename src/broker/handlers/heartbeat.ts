@@ -1,0 +1,195 @@
+/**
+ * Client management (`ClientManageProcessor`):
+ *
+ * - 34 HEART_BEAT: registers producer groups and consumer groups with their
+ *   subscriptions; creates `%RETRY%<group>`; tells the group's other members
+ *   to rebalance when a member joined or the subscribed topics changed.
+ * - 35 UNREGISTER_CLIENT
+ * - 46 CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 is refused
+ *   (this broker has no property filter).
+ *
+ * @module
+ */
+
+import { decodeHeartbeatData, ExpressionType, MessageModel } from "../../codec/bodies.ts";
+import { ResponseCode } from "../../codec/codes.ts";
+import { decodeUnregisterClientRequestHeader } from "../../codec/ext_fields.ts";
+import { parseFastJson } from "../../codec/fastjson.ts";
+import { createResponse, type RemotingCommand } from "../../codec/remoting_command.ts";
+import { utf8Decode } from "../../codec/_utf8.ts";
+import { CodecError } from "../../errors.ts";
+import type { BrokerContext, Channel } from "../context.ts";
+import { RETRY_TOPIC_PREFIX } from "../topics.ts";
+
+/**
+ * Handles HEART_BEAT (34).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @param channel The client's channel.
+ * @returns The response.
+ * @throws {CodecError} When the body is malformed.
+ *
+ * @example
+ * ```ts
+ * import { Broker } from "../broker.ts";
+ * import { memoryPair } from "../../transport/memory.ts";
+ * import { RemotingConnection } from "../../remoting/connection.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import { encodeHeartbeatData } from "../../codec/bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = new Broker();
+ * const [a, b] = memoryPair();
+ * broker.handle(b);
+ * const client = new RemotingConnection(a);
+ * const body = encodeHeartbeatData({ clientID: "c1", producerDataSet: [{ groupName: "PG" }], consumerDataSet: [] });
+ * const res = await client.invoke(createRequest(34, {}, { body }), { timeout: 1000 });
+ * assert.equal(res.code, 0);
+ * assert.equal(res.extFields.IS_SUPPORT_HEART_BEAT_V2, "true");
+ * await client.close();
+ * await broker.close();
+ * ```
+ */
+export function heartbeat(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): RemotingCommand {
+  const data = decodeHeartbeatData(request.body);
+  const identity = { language: request.language, version: request.version };
+  const fingerprint = data.heartbeatFingerprint ?? 0;
+  let subChanged = fingerprint === 0;
+  for (const consumer of data.consumerDataSet) {
+    const group = consumer.groupName;
+    const withoutSub = fingerprint !== 0 && data.withoutSub === true;
+    if (fingerprint !== 0) {
+      const previous = ctx.heartbeatFingerprints.get(group);
+      // Unknown to us (e.g. after a restart) counts as changed, so that a
+      // heartbeat-v2 client sends its subscriptions again.
+      const known = ctx.registry.consumerGroup(group)?.subscriptions.size ?? 0;
+      if (previous !== fingerprint || (withoutSub && known === 0)) subChanged = true;
+      ctx.heartbeatFingerprints.set(group, fingerprint);
+    }
+    ctx.topics.ensureGroupTopic(RETRY_TOPIC_PREFIX + group, 1, consumer.unitMode ? 2 : 0);
+    const change = ctx.registry.registerConsumer(
+      group,
+      channel,
+      data.clientID,
+      consumer,
+      withoutSub ? undefined : consumer.subscriptionDataSet,
+      identity,
+    );
+    if (change.channelAdded || change.subscriptionsChanged) {
+      ctx.logger.info("consumer registered", {
+        group,
+        clientId: data.clientID,
+        channel: channel.label,
+        joined: change.channelAdded,
+      });
+      if (consumer.messageModel !== MessageModel.BROADCASTING) ctx.notifyConsumerIdsChanged(group);
+    }
+  }
+  for (const producer of data.producerDataSet) {
+    ctx.registry.registerProducer(producer.groupName, channel, data.clientID, identity);
+  }
+  return createResponse(request, ResponseCode.SUCCESS, {
+    IS_SUPPORT_HEART_BEAT_V2: "true",
+    IS_SUB_CHANGE: String(subChanged),
+  });
+}
+
+/**
+ * Handles UNREGISTER_CLIENT (35).
+ *
+ * @param ctx Broker state.
+ * @param request The request.
+ * @param channel The client's channel.
+ * @returns The response.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { Broker } from "../broker.ts";
+ * import { memoryPair } from "../../transport/memory.ts";
+ * import { RemotingConnection } from "../../remoting/connection.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = new Broker();
+ * const [a, b] = memoryPair();
+ * broker.handle(b);
+ * const client = new RemotingConnection(a);
+ * const res = await client.invoke(createRequest(35, { clientID: "c1", producerGroup: "PG" }), { timeout: 1000 });
+ * assert.equal(res.code, 0);
+ * await client.close();
+ * await broker.close();
+ * ```
+ */
+export function unregisterClient(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+): RemotingCommand {
+  const header = decodeUnregisterClientRequestHeader(request.extFields);
+  if (header.producerGroup !== undefined) {
+    ctx.registry.unregisterProducer(header.producerGroup, channel);
+  }
+  if (header.consumerGroup !== undefined) {
+    const group = ctx.registry.consumerGroup(header.consumerGroup);
+    const model = group?.messageModel;
+    if (ctx.registry.unregisterConsumer(header.consumerGroup, channel)) {
+      ctx.logger.info("consumer unregistered", {
+        group: header.consumerGroup,
+        clientId: header.clientID,
+        channel: channel.label,
+      });
+      if (model !== MessageModel.BROADCASTING) ctx.notifyConsumerIdsChanged(header.consumerGroup);
+    }
+  }
+  return createResponse(request, ResponseCode.SUCCESS);
+}
+
+/**
+ * Handles CHECK_CLIENT_CONFIG (46): code 0 for TAG subscriptions, SYSTEM_ERROR
+ * for other expression types (no property filter here), as a Java broker with
+ * `enablePropertyFilter=false`.
+ *
+ * @param _ctx Broker state.
+ * @param request The request.
+ * @returns The response.
+ * @throws {CodecError} When the body is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { checkClientConfig } from "./heartbeat.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body = (type: string) => new TextEncoder().encode(JSON.stringify({ clientId: "c", group: "g",
+ *   subscriptionData: { topic: "T", subString: "a > 1", expressionType: type } }));
+ * const ctx = {} as BrokerContext;
+ * assert.equal(checkClientConfig(ctx, createRequest(46, {}, { body: body("TAG") })).code, 0);
+ * assert.equal(checkClientConfig(ctx, createRequest(46, {}, { body: body("SQL92") })).code, 1);
+ * ```
+ */
+export function checkClientConfig(_ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  let type: unknown = ExpressionType.TAG;
+  if (request.body.length > 0) {
+    const parsed = parseFastJson(utf8Decode(request.body));
+    if (typeof parsed !== "object" || parsed === null) {
+      throw new CodecError("schema", "CheckClientRequestBody: expected a JSON object");
+    }
+    const sub = (parsed as Record<string, unknown>).subscriptionData;
+    if (typeof sub === "object" && sub !== null) {
+      type = (sub as Record<string, unknown>).expressionType ?? ExpressionType.TAG;
+    }
+  }
+  if (type === ExpressionType.TAG || type === null) {
+    return createResponse(request, ResponseCode.SUCCESS);
+  }
+  return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+    remark: `The broker does not support consumer to filter message by ${String(type)}`,
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The embedded RocketMQ-compatible broker: a name server and a broker on one
+ * port, faithful enough for the official Java client (producer with
+ * `request()`, push consumers clustering concurrently and orderly) and for
+ * this package's client. Messages live in memory (bounded) or, with
+ * `dataDir`, in files.
+ *
+ * @example
+ * ```ts
+ * import { startBroker } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * assert.equal(broker.stats.connections, 0);
+ * assert.ok(broker.address.startsWith("127.0.0.1:"));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Broker,
+  type BrokerHandle,
+  type BrokerOptions,
+  type BrokerStats,
+  startBroker,
+  type StartBrokerOptions,
+} from "./broker.ts";
+export type { BrokerCounters } from "./context.ts";
+export { DELAY_LEVELS } from "./delay.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./store/memory_store.ts";
+export type {
+  ArrivalListener,
+  BoundaryType,
+  GetResult,
+  GetStatus,
+  MessageFilter,
+  MessageStore,
+  PutMessageInput,
+  PutResult,
+} from "./store/types.ts";
+export type { TopicConfig } from "./topics.ts";
