@@ -293,7 +293,7 @@ export class StoreError extends RocketMQError {
    * @param options Standard error options (`cause` is the file system's
    * error) and the path concerned.
    */
-  constructor(message: string, options?: ErrorOptions & { path?: string }) {
+  constructor(message: string, options?: ErrorOptions & { path?: string | undefined }) {
     super("ERR_STORE", options?.path ? `${message} (${options.path})` : message, options);
     this.path = options?.path;
     this.name = "StoreError";
