@@ -15,6 +15,15 @@ tests/transport/transport_test.ts
 tests/transport/memory_test.ts
 tests/transport/socket_like_test.ts
 tests/transport/default_test.ts
+tests/codec/crc32_test.ts
+tests/codec/properties_test.ts
+tests/codec/message_test.ts
+tests/codec/message_ext_test.ts
+tests/codec/message_id_test.ts
+tests/codec/compression_test.ts
+tests/codec/fastjson_test.ts
+tests/codec/bodies_test.ts
+tests/codec/ext_fields_test.ts
 "
 
 runtime="${1:-}"

@@ -93,6 +93,17 @@ function objectMessage(issue: v.BaseIssue<unknown>): string {
     : `expected an object, got ${describeValue(issue.input)}`;
 }
 
+/** A JSON object (not an array) with the given entries; unknown keys are dropped. */
+function object<const E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(
+    v.custom<unknown>(
+      (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+      (issue) => `expected an object, got ${describeValue(issue.input)}`,
+    ),
+    v.object(entries, objectMessage),
+  );
+}
+
 function list<T>(item: v.GenericSchema<unknown, T>): v.GenericSchema<unknown, T[]> {
   return v.array(item, (issue) => `expected an array, got ${describeValue(issue.input)}`);
 }
@@ -256,14 +267,14 @@ export interface TopicRouteData {
 }
 
 const QueueDataSchema: v.GenericSchema<unknown, QueueData> = v.pipe(
-  v.object({
+  object({
     brokerName: jString,
     readQueueNums: jInt,
     writeQueueNums: jInt,
     perm: jInt,
     topicSysFlag: v.exactOptional(jInt),
     topicSynFlag: v.exactOptional(jInt),
-  }, objectMessage),
+  }),
   v.transform((q) => ({
     brokerName: q.brokerName,
     readQueueNums: q.readQueueNums,
@@ -275,20 +286,20 @@ const QueueDataSchema: v.GenericSchema<unknown, QueueData> = v.pipe(
 
 const BROKER_ID = v.pipe(v.string(), v.regex(/^-?\d{1,19}$/, "broker id is not a number"));
 
-const BrokerDataSchema: v.GenericSchema<unknown, BrokerData> = v.object({
+const BrokerDataSchema: v.GenericSchema<unknown, BrokerData> = object({
   cluster: jString,
   brokerName: jString,
   brokerAddrs: map(jString, BROKER_ID),
   zoneName: v.exactOptional(jString),
   enableActingMaster: v.optional(jBool, false),
-}, objectMessage);
+});
 
-const TopicRouteDataSchema: v.GenericSchema<unknown, TopicRouteData> = v.object({
+const TopicRouteDataSchema: v.GenericSchema<unknown, TopicRouteData> = object({
   orderTopicConf: v.exactOptional(jString),
   queueDatas: list(QueueDataSchema),
   brokerDatas: list(BrokerDataSchema),
   filterServerTable: v.exactOptional(map(list(jString))),
-}, objectMessage);
+});
 
 function brokerDataJson(b: BrokerData): Record<string, unknown> {
   return {
@@ -421,7 +432,7 @@ export interface HeartbeatData {
   withoutSub?: boolean;
 }
 
-const SubscriptionDataSchema: v.GenericSchema<unknown, SubscriptionData> = v.object({
+const SubscriptionDataSchema: v.GenericSchema<unknown, SubscriptionData> = object({
   topic: jString,
   subString: jString,
   tagsSet: optionalList(jString),
@@ -429,28 +440,28 @@ const SubscriptionDataSchema: v.GenericSchema<unknown, SubscriptionData> = v.obj
   subVersion: v.optional(jLong, 0),
   expressionType: v.optional(jString, "TAG"),
   classFilterMode: v.optional(jBool, false),
-}, objectMessage);
+});
 
-const ProducerDataSchema: v.GenericSchema<unknown, ProducerData> = v.object({
+const ProducerDataSchema: v.GenericSchema<unknown, ProducerData> = object({
   groupName: jString,
-}, objectMessage);
+});
 
-const ConsumerDataSchema: v.GenericSchema<unknown, ConsumerData> = v.object({
+const ConsumerDataSchema: v.GenericSchema<unknown, ConsumerData> = object({
   groupName: jString,
   consumeType: jString,
   messageModel: jString,
   consumeFromWhere: jString,
   subscriptionDataSet: optionalList(SubscriptionDataSchema),
   unitMode: v.optional(jBool, false),
-}, objectMessage);
+});
 
-const HeartbeatDataSchema: v.GenericSchema<unknown, HeartbeatData> = v.object({
+const HeartbeatDataSchema: v.GenericSchema<unknown, HeartbeatData> = object({
   clientID: jString,
   producerDataSet: optionalList(ProducerDataSchema),
   consumerDataSet: optionalList(ConsumerDataSchema),
   heartbeatFingerprint: v.optional(jInt, 0),
   withoutSub: v.optional(jBool, false),
-}, objectMessage);
+});
 
 function subscriptionJson(s: SubscriptionData): Record<string, unknown> {
   return {
@@ -531,9 +542,9 @@ export interface ConsumerListBody {
   consumerIdList: string[];
 }
 
-const ConsumerListBodySchema: v.GenericSchema<unknown, ConsumerListBody> = v.object({
+const ConsumerListBodySchema: v.GenericSchema<unknown, ConsumerListBody> = object({
   consumerIdList: optionalList(jString),
-}, objectMessage);
+});
 
 /**
  * Decode a GET_CONSUMER_LIST_BY_GROUP response body.
@@ -606,22 +617,22 @@ export interface LockBatchResponseBody {
   lockOKMQSet: MessageQueue[];
 }
 
-const MessageQueueSchema: v.GenericSchema<unknown, MessageQueue> = v.object({
+const MessageQueueSchema: v.GenericSchema<unknown, MessageQueue> = object({
   topic: jString,
   brokerName: jString,
   queueId: jInt,
-}, objectMessage);
+});
 
-const LockBatchRequestBodySchema: v.GenericSchema<unknown, LockBatchRequestBody> = v.object({
+const LockBatchRequestBodySchema: v.GenericSchema<unknown, LockBatchRequestBody> = object({
   consumerGroup: jString,
   clientId: jString,
   mqSet: optionalList(MessageQueueSchema),
   onlyThisBroker: v.optional(jBool, false),
-}, objectMessage);
+});
 
-const LockBatchResponseBodySchema: v.GenericSchema<unknown, LockBatchResponseBody> = v.object({
+const LockBatchResponseBodySchema: v.GenericSchema<unknown, LockBatchResponseBody> = object({
   lockOKMQSet: optionalList(MessageQueueSchema),
-}, objectMessage);
+});
 
 function queueJson(q: MessageQueue): Record<string, unknown> {
   return { brokerName: q.brokerName, queueId: q.queueId, topic: q.topic };
@@ -730,10 +741,10 @@ export interface ClusterInfo {
   clusterAddrTable: Record<string, string[]>;
 }
 
-const ClusterInfoSchema: v.GenericSchema<unknown, ClusterInfo> = v.object({
+const ClusterInfoSchema: v.GenericSchema<unknown, ClusterInfo> = object({
   brokerAddrTable: v.optional(map(BrokerDataSchema), () => ({})),
   clusterAddrTable: v.optional(map(list(jString)), () => ({})),
-}, objectMessage) as v.GenericSchema<unknown, ClusterInfo>;
+}) as v.GenericSchema<unknown, ClusterInfo>;
 
 /**
  * Decode a GET_BROKER_CLUSTER_INFO response body (fastjson default form,
@@ -806,7 +817,7 @@ export interface ResetOffsetBody {
   offsetTable: QueueOffset[];
 }
 
-const ResetOffsetBodySchema: v.GenericSchema<unknown, ResetOffsetBody> = v.object({
+const ResetOffsetBodySchema: v.GenericSchema<unknown, ResetOffsetBody> = object({
   offsetTable: v.optional(
     v.pipe(
       map(jLong),
@@ -832,7 +843,7 @@ const ResetOffsetBodySchema: v.GenericSchema<unknown, ResetOffsetBody> = v.objec
     ),
     () => ({}),
   ),
-}, objectMessage) as v.GenericSchema<unknown, ResetOffsetBody>;
+}) as v.GenericSchema<unknown, ResetOffsetBody>;
 
 /**
  * Decode a RESET_CONSUMER_CLIENT_OFFSET body: fastjson writes its map with

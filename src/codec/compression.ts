@@ -55,6 +55,24 @@ export const DEFAULT_MAX_DECOMPRESSED_SIZE = 16 * 1024 * 1024;
 /** deflate cannot expand one input byte to more than about 1032 output bytes. */
 const MAX_DEFLATE_RATIO = 1032;
 
+/** Running Adler-32 (RFC 1950) over chunks; start with 1. */
+function adler32(previous: number, bytes: Uint8Array): number {
+  let a = previous & 0xffff;
+  let b = previous >>> 16;
+  let i = 0;
+  while (i < bytes.length) {
+    // 5552 is the most bytes before b can overflow 2^32 (zlib's NMAX).
+    const end = Math.min(i + 5552, bytes.length);
+    for (; i < end; i++) {
+      a += bytes[i]!;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
 async function drain(
   stream: { readable: ReadableStream<Uint8Array>; writable: WritableStream<BufferSource> },
   input: Uint8Array,
@@ -118,7 +136,9 @@ async function drain(
  * @param maxSize Largest decompressed size accepted.
  * @returns The decompressed body, or `body` itself when not compressed.
  * @throws {CodecError} With reason `"compression"` for corrupt or truncated
- * data, trailing bytes after the zlib stream, an unsupported or invalid
+ * data (the Adler-32 trailer is checked here too, since Deno's
+ * `DecompressionStream` lets a truncated stream pass), trailing bytes after
+ * the zlib stream, an unsupported or invalid
  * type, or output beyond `maxSize`.
  *
  * @example
@@ -157,8 +177,20 @@ export async function decompressBody(
     default:
       throw new CodecError("compression", `unknown compression type ${type} in sysFlag ${sysFlag}`);
   }
+  if (body.length < 8) {
+    throw new CodecError("compression", `zlib stream of ${body.length} bytes is truncated`);
+  }
   const sliceSize = Math.max(64, Math.min(16384, Math.floor(maxSize / MAX_DEFLATE_RATIO / 4)));
-  return await drain(new DecompressionStream("deflate"), body, sliceSize, maxSize);
+  const out = await drain(new DecompressionStream("deflate"), body, sliceSize, maxSize);
+  // Deno's DecompressionStream (2.x) accepts a truncated stream and returns
+  // what it inflated so far. A complete zlib stream ends with the Adler-32 of
+  // its output (RFC 1950), and trailing bytes are rejected above, so a
+  // mismatch here means the stream was cut short.
+  const trailer = new DataView(body.buffer, body.byteOffset + body.length - 4, 4).getUint32(0);
+  if (adler32(1, out) !== trailer) {
+    throw new CodecError("compression", "zlib stream is truncated (Adler-32 trailer mismatch)");
+  }
+  return out;
 }
 
 /**
