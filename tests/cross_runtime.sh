@@ -24,6 +24,13 @@ tests/codec/compression_test.ts
 tests/codec/fastjson_test.ts
 tests/codec/bodies_test.ts
 tests/codec/ext_fields_test.ts
+tests/codec/frame_test.ts
+tests/codec/header_json_test.ts
+tests/codec/header_rocketmq_test.ts
+tests/codec/remoting_decoder_stream_test.ts
+tests/codec/golden_test.ts
+tests/codec/golden_messages_test.ts
+tests/codec/golden_bodies_test.ts
 "
 
 runtime="${1:-}"
