@@ -524,6 +524,8 @@ class FileStore implements MessageStore {
   readonly #listeners = new Set<ArrivalListener>();
 
   #logStart = 0;
+  /** Bytes of all segments. */
+  #logBytes = 0;
   /** End of the records written (log and index) so far. */
   #writtenEnd = 0;
   /** End of the records readers may see. */
@@ -800,6 +802,7 @@ class FileStore implements MessageStore {
       return;
     }
     segment.length = at + total;
+    this.#logBytes += total;
     this.#writtenEnd = start + total;
     this.#lastStoreTimestamp = timestamp;
     for (const q of indexed) {
@@ -827,6 +830,9 @@ class FileStore implements MessageStore {
       void this.#runFlusher();
     } else {
       commit.apply();
+    }
+    if (this.#retention !== undefined && this.#logBytes > this.#retention) {
+      await this.#enforceRetention();
     }
   }
 
@@ -876,7 +882,6 @@ class FileStore implements MessageStore {
       return;
     }
     this.#segments.push(segment);
-    await this.#enforceRetention();
   }
 
   async #runFlusher(): Promise<void> {
@@ -1120,12 +1125,10 @@ class FileStore implements MessageStore {
   async #enforceRetention(): Promise<void> {
     const limit = this.#retention;
     if (limit === undefined) return;
-    let total = 0;
-    for (const segment of this.#segments) total += segment.length;
     const doomed: Segment[] = [];
-    while (this.#segments.length > 1 && total > limit) {
+    while (this.#segments.length > 1 && this.#logBytes > limit) {
       const segment = this.#segments.shift()!;
-      total -= segment.length;
+      this.#logBytes -= segment.length;
       doomed.push(segment);
     }
     if (doomed.length === 0) return;
@@ -1209,7 +1212,8 @@ class FileStore implements MessageStore {
     let bytes = 0;
     let next = offset;
     let k = offset;
-    let gone = false;
+    /** Queue offset of a message found deleted by retention while this read ran, if any. */
+    let gone: number | undefined;
     scan: while (k < windowEnd && picked.length < maxCount) {
       const n = Math.min(windowEnd - k, filter ? 256 : maxCount - picked.length);
       const raw = await this.#readEntries(queue, k, n);
@@ -1217,7 +1221,7 @@ class FileStore implements MessageStore {
         const entry = decodeEntry(raw, i);
         if (!entry) {
           if (k < queue.minOffset) {
-            gone = picked.length === 0; // deleted by retention while this read ran
+            if (picked.length === 0) gone = k; // deleted by retention while this read ran
             break scan;
           }
           throw new StoreError(`index entry ${k} of ${topic}:${queueId} is damaged`, {
@@ -1241,7 +1245,7 @@ class FileStore implements MessageStore {
       if (!record) {
         // The segment was deleted by retention while this read ran.
         out.nextBeginOffset = p.queueOffset;
-        gone = out.records.length === 0;
+        if (out.records.length === 0) gone = p.queueOffset;
         break;
       }
       if (!recordMatches(record, p.entry.offset, queueId, p.queueOffset)) {
@@ -1254,9 +1258,10 @@ class FileStore implements MessageStore {
       out.queueOffsets.push(p.queueOffset);
     }
     if (out.records.length > 0) out.status = "FOUND";
-    else if (gone) {
+    else if (gone !== undefined) {
+      // Everything up to `gone` is deleted; the min offset may not have caught up yet.
       out.status = "OFFSET_TOO_SMALL";
-      out.nextBeginOffset = queue.minOffset;
+      out.nextBeginOffset = Math.max(queue.minOffset, gone + 1);
     }
     return out;
   }
@@ -1793,6 +1798,7 @@ class FileStore implements MessageStore {
     }
 
     this.#writtenEnd = this.#visibleEnd = scan.end;
+    this.#logBytes = scan.end - logStart;
     // The scanned tail may not be on disk yet (a crash of the process keeps it in the OS cache):
     // the checkpoint below fsyncs it before recording it as durable.
     this.#flushedEnd = this.#active().base;

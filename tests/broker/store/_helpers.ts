@@ -101,6 +101,8 @@ export type WriteFault = undefined | Error | { torn: number; error: Error };
 export class FaultyFs implements FileSystem {
   syncs = 0;
   writes = 0;
+  /** Paths fsynced, in order. */
+  synced: string[] = [];
   /** Decide the fate of each write (path, bytes, position). */
   onWrite: ((path: string, bytes: Uint8Array, position: number) => WriteFault) | undefined;
   /** Fail an fsync of a file with the returned error. */
@@ -134,6 +136,7 @@ export class FaultyFs implements FileSystem {
         const error = this.onSync?.(path);
         if (error) throw error;
         this.syncs++;
+        this.synced.push(path);
         await file.sync();
       },
       truncate: (length) => {
