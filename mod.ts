@@ -6,3 +6,11 @@
  */
 
 export * from "./src/errors.ts";
+export {
+  Broker,
+  type BrokerHandle,
+  type BrokerOptions,
+  type BrokerStats,
+  startBroker,
+  type StartBrokerOptions,
+} from "./src/broker/mod.ts";

@@ -1,0 +1,303 @@
+/**
+ * Command line of the embedded broker: `deno task broker` (or
+ * `node --experimental-strip-types src/broker/cli.ts`, `bun src/broker/cli.ts`).
+ * Prints the address (name server and broker on one port) and stops cleanly
+ * on SIGINT or SIGTERM.
+ *
+ * ```
+ * deno task broker --port 9876 --data-dir ./data
+ * ```
+ *
+ * @example Parse flags
+ * ```ts
+ * import { parseBrokerArgs } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const args = parseBrokerArgs(["--port", "0", "--data-dir", "/tmp/x", "--flush=sync"]);
+ * assert.deepEqual(args, { port: 0, dataDir: "/tmp/x", flush: "sync" });
+ * ```
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+import { consoleLogger, type LogLevel } from "../logger.ts";
+import { startBroker, type StartBrokerOptions } from "./broker.ts";
+
+/** What the command line asks for. */
+export interface BrokerArgs {
+  /** Print the usage and exit. */
+  help?: boolean;
+  /** Port (`--port`). */
+  port?: number;
+  /** Listen address (`--host`). */
+  hostname?: string;
+  /** Host advertised in routes (`--advertised-host`). */
+  advertisedHost?: string;
+  /** Data directory (`--data-dir`). */
+  dataDir?: string;
+  /** Cluster name (`--cluster`). */
+  clusterName?: string;
+  /** Broker name (`--broker-name`). */
+  brokerName?: string;
+  /** Flush policy (`--flush`). */
+  flush?: "sync" | "async";
+  /** Memory bound of the in-memory store (`--memory-limit`, bytes). */
+  memoryLimitBytes?: number;
+  /** Log level (`--log-level`). */
+  logLevel?: LogLevel;
+}
+
+/** The usage text. */
+export const USAGE: string = `Usage: broker [options]
+
+An embedded RocketMQ-compatible broker: name server and broker on one port.
+Point clients (and Java's namesrvAddr) at the printed address.
+
+Options:
+  --port <n>              port to listen on (default 9876; 0 picks a free one)
+  --host <addr>           address to listen on (default 127.0.0.1)
+  --advertised-host <h>   host put in routes (default: --host, or 127.0.0.1 for 0.0.0.0)
+  --data-dir <dir>        keep messages, offsets and topics in files under <dir>
+                          (default: in memory)
+  --flush sync|async      with --data-dir: acknowledge sends once on disk (sync)
+                          or once written (async, default)
+  --memory-limit <bytes>  bound of the in-memory store (default 268435456)
+  --cluster <name>        cluster name (default DefaultCluster)
+  --broker-name <name>    broker name (default broker-a)
+  --log-level <level>     debug, info, warn, error or silent (default info)
+  --help                  show this help
+`;
+
+const VALUE_FLAGS = new Set([
+  "port",
+  "host",
+  "advertised-host",
+  "data-dir",
+  "cluster",
+  "broker-name",
+  "flush",
+  "memory-limit",
+  "log-level",
+]);
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new InvalidArgumentError(
+      `--${flag}`,
+      `must be an integer ${min}..${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
+}
+
+/**
+ * Parse the broker's command line.
+ *
+ * @param argv Arguments after the script name.
+ * @returns The options asked for.
+ * @throws {InvalidArgumentError} On an unknown flag or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { parseBrokerArgs } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseBrokerArgs(["--cluster", "C", "--broker-name", "b"]), { clusterName: "C", brokerName: "b" });
+ * assert.throws(() => parseBrokerArgs(["--flush", "maybe"]), /--flush/);
+ * ```
+ */
+export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
+  const out: BrokerArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) {
+      throw new InvalidArgumentError("arguments", `unexpected ${JSON.stringify(arg)}`);
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (!VALUE_FLAGS.has(flag)) {
+      throw new InvalidArgumentError(`--${flag}`, "unknown option (see --help)");
+    }
+    let value: string;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      const next = argv[++i];
+      if (next === undefined) throw new InvalidArgumentError(`--${flag}`, "needs a value");
+      value = next;
+    }
+    switch (flag) {
+      case "port":
+        out.port = integer(flag, value, 0, 65535);
+        break;
+      case "host":
+        out.hostname = value;
+        break;
+      case "advertised-host":
+        out.advertisedHost = value;
+        break;
+      case "data-dir":
+        out.dataDir = value;
+        break;
+      case "cluster":
+        out.clusterName = value;
+        break;
+      case "broker-name":
+        out.brokerName = value;
+        break;
+      case "flush":
+        if (value !== "sync" && value !== "async") {
+          throw new InvalidArgumentError(
+            "--flush",
+            `must be sync or async, got ${JSON.stringify(value)}`,
+          );
+        }
+        out.flush = value;
+        break;
+      case "memory-limit":
+        out.memoryLimitBytes = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "log-level":
+        if (!["debug", "info", "warn", "error", "silent"].includes(value)) {
+          throw new InvalidArgumentError(
+            "--log-level",
+            `must be debug, info, warn, error or silent`,
+          );
+        }
+        out.logLevel = value as LogLevel;
+        break;
+    }
+  }
+  return out;
+}
+
+// Runtime globals, declared locally with the little this file uses.
+declare const Deno:
+  | {
+    args: string[];
+    addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+    removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+    exit(code: number): never;
+  }
+  | undefined;
+declare const process:
+  | {
+    argv: string[];
+    on(event: "SIGINT" | "SIGTERM", handler: () => void): void;
+    off(event: "SIGINT" | "SIGTERM", handler: () => void): void;
+    exit(code: number): never;
+    exitCode?: number;
+  }
+  | undefined;
+
+interface Runtime {
+  args: string[];
+  onSignal(handler: () => void): () => void;
+  exit(code: number): void;
+}
+
+function runtime(): Runtime {
+  if (typeof Deno !== "undefined") {
+    const deno = Deno;
+    return {
+      args: deno.args,
+      onSignal(handler) {
+        deno.addSignalListener("SIGINT", handler);
+        deno.addSignalListener("SIGTERM", handler);
+        return () => {
+          deno.removeSignalListener("SIGINT", handler);
+          deno.removeSignalListener("SIGTERM", handler);
+        };
+      },
+      exit: (code) => deno.exit(code),
+    };
+  }
+  if (typeof process !== "undefined") {
+    const proc = process;
+    return {
+      args: proc.argv.slice(2),
+      onSignal(handler) {
+        proc.on("SIGINT", handler);
+        proc.on("SIGTERM", handler);
+        return () => {
+          proc.off("SIGINT", handler);
+          proc.off("SIGTERM", handler);
+        };
+      },
+      exit: (code) => proc.exit(code),
+    };
+  }
+  throw new Error("unsupported runtime: neither Deno nor Node/Bun process is available");
+}
+
+/**
+ * Run the broker until SIGINT or SIGTERM.
+ *
+ * @param argv Arguments after the script name.
+ * @returns The exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: BrokerArgs;
+  try {
+    args = parseBrokerArgs(argv);
+  } catch (err) {
+    // deno-lint-ignore no-console
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    // deno-lint-ignore no-console
+    console.log(USAGE);
+    return 0;
+  }
+  const logger = consoleLogger(args.logLevel ?? "info");
+  const options: StartBrokerOptions = { logger, port: args.port ?? 9876 };
+  if (args.hostname !== undefined) options.hostname = args.hostname;
+  if (args.advertisedHost !== undefined) options.advertisedHost = args.advertisedHost;
+  if (args.dataDir !== undefined) options.dataDir = args.dataDir;
+  if (args.clusterName !== undefined) options.clusterName = args.clusterName;
+  if (args.brokerName !== undefined) options.brokerName = args.brokerName;
+  if (args.flush !== undefined) options.flush = args.flush;
+  if (args.memoryLimitBytes !== undefined) options.memoryLimitBytes = args.memoryLimitBytes;
+  const handle = await startBroker(options);
+  // deno-lint-ignore no-console
+  console.log(
+    `broker listening on ${handle.address} (name server and broker; namesrvAddr=${handle.address})`,
+  );
+  await new Promise<void>((resolve) => {
+    const off = runtime().onSignal(() => {
+      off();
+      logger.info("shutting down");
+      resolve();
+    });
+  });
+  await handle.close();
+  return 0;
+}
+
+function isMainModule(): boolean {
+  const meta = import.meta as ImportMeta & { main?: boolean };
+  if (typeof meta.main === "boolean") return meta.main;
+  // Node before 24 has no import.meta.main: compare with the script path.
+  const script = typeof process !== "undefined" ? process.argv[1] : undefined;
+  if (!script) return false;
+  const here = decodeURIComponent(new URL(import.meta.url).pathname);
+  return here === script || here === `${script}.ts` ||
+    here.endsWith(`/${script.replace(/^\.\//, "")}`);
+}
+
+if (isMainModule()) {
+  const rt = runtime();
+  main(rt.args).then(
+    (code) => rt.exit(code),
+    (err) => {
+      // deno-lint-ignore no-console
+      console.error(err instanceof Error ? err.message : String(err));
+      rt.exit(1);
+    },
+  );
+}

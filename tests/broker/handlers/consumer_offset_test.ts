@@ -1,0 +1,91 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createRequest } from "../../../src/codec/remoting_command.ts";
+import { ManualTimers } from "../../../src/remoting/timers.ts";
+import { attach, call, flushMicrotasks, newBroker, oneway, send } from "../_helpers.ts";
+
+describe("offset requests (14, 15, 29, 30, 31, 32)", () => {
+  it("QUERY_CONSUMER_OFFSET: 22 for a new group on an empty queue, 0 when the queue holds offset 0", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    const query = (extra: Record<string, string | number> = {}) =>
+      call(conn, createRequest(14, { consumerGroup: "G", topic: "T", queueId: 0, ...extra }));
+    const empty = await query();
+    assert.equal(empty.code, 22);
+    assert.match(empty.remark!, /^Not found/);
+    await send(conn, { topic: "T" });
+    const young = await query();
+    assert.deepEqual([young.code, young.extFields.offset], [0, "0"]);
+    assert.equal((await query({ setZeroIfNotFound: "false" })).code, 22);
+    await conn.close();
+    await broker.close();
+  });
+
+  it("UPDATE_CONSUMER_OFFSET: oneway updates are stored and never answered", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    await send(conn, { topic: "T" });
+    const before = conn.stats.framesIn;
+    await conn.invokeOneway(
+      oneway(15, { consumerGroup: "G", topic: "T", queueId: 0, commitOffset: 1 }),
+    );
+    const res = await call(conn, createRequest(14, { consumerGroup: "G", topic: "T", queueId: 0 }));
+    assert.deepEqual([res.code, res.extFields.offset], [0, "1"]);
+    assert.equal(conn.stats.framesIn, before + 1, "only the query was answered");
+    const sync = await call(
+      conn,
+      createRequest(15, { consumerGroup: "G", topic: "T", queueId: 0, commitOffset: 2 }),
+    );
+    assert.equal(sync.code, 0);
+    const unknown = await call(
+      conn,
+      createRequest(15, { consumerGroup: "G", topic: "Nope", queueId: 0, commitOffset: 2 }),
+    );
+    assert.equal(unknown.code, 17);
+    await conn.close();
+    await broker.close();
+  });
+
+  it("GET_MAX_OFFSET, GET_MIN_OFFSET, SEARCH_OFFSET_BY_TIMESTAMP, GET_EARLIEST_MSG_STORETIME", async () => {
+    const timers = new ManualTimers(1_000_000);
+    const { broker } = newBroker({ timers });
+    const conn = attach(broker);
+    assert.equal(
+      (await call(conn, createRequest(32, { topic: "T", queueId: 0 }))).extFields.timestamp,
+      "-1",
+    );
+    await send(conn, { topic: "T" });
+    timers.advance(1000);
+    await send(conn, { topic: "T" });
+    await flushMicrotasks();
+    assert.equal(
+      (await call(conn, createRequest(30, { topic: "T", queueId: 0 }))).extFields.offset,
+      "2",
+    );
+    assert.equal(
+      (await call(conn, createRequest(31, { topic: "T", queueId: 0 }))).extFields.offset,
+      "0",
+    );
+    const search = (timestamp: number, boundaryType?: string) =>
+      call(
+        conn,
+        createRequest(29, {
+          topic: "T",
+          queueId: 0,
+          timestamp,
+          ...(boundaryType ? { boundaryType } : {}),
+        }),
+      );
+    assert.equal((await search(1_000_500)).extFields.offset, "1");
+    assert.equal((await search(1_000_500, "UPPER")).extFields.offset, "0");
+    assert.equal(
+      (await call(conn, createRequest(32, { topic: "T", queueId: 0 }))).extFields.timestamp,
+      "1000000",
+    );
+    const bad = await call(conn, createRequest(30, { topic: "T", queueId: "x" }));
+    assert.equal(bad.code, 29);
+    assert.match(bad.remark!, /queueId/);
+    await conn.close();
+    await broker.close();
+  });
+});

@@ -1,0 +1,249 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createRequest } from "../../../src/codec/remoting_command.ts";
+import { ManualTimers } from "../../../src/remoting/timers.ts";
+import {
+  attach,
+  call,
+  consumerHeartbeat,
+  flushMicrotasks,
+  messagesOf,
+  newBroker,
+  pull,
+  pullRequest,
+  send,
+  subscription,
+  text,
+  until,
+} from "../_helpers.ts";
+
+describe("PULL_MESSAGE (11)", () => {
+  it("returns stored records in commit-log format with the four header fields", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    for (const body of ["a", "b", "c"]) await send(conn, { topic: "T", body });
+    const res = await pull(conn, { group: "G", topic: "T", subscription: "*", offset: 1 });
+    assert.equal(res.code, 0);
+    assert.equal(res.remark, "FOUND");
+    assert.deepEqual(
+      [
+        res.extFields.suggestWhichBrokerId,
+        res.extFields.nextBeginOffset,
+        res.extFields.minOffset,
+        res.extFields.maxOffset,
+      ],
+      ["0", "3", "0", "3"],
+    );
+    const msgs = messagesOf(res);
+    assert.deepEqual(msgs.map((m) => [m.queueOffset, text(m.body)]), [[1, "b"], [2, "c"]]);
+    assert.equal(broker.stats.messagesPulled, 2);
+    await conn.close();
+    await broker.close();
+  });
+
+  it("uses the heartbeat's subscription and filters by tag hash on the broker", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    assert.equal(
+      (await call(conn, consumerHeartbeat("c1", "G", [subscription("T", "A")]))).code,
+      0,
+    );
+    await send(conn, { topic: "T", properties: { TAGS: "A" }, body: "1" });
+    await send(conn, { topic: "T", properties: { TAGS: "B" }, body: "2" });
+    await send(conn, { topic: "T", body: "no tag" });
+    await send(conn, { topic: "T", properties: { TAGS: "A" }, body: "4" });
+    const res = await pull(conn, { group: "G", topic: "T" });
+    assert.equal(res.code, 0);
+    assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["1", "4"]);
+    const none = await pull(conn, {
+      group: "G",
+      topic: "T",
+      offset: 1,
+      maxMsgNums: 1,
+      subscription: "C",
+    });
+    assert.equal(none.code, 20);
+    assert.equal(none.remark, "NO_MATCHED_MESSAGE");
+    assert.equal(none.extFields.nextBeginOffset, "4");
+    await conn.close();
+    await broker.close();
+  });
+
+  it("answers the subscription and topic checks with Java's codes", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    await send(conn, { topic: "T" });
+    assert.equal((await pull(conn, { group: "G", topic: "T" })).code, 24);
+    await call(conn, consumerHeartbeat("c1", "G", [subscription("T", "*", 5)]));
+    assert.equal((await pull(conn, { group: "G", topic: "U" })).code, 17);
+    assert.equal((await pull(conn, { group: "G", topic: "T", subVersion: 6 })).code, 25);
+    assert.equal((await pull(conn, { group: "G", topic: "T", subVersion: 5 })).code, 0);
+    const other = await pull(conn, { group: "G2", topic: "TBW102" });
+    assert.equal(other.code, 24);
+    assert.equal((await pull(conn, { group: "G", topic: "T", queueId: 9 })).code, 29);
+    const sql = createRequest(11, {
+      ...pullRequest({ group: "G", topic: "T", subscription: "a > 1" }).extFields,
+      expressionType: "SQL92",
+    });
+    const refused = await call(conn, sql);
+    assert.equal(refused.code, 1);
+    assert.match(refused.remark!, /does not support consumer to filter message by SQL92/);
+    await conn.close();
+    await broker.close();
+  });
+
+  it("answers PULL_OFFSET_MOVED with a corrected nextBeginOffset", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    await send(conn, { topic: "T" });
+    const beyond = await pull(conn, { group: "G", topic: "T", subscription: "*", offset: 7 });
+    assert.deepEqual([beyond.code, beyond.extFields.nextBeginOffset], [21, "1"]);
+    const empty = await pull(conn, {
+      group: "G",
+      topic: "T",
+      queueId: 2,
+      subscription: "*",
+      offset: 3,
+    });
+    assert.deepEqual([empty.code, empty.extFields.nextBeginOffset], [21, "0"]);
+    const fresh = await pull(conn, { group: "G", topic: "T", queueId: 2, subscription: "*" });
+    assert.deepEqual([fresh.code, fresh.extFields.nextBeginOffset], [19, "0"]);
+    await conn.close();
+    await broker.close();
+  });
+
+  it("stores the commit offset carried by a pull (sysFlag bit 0)", async () => {
+    const { broker } = newBroker();
+    const conn = attach(broker);
+    await send(conn, { topic: "T" });
+    await pull(conn, { group: "G", topic: "T", subscription: "*", commitOffset: 1, offset: 1 });
+    assert.equal(broker.store.queryOffset("G", "T", 0), 1);
+    await conn.close();
+    await broker.close();
+  });
+
+  describe("long polling", () => {
+    it("holds a pull that finds nothing and answers it as soon as a message arrives", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker } = newBroker({ timers });
+      const consumer = attach(broker);
+      const producer = attach(broker);
+      await send(producer, { topic: "T" });
+      const held = pull(consumer, {
+        group: "G",
+        topic: "T",
+        subscription: "*",
+        offset: 1,
+        suspendMillis: 15_000,
+      });
+      await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
+      let answered = false;
+      void held.then(() => answered = true);
+      await flushMicrotasks();
+      assert.equal(answered, false);
+      await send(producer, { topic: "T", body: "late" });
+      const res = await held; // no timer was advanced: the arrival alone answered it
+      assert.equal(res.code, 0);
+      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["late"]);
+      assert.equal(broker.stats.heldPulls, 0);
+      await consumer.close();
+      await producer.close();
+      await broker.close();
+    });
+
+    it("is not woken by a message its subscription filters out", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker } = newBroker({ timers });
+      const conn = attach(broker);
+      await call(conn, consumerHeartbeat("c1", "G", [subscription("T", "A")]));
+      await send(conn, { topic: "T", properties: { TAGS: "A" } });
+      const held = pull(conn, { group: "G", topic: "T", offset: 1, suspendMillis: 15_000 });
+      await until(() => broker.stats.heldPulls === 1);
+      await send(conn, { topic: "T", properties: { TAGS: "B" } });
+      await flushMicrotasks();
+      assert.equal(broker.stats.heldPulls, 1);
+      await send(conn, { topic: "T", properties: { TAGS: "A" }, body: "match" });
+      const res = await held;
+      assert.equal(res.code, 0);
+      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["match"]);
+      await conn.close();
+      await broker.close();
+    });
+
+    it("answers PULL_NOT_FOUND when suspendTimeoutMillis is up", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker } = newBroker({ timers });
+      const conn = attach(broker);
+      const held = pull(conn, {
+        group: "G",
+        topic: "TBW102",
+        subscription: "*",
+        suspendMillis: 15_000,
+      });
+      await until(() => broker.stats.heldPulls === 1);
+      timers.advance(14_999);
+      await flushMicrotasks();
+      assert.equal(broker.stats.heldPulls, 1);
+      timers.advance(1);
+      const res = await held;
+      assert.deepEqual([res.code, res.extFields.nextBeginOffset], [19, "0"]);
+      await conn.close();
+      await broker.close();
+    });
+
+    it("does not hold a pull without the suspend flag", async () => {
+      const { broker } = newBroker();
+      const conn = attach(broker);
+      const res = await pull(conn, { group: "G", topic: "TBW102", subscription: "*" });
+      assert.equal(res.code, 19);
+      assert.equal(broker.stats.heldPulls, 0);
+      await conn.close();
+      await broker.close();
+    });
+
+    it("drops the held pulls of a connection that goes away", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker, logger } = newBroker({ timers });
+      const conn = attach(broker);
+      const held = pull(conn, {
+        group: "G",
+        topic: "TBW102",
+        subscription: "*",
+        suspendMillis: 15_000,
+      });
+      held.catch(() => {});
+      await until(() => broker.stats.heldPulls === 1);
+      await conn.close();
+      await until(() => broker.stats.connections === 0);
+      assert.equal(broker.stats.heldPulls, 0);
+      assert.ok(
+        logger.lines.some((l) => l.message === "connection closed" && l.fields?.heldPulls === 1),
+      );
+      await broker.close();
+    });
+
+    it("answers at once when the pull cap is reached", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker } = newBroker({ timers, maxHeldPulls: 1 });
+      const conn = attach(broker);
+      const first = pull(conn, {
+        group: "G",
+        topic: "TBW102",
+        subscription: "*",
+        suspendMillis: 15_000,
+      });
+      first.catch(() => {});
+      await until(() => broker.stats.heldPulls === 1);
+      const second = await pull(conn, {
+        group: "G",
+        topic: "TBW102",
+        queueId: 1,
+        subscription: "*",
+        suspendMillis: 15_000,
+      });
+      assert.equal(second.code, 19);
+      await conn.close();
+      await broker.close();
+    });
+  });
+});
