@@ -550,6 +550,29 @@ describe("file store: flushing", () => {
   });
 });
 
+describe("file store: recovery durability", () => {
+  it("fsyncs a recovered tail before recording it in the checkpoint", async () => {
+    const dir = await tempDir();
+    try {
+      let { store } = await open(dir.path);
+      await putAll(store, 5, 300);
+      await store.close();
+      await rm(`${dir.path}/checkpoint.json`); // as after a crash: the tail was never checkpointed
+      const fs = new FaultyFs();
+      ({ store } = await open(dir.path, { fs }));
+      const log = await lastSegment(dir.path);
+      assert.ok(fs.synced.includes(log), `log fsynced on open: ${fs.synced.join(", ")}`);
+      assert.ok(
+        fs.synced.some((p) => /consumequeue\/.*\/\d{20}$/.test(p)),
+        "rebuilt index fsynced",
+      );
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
 describe("file store: faults", () => {
   it("a torn write (ENOSPC) rejects the put, stores nothing, and the next put takes its place", async () => {
     const dir = await tempDir();
