@@ -1,0 +1,121 @@
+package rocketmq.interop;
+
+import java.lang.management.ManagementFactory;
+import java.util.UUID;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.MessageQueueSelector;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.message.Message;
+
+/**
+ * Sends messages one after another with the synchronous {@code DefaultMQProducer.send}.
+ *
+ * <pre>
+ * Producer --namesrv 127.0.0.1:9876 --topic T
+ *   [--count 10] [--body-size 64] [--body binary|text] [--keys k-{i}] [--tags TagA] [--group G]
+ *   [--order-keys 0]   N &gt; 0: message i belongs to order key "ok-(i mod N)" (user property orderKey, with
+ *                      orderSeq = its index within that key); a selector sends each key to one queue
+ *   [--queue-id -1]    send every message to this queue id (selector)
+ *   [--timeout-ms 3000] [--interval-ms 0] [--run-id R] [--quiet]
+ * </pre>
+ *
+ * <p>{@code {i}} in {@code --keys}/{@code --tags} is replaced by the message index. Stdout: {@code started},
+ * one {@code sent} or {@code error} line per message (unless {@code --quiet}), {@code summary}. Exit 0 when
+ * every send returned SEND_OK.
+ */
+public final class Producer {
+  private Producer() {}
+
+  public static void main(String[] argv) {
+    Out.init();
+    try {
+      Args a = new Args(argv);
+      String namesrv = a.required("namesrv");
+      String topic = a.required("topic");
+      long count = a.lng("count", 10);
+      int bodySize = a.integer("body-size", 64);
+      boolean binary = a.str("body", "binary").equals("binary");
+      String keys = a.str("keys", null);
+      String tags = a.str("tags", null);
+      String group = a.str("group", "interop-producer-" + UUID.randomUUID().toString().substring(0, 8));
+      int orderKeys = a.integer("order-keys", 0);
+      int queueId = a.integer("queue-id", -1);
+      long timeoutMs = a.lng("timeout-ms", 3000);
+      long intervalMs = a.lng("interval-ms", 0);
+      String run = a.str("run-id", UUID.randomUUID().toString().substring(0, 8));
+      boolean quiet = a.flag("quiet");
+      a.rejectUnknown();
+
+      DefaultMQProducer producer = new DefaultMQProducer(group);
+      producer.setNamesrvAddr(namesrv);
+      producer.setSendMsgTimeout((int) timeoutMs);
+      producer.start();
+      long startupMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+      Out.emit(Json.obj().put("event", "started").put("clientId", producer.buildMQClientId())
+          .put("group", group).put("run", run).put("startupMs", startupMs));
+
+      MessageQueueSelector byKey = (mqs, msg, arg) -> {
+        if (queueId >= 0) {
+          for (org.apache.rocketmq.common.message.MessageQueue q : mqs) {
+            if (q.getQueueId() == queueId) return q;
+          }
+          throw new IllegalStateException("no queue " + queueId);
+        }
+        return mqs.get(Math.floorMod(((String) arg).hashCode(), mqs.size()));
+      };
+      Stats latency = new Stats();
+      long ok = 0;
+      long errors = 0;
+      long t0 = System.nanoTime();
+      for (long i = 0; i < count; i++) {
+        Message m = new Message(topic, Bodies.make(run, i, bodySize, binary));
+        if (tags != null) m.setTags(tags.replace("{i}", Long.toString(i)));
+        if (keys != null) m.setKeys(keys.replace("{i}", Long.toString(i)));
+        String orderKey = null;
+        if (orderKeys > 0) {
+          orderKey = "ok-" + (i % orderKeys);
+          m.putUserProperty("orderKey", orderKey);
+          m.putUserProperty("orderSeq", Long.toString(i / orderKeys));
+        }
+        m.putUserProperty("interopIndex", Long.toString(i));
+        long s = System.nanoTime();
+        Json line = Json.obj();
+        try {
+          SendResult r = (orderKey != null || queueId >= 0)
+              ? producer.send(m, byKey, orderKey == null ? "" : orderKey, timeoutMs)
+              : producer.send(m, timeoutMs);
+          long micros = (System.nanoTime() - s) / 1000;
+          boolean sendOk = r.getSendStatus() == SendStatus.SEND_OK;
+          if (sendOk) {
+            ok++;
+            latency.add(micros);
+          } else {
+            errors++;
+          }
+          line.put("event", "sent").put("index", i).put("ok", sendOk).put("status", r.getSendStatus().name())
+              .put("msgId", r.getMsgId()).put("offsetMsgId", r.getOffsetMsgId())
+              .put("brokerName", r.getMessageQueue().getBrokerName())
+              .put("queueId", r.getMessageQueue().getQueueId()).put("queueOffset", r.getQueueOffset())
+              .put("keys", m.getKeys()).put("tags", m.getTags()).put("orderKey", orderKey)
+              .put("bodySha256", Bodies.sha256(m.getBody())).put("latencyMs", micros / 1000.0);
+        } catch (Throwable t) {
+          errors++;
+          line.put("event", "error").put("index", i).put("ok", false).put("error", Json.describe(t));
+        }
+        if (!quiet || errors > 0 && line.toString().contains("\"error\"")) Out.emit(line);
+        if (intervalMs > 0) Thread.sleep(intervalMs);
+      }
+      long elapsed = System.nanoTime() - t0;
+      double secs = elapsed / 1e9;
+      Out.emit(Stats.addProcess(Json.obj().put("event", "summary").put("run", run).put("allOk", errors == 0)
+          .put("sent", count).put("ok", ok).put("errors", errors).put("elapsedMs", elapsed / 1_000_000L)
+          .put("throughputPerSec", secs > 0 ? ok / secs : 0).put("latencyMs", latency.latencyMs())
+          .put("startupMs", startupMs)));
+      producer.shutdown();
+      System.exit(errors == 0 ? 0 : 1);
+    } catch (Throwable t) {
+      Out.fatal(t);
+    }
+  }
+}

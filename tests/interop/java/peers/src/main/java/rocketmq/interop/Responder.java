@@ -1,0 +1,114 @@
+package rocketmq.interop;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.utils.MessageUtil;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageExt;
+
+/**
+ * Answers request messages the way the RocketMQ request-reply sample does: a clustering
+ * {@code DefaultMQPushConsumer} builds each reply with {@code MessageUtil.createReplyMessage(request, body)}
+ * and sends it synchronously with a {@code DefaultMQProducer}.
+ *
+ * <pre>
+ * Responder --namesrv 127.0.0.1:9876 --topic T
+ *   [--group G] [--mode reverse|echo|none] [--delay-ms 0] [--tags *] [--threads 4]
+ *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false] [--quiet]
+ * </pre>
+ *
+ * <p>Stdout: {@code ready} once the consumer and the reply producer are started and the consumer owns at
+ * least one queue of the topic (or the wait ran out: {@code assigned} is then empty); {@code assignment} on
+ * every rebalance change; one {@code request} line per handled message (unless {@code --quiet});
+ * {@code stopped} on SIGTERM after both clients shut down. Runs until killed.
+ */
+public final class Responder {
+  private Responder() {}
+
+  public static void main(String[] argv) {
+    Out.init();
+    try {
+      Args a = new Args(argv);
+      String namesrv = a.required("namesrv");
+      String topic = a.required("topic");
+      String group = a.str("group", "interop-responder-" + topic);
+      String mode = a.str("mode", "reverse");
+      Bodies.checkMode(mode);
+      long delayMs = a.lng("delay-ms", 0);
+      String tags = a.str("tags", "*");
+      int threads = a.integer("threads", 4);
+      long awaitMs = a.lng("await-assignment-ms", 20000);
+      boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
+      boolean quiet = a.flag("quiet");
+      a.rejectUnknown();
+
+      DefaultMQProducer replyProducer = new DefaultMQProducer(group + "-reply");
+      replyProducer.setNamesrvAddr(namesrv);
+      replyProducer.start();
+
+      DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+      consumer.setNamesrvAddr(namesrv);
+      consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+      consumer.setConsumeThreadMin(threads);
+      consumer.setConsumeThreadMax(threads);
+      consumer.subscribe(topic, tags);
+      AtomicLong handled = new AtomicLong();
+      consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+        for (MessageExt req : msgs) {
+          handle(replyProducer, req, mode, delayMs, quiet);
+          handled.incrementAndGet();
+        }
+        // Always success: a retried request would produce a second reply.
+        return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+      });
+      consumer.start();
+      String clientId = consumer.buildMQClientId();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        consumer.shutdown();
+        replyProducer.shutdown();
+        Out.emit(Json.obj().put("event", "stopped").put("handled", handled.get()));
+      }));
+      Assignments assignments = new Assignments(consumer, topic, rebalanceHeartbeat);
+      List<String> assigned = assignments.await(awaitMs);
+      long startupMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+      Out.emit(Json.obj().put("event", "ready").put("clientId", clientId).put("group", group)
+          .put("topic", topic).putStrings("assigned", assigned).put("startupMs", startupMs));
+      assignments.watch(clientId);
+    } catch (Throwable t) {
+      Out.fatal(t);
+    }
+  }
+
+  private static void handle(DefaultMQProducer replyProducer, MessageExt req, String mode, long delayMs,
+      boolean quiet) {
+    Json line = Json.obj().put("event", "request").put("topic", req.getTopic())
+        .put("queueId", req.getQueueId()).put("queueOffset", req.getQueueOffset())
+        .put("msgId", req.getMsgId()).put("correlationId", req.getProperty("CORRELATION_ID"))
+        .put("replyToClient", req.getProperty("REPLY_TO_CLIENT")).put("cluster", req.getProperty("CLUSTER"))
+        .put("ttl", req.getProperty("TTL")).put("bodySize", req.getBody() == null ? 0 : req.getBody().length)
+        .put("reconsumeTimes", req.getReconsumeTimes());
+    try {
+      if (delayMs > 0) Thread.sleep(delayMs);
+      if (mode.equals("none")) {
+        line.put("replied", false);
+      } else {
+        Message reply = MessageUtil.createReplyMessage(req, Bodies.transform(mode, req.getBody()));
+        long t0 = System.nanoTime();
+        SendResult r = replyProducer.send(reply, 3000);
+        line.put("replied", true).put("replyTopic", reply.getTopic()).put("sendStatus", r.getSendStatus().name())
+            .put("replyMsgId", r.getMsgId()).put("replySendMs", (System.nanoTime() - t0) / 1e6);
+      }
+    } catch (Throwable t) {
+      line.put("replied", false).put("error", Json.describe(t));
+    }
+    if (!quiet || line.toString().contains("\"error\"")) Out.emit(line);
+  }
+}
