@@ -44,8 +44,24 @@ function addr(hostname?: string, port?: number, family?: string): NetAddr | unde
   return hostname && port !== undefined ? netAddr(hostname, port, family) : undefined;
 }
 
+/** Longest wait for a TLS close_notify to be flushed before the socket is destroyed. */
+const TLS_CLOSE_TIMEOUT = 1000;
+
 function wrap(socket: net.Socket, address: string): Transport {
   let failPending: ((cause: Error) => void) | undefined;
+  const destroy = (): void => {
+    // destroy() alone sends no TLS close_notify, and peers such as rustls
+    // (Deno) then report a truncation error instead of an orderly end. So end
+    // TLS first, unless a write is stuck (then the data is cut anyway).
+    if (!(socket instanceof tls.TLSSocket) || failPending || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(() => socket.destroy(), TLS_CLOSE_TIMEOUT);
+    socket.once("close", () => clearTimeout(timer));
+    socket.once("finish", () => socket.destroy());
+    socket.end();
+  };
   const driver: SocketDriver = {
     localAddr: addr(socket.localAddress, socket.localPort, socket.localFamily),
     remoteAddr: addr(socket.remoteAddress, socket.remotePort, socket.remoteFamily),
@@ -60,7 +76,7 @@ function wrap(socket: net.Socket, address: string): Transport {
       }),
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-    destroy: () => socket.destroy(),
+    destroy,
   };
   const { transport, events } = socketTransport(address, driver);
   socket.setNoDelay(true);

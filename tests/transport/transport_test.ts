@@ -48,7 +48,9 @@ async function nodeServer(
   };
 }
 
-for (const adapter of await adapterCases()) {
+const cases = await adapterCases();
+
+for (const adapter of cases) {
   const { connect, listen } = adapter;
   const tcpOnly = adapter.tcp ? {} : { skip: "needs real sockets" };
 
@@ -539,3 +541,40 @@ for (const adapter of await adapterCases()) {
     });
   });
 }
+
+describe("between adapters", () => {
+  const tcpAdapters = cases.filter((a) => a.tcp);
+  for (const server of tcpAdapters) {
+    for (const client of tcpAdapters) {
+      for (const secure of [false, true]) {
+        const name = `${server.name} server, ${client.name} client${secure ? ", TLS" : ""}`;
+        it(`${name}: echo, then an orderly close`, async () => {
+          const listener = await serve(
+            server.listen,
+            secure ? { tls: { cert: TLS.serverCert, key: TLS.serverKey } } : {},
+            (t) => {
+              // Echo one message, then close: the client must see a clean end
+              // (for TLS: the close_notify must come before the FIN).
+              const reader = t.readable.getReader();
+              const writer = t.writable.getWriter();
+              readN(reader, 5).then((bytes) => writer.write(bytes)).then(() => t.close());
+            },
+          );
+          const transport = await client.connect({
+            hostname: "127.0.0.1",
+            port: listener.port,
+            ...(secure ? { tls: { caCerts: [TLS.ca] } } : {}),
+          });
+          try {
+            await transport.writable.getWriter().write(encode("hello"));
+            assert.equal(decode(await readAll(transport.readable)), "hello");
+            await transport.closed;
+          } finally {
+            await transport.close();
+            await listener.close();
+          }
+        });
+      }
+    }
+  }
+});
