@@ -1,11 +1,88 @@
 /**
  * Request-reply (RPC) over Apache RocketMQ's remoting protocol, for Deno, Bun
- * and Node.
+ * and Node: RocketMQ RIP-16 in TypeScript.
+ *
+ * - {@linkcode Producer}: `request()` sends a request message and resolves
+ *   with the reply a consumer sends back (also with a callback, through a
+ *   queue selector, or to one explicit queue); `send()` for plain messages.
+ * - {@linkcode PushConsumer}: consumes a group's share of a topic; for
+ *   requests, the handler's return value is the reply, or it replies
+ *   manually with `context.reply()` / `consumer.reply()`.
+ * - `startBroker()` (from `./broker`): an embedded RocketMQ-compatible name
+ *   server and broker on one port; the official Java client works against it.
+ *
+ * The same client works against real RocketMQ clusters (4.6+ and 5.x brokers'
+ * remoting port).
+ *
+ * @example Request-reply on the embedded broker
+ * ```ts
+ * import { Producer, PushConsumer, startBroker } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await using broker = await startBroker({ port: 0 });
+ * await using responder = new PushConsumer({ nameServer: broker.address, group: "greeter" });
+ * responder.subscribe("greet", "*", (msg) => `hello, ${new TextDecoder().decode(msg.body)}`);
+ * await responder.start();
+ *
+ * await using requester = new Producer({ nameServer: broker.address });
+ * await requester.start();
+ * const reply = await requester.request({ topic: "greet", body: "world" }, { timeout: 5000 });
+ * assert.equal(new TextDecoder().decode(reply.body), "hello, world");
+ * ```
  *
  * @module
  */
 
-export * from "./src/errors.ts";
+export {
+  BrokerError,
+  ClientClosedError,
+  CodecError,
+  ConnectionClosedError,
+  ConnectionError,
+  type ErrorCode,
+  FrameTooLargeError,
+  IllegalStateError,
+  InvalidArgumentError,
+  NoResponderError,
+  NoRouteError,
+  RemoteError,
+  RemotingTimeoutError,
+  RequestAbortedError,
+  type RequestStage,
+  RequestTimeoutError,
+  RocketMQError,
+  TooManyRequestsError,
+} from "./src/errors.ts";
+export {
+  Producer,
+  type ProducerOptions,
+  type ProducerStats,
+  type QueueSelector,
+  type RequestCallback,
+  type RequestOptions,
+  type SendOptions,
+} from "./src/client/producer.ts";
+export type { SendResult, SendStatus } from "./src/client/send_request.ts";
+export {
+  type ConsumeContext,
+  type ConsumerStats,
+  type MessageHandler,
+  PushConsumer,
+  type PushConsumerOptions,
+} from "./src/client/push_consumer.ts";
+export {
+  bodyText,
+  type Message,
+  type MessageExt,
+  type MessageQueue,
+  type ReplyMessage,
+  type ReplyValue,
+  type RequestTiming,
+  RpcProperty,
+} from "./src/client/message.ts";
+export type { ClientOptions } from "./src/client/client_instance.ts";
+export type { Credentials } from "./src/client/acl.ts";
+export { consoleLogger, type Logger, type LogLevel, silentLogger } from "./src/logger.ts";
 export {
   Broker,
   type BrokerHandle,

@@ -31,6 +31,9 @@ tests/codec/remoting_decoder_stream_test.ts
 tests/codec/golden_test.ts
 tests/codec/golden_messages_test.ts
 tests/codec/golden_bodies_test.ts
+tests/client/request_tracker_test.ts
+tests/client/rebalance_test.ts
+tests/integration/request_reply_test.ts
 "
 
 runtime="${1:-}"

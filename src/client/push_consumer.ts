@@ -309,6 +309,7 @@ export class PushConsumer {
   #active = 0;
   #state: "new" | "running" | "closed" = "new";
   #rebalanceTimer: TimerHandle | undefined;
+  #retryTimer: TimerHandle | undefined;
   #persistTimer: TimerHandle | undefined;
   #rebalancing: Promise<void> | undefined;
   #rebalanceAgain = false;
@@ -421,7 +422,9 @@ export class PushConsumer {
     const wasRunning = this.#state === "running";
     this.#state = "closed";
     this.#instance.timers.clearTimeout(this.#rebalanceTimer);
+    this.#instance.timers.clearTimeout(this.#retryTimer);
     this.#instance.timers.clearTimeout(this.#persistTimer);
+    await this.#rebalancing?.catch(() => undefined);
     for (const pq of this.#queues.values()) pq.drop();
     this.#work.length = 0;
     if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
@@ -566,13 +569,16 @@ export class PushConsumer {
       return await this.#rebalancing;
     }
     this.#rebalancing = (async () => {
+      let incomplete = false;
       do {
         this.#rebalanceAgain = false;
+        incomplete = false;
         for (const subscription of this.#subscriptions.values()) {
           if (this.#state !== "running") return;
           try {
-            await this.#rebalanceTopic(subscription);
+            if (!(await this.#rebalanceTopic(subscription))) incomplete = true;
           } catch (err) {
+            incomplete = true;
             this.#instance.logger.warn("rebalance failed", {
               topic: subscription.topic,
               error: err,
@@ -580,6 +586,15 @@ export class PushConsumer {
           }
         }
       } while (this.#rebalanceAgain && this.#state === "running");
+      // A subscribed topic that does not exist yet (the first send creates it)
+      // or a broker that does not list us yet: look again soon, not at the next
+      // periodic rebalance, so early requests are not left unanswered.
+      if (incomplete && this.#state === "running" && this.#retryTimer === undefined) {
+        this.#retryTimer = this.#instance.timers.setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#triggerRebalance();
+        }, 1000);
+      }
     })();
     try {
       await this.#rebalancing;
@@ -588,7 +603,8 @@ export class PushConsumer {
     }
   }
 
-  async #rebalanceTopic(subscription: Subscription): Promise<void> {
+  /** Rebalance one topic; `false` when it could not be completed (try again soon). */
+  async #rebalanceTopic(subscription: Subscription): Promise<boolean> {
     let route;
     try {
       route = await this.#instance.refreshRoute(subscription.topic);
@@ -597,12 +613,15 @@ export class PushConsumer {
         topic: subscription.topic,
         error: err,
       });
-      this.#assign(subscription.topic, []);
-      return;
+      await this.#assign(subscription.topic, []);
+      return false;
     }
     const queues = route.subscribeQueues;
     const brokers = route.masterAddresses;
-    if (brokers.length === 0) return;
+    if (brokers.length === 0) return false;
+    // A broker learnt from this route (or reconnected since) must know our
+    // subscriptions before it can list us among the group's consumers.
+    await this.#instance.ensureRegistered(route.addresses);
     const address = brokers[Math.floor(Math.random() * brokers.length)]!;
     const response = await this.#instance.remoting.invoke(
       address,
@@ -614,14 +633,21 @@ export class PushConsumer {
         group: this.group,
         code: response.code,
       });
-      return;
+      return false;
     }
     const ids = decodeConsumerListBody(response.body).consumerIdList;
+    if (!ids.includes(this.clientId)) {
+      // The broker does not list us yet (heartbeat in flight): register and retry.
+      await this.#instance.ensureRegistered([address]);
+      return false;
+    }
     const mine = allocateAveragely(queues, ids, this.clientId);
-    await this.#assign(subscription.topic, mine);
+    return await this.#assign(subscription.topic, mine);
   }
 
-  async #assign(topic: string, mine: readonly MessageQueue[]): Promise<void> {
+  /** Take and release queues; `false` when a start offset could not be computed. */
+  async #assign(topic: string, mine: readonly MessageQueue[]): Promise<boolean> {
+    let complete = true;
     const wanted = new Map(mine.map((q) => [queueKey(q), q]));
     for (const [key, pq] of this.#queues) {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
@@ -638,10 +664,12 @@ export class PushConsumer {
       try {
         offset = await this.#startOffset(queue);
       } catch (err) {
+        if (this.#state !== "running") return false;
         this.#instance.logger.warn("cannot compute start offset; will retry", {
           queue: key,
           error: err,
         });
+        complete = false;
         continue;
       }
       if (this.#state !== "running" || this.#queues.has(key)) continue;
@@ -651,6 +679,7 @@ export class PushConsumer {
       this.#offsets.set(key, { queue, offset, dirty: false });
       void this.#pullLoop(pq);
     }
+    return complete;
   }
 
   async #startOffset(queue: MessageQueue): Promise<number> {
@@ -875,7 +904,8 @@ export class PushConsumer {
     const isRequest = props[MessageProperty.CORRELATION_ID] !== undefined &&
       props[MessageProperty.REPLY_TO_CLIENT] !== undefined &&
       props[MessageProperty.MSG_TYPE] !== "reply";
-    const handler = subscription.handler;
+    // The handler in force now (subscribe() may have replaced it since the pull).
+    const handler = this.#subscriptions.get(message.topic)?.handler ?? subscription.handler;
     if (!handler) {
       // A retried message whose topic we no longer subscribe to.
       this.#complete(pq, message.queueOffset);
