@@ -39,6 +39,10 @@ const selector = (queues: readonly MessageQueue[], _m: unknown, arg: unknown) =>
 // so the explicit-queue form can pin queue 0 of that broker.
 const probe = await requester.send({ topic, body: "probe" });
 const pinned: MessageQueue = { ...probe.queue, queueId: 0 };
+// The responder takes its share of the new topic's queues on its next rebalance.
+while (!responder.assignedQueues.some((q) => q.topic === topic)) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 type Form = "promise" | "callback" | "selector" | "queue";
 

@@ -148,7 +148,18 @@ export class ClientInstance {
       ...(signer ? { beforeRequest: signer } : {}),
       timers: this.timers,
       onRequest: (request, connection) => this.#onPush(request, connection),
-      onConnect: (address) => this.logger.debug("connected", { address }),
+      onConnect: (address) => {
+        this.logger.debug("connected", { address });
+        // A new connection to a broker (first use, or after a restart) is
+        // unknown to it until a heartbeat on it is answered: register now,
+        // so consumers are listed and replies find us without waiting for
+        // the next periodic heartbeat.
+        if (this.#state === "running" && this.#brokerAddresses.has(address)) {
+          this.ensureRegistered([address]).catch((error) =>
+            this.logger.warn("registration after connect failed", { address, error })
+          );
+        }
+      },
       onDisconnect: (address, error) => {
         this.logger.info("connection closed", { address, ...(error ? { error } : {}) });
         for (const listener of this.#disconnectListeners) listener(address, error);
