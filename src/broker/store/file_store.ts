@@ -249,6 +249,25 @@ function recordMatches(
     getInt64(view, 28) === physical;
 }
 
+/** The decoded record at physical offset `position`, or what is wrong with it. */
+function checkRecord(bytes: Uint8Array, position: number): StoredMessage | string {
+  let m: StoredMessage;
+  try {
+    m = decodeStoredMessage(bytes);
+  } catch (error) {
+    return describe(error);
+  }
+  if (m.storeSize !== bytes.length) {
+    return `TOTALSIZE ${m.storeSize} disagrees with ${bytes.length}`;
+  }
+  if (m.commitLogOffset !== position) {
+    return `physical offset field ${m.commitLogOffset} is not ${position}`;
+  }
+  if ((crc32(m.body) & 0x7fffffff) !== m.bodyCRC) return "body CRC mismatch";
+  if (m.queueId < 0 || m.queueOffset < 0 || m.topic.length === 0) return "invalid queue fields";
+  return m;
+}
+
 interface Entry {
   offset: number;
   size: number;
@@ -463,7 +482,8 @@ interface QueueState {
 interface Prepared {
   bytes: Uint8Array;
   tagsCode: number;
-  storeHost: HostAddress;
+  /** The offset message id of the store host without its 16 offset digits. */
+  msgIdPrefix: string;
 }
 
 interface Unit {
@@ -555,6 +575,7 @@ class FileStore implements MessageStore {
   #closePromise: Promise<void> | undefined;
   #broken: StoreError | undefined;
   readonly #reads = new Set<Promise<void>>();
+  readonly #msgIdPrefixes = new Map<string, string>();
 
   constructor(
     options: Required<Omit<FileStoreOptions, "retentionBytes" | "storeHost">> & {
@@ -683,9 +704,21 @@ class FileStore implements MessageStore {
         cause: error,
       });
     }
-    // Validate the host now, so that a bad one fails this put and not the append step.
-    offsetMessageId(m.storeHost, 0);
-    return { bytes, tagsCode: m.tagsCode, storeHost: m.storeHost };
+    // Validates the host now, so that a bad one fails this put and not the append step.
+    const msgIdPrefix = this.#msgIdPrefix(m.storeHost);
+    return { bytes, tagsCode: m.tagsCode, msgIdPrefix };
+  }
+
+  /** `offsetMessageId(host, x)` without the offset's 16 hex digits (cached: it is the broker's own address). */
+  #msgIdPrefix(host: HostAddress): string {
+    const key = `${host.address}|${host.port}`;
+    let prefix = this.#msgIdPrefixes.get(key);
+    if (prefix === undefined) {
+      prefix = offsetMessageId(host, 0).slice(0, -16);
+      if (this.#msgIdPrefixes.size >= 64) this.#msgIdPrefixes.clear();
+      this.#msgIdPrefixes.set(key, prefix);
+    }
+    return prefix;
   }
 
   #kick(): void {
@@ -769,7 +802,7 @@ class FileStore implements MessageStore {
           commitLogOffset: physical,
           queueOffset: t.next,
           storeTimestamp: timestamp,
-          msgId: offsetMessageId(record.storeHost, physical),
+          msgId: record.msgIdPrefix + physical.toString(16).toUpperCase().padStart(16, "0"),
           size,
         });
         arrivals.push([queue, t.next, record.tagsCode]);
@@ -825,11 +858,14 @@ class FileStore implements MessageStore {
         for (const unit of units) unit.reject(error);
       },
     };
-    if (this.#sync) {
+    if (!this.#sync) {
+      commit.apply();
+    } else if (this.#broken) {
+      // An fsync failed while this step was written: it can never be confirmed durable.
+      commit.reject(this.#brokenError());
+    } else {
       this.#unflushed.push(commit);
       void this.#runFlusher();
-    } else {
-      commit.apply();
     }
     if (this.#retention !== undefined && this.#logBytes > this.#retention) {
       await this.#enforceRetention();
@@ -1999,52 +2035,52 @@ class FileStore implements MessageStore {
           bufferLength = await lease.file.read(buffer.subarray(0, want), pos - segment.base);
           return bufferLength >= n;
         };
+        const have = (n: number): boolean =>
+          pos >= bufferStart && pos - bufferStart + n <= bufferLength;
         while (pos < segmentEnd) {
-          const problem = await (async (): Promise<string | undefined> => {
-            if (!(await ensure(4))) return "truncated size field";
+          let problem: string | undefined;
+          if (!have(4) && !(await ensure(4))) {
+            problem = "truncated size field";
+          } else {
             const size = viewOf(buffer).getInt32(pos - bufferStart);
             if (size < MIN_RECORD_SIZE || pos + size > segmentEnd) {
-              return `record size ${size} does not fit in the segment`;
+              problem = `record size ${size} does not fit in the segment`;
+            } else if (!have(size) && !(await ensure(size))) {
+              problem = "record extends beyond the end of the file";
+            } else {
+              const m = checkRecord(
+                buffer.subarray(pos - bufferStart, pos - bufferStart + size),
+                pos,
+              );
+              if (typeof m === "string") {
+                problem = m;
+              } else {
+                const queue = this.#queue(m.topic, m.queueId);
+                const previous = seen.get(queue);
+                if (previous !== undefined && m.queueOffset !== previous + 1) {
+                  problem =
+                    `queue offset ${m.queueOffset} of ${m.topic}:${m.queueId} follows ${previous}`;
+                } else {
+                  seen.set(queue, m.queueOffset);
+                  lastStoreTimestamp = Math.max(lastStoreTimestamp, m.storeTimestamp);
+                  let batch = batches.get(queue);
+                  if (!batch) {
+                    batch = { first: m.queueOffset, entries: [] };
+                    batches.set(queue, batch);
+                  }
+                  const tags = m.properties["TAGS"];
+                  batch.entries.push({
+                    offset: pos,
+                    size,
+                    tagsCode: tags === undefined ? 0 : javaHash(tags),
+                    storeTimestamp: m.storeTimestamp,
+                  });
+                  pos += size;
+                  if (batch.entries.length >= 1024) await flushBatch(queue);
+                }
+              }
             }
-            if (!(await ensure(size))) return "record extends beyond the end of the file";
-            const bytes = buffer.subarray(pos - bufferStart, pos - bufferStart + size);
-            let m: StoredMessage;
-            try {
-              m = decodeStoredMessage(bytes);
-            } catch (error) {
-              return describe(error);
-            }
-            if (m.storeSize !== size) return `TOTALSIZE ${m.storeSize} disagrees with ${size}`;
-            if (m.commitLogOffset !== pos) {
-              return `physical offset field ${m.commitLogOffset} is not ${pos}`;
-            }
-            if ((crc32(m.body) & 0x7fffffff) !== m.bodyCRC) return "body CRC mismatch";
-            if (m.queueId < 0 || m.queueOffset < 0 || m.topic.length === 0) {
-              return "invalid queue fields";
-            }
-            const queue = this.#queue(m.topic, m.queueId);
-            const previous = seen.get(queue);
-            if (previous !== undefined && m.queueOffset !== previous + 1) {
-              return `queue offset ${m.queueOffset} of ${m.topic}:${m.queueId} follows ${previous}`;
-            }
-            seen.set(queue, m.queueOffset);
-            lastStoreTimestamp = Math.max(lastStoreTimestamp, m.storeTimestamp);
-            let batch = batches.get(queue);
-            if (!batch) {
-              batch = { first: m.queueOffset, entries: [] };
-              batches.set(queue, batch);
-            }
-            const tags = m.properties["TAGS"];
-            batch.entries.push({
-              offset: pos,
-              size,
-              tagsCode: tags === undefined ? 0 : javaHash(tags),
-              storeTimestamp: m.storeTimestamp,
-            });
-            pos += size;
-            if (batch.entries.length >= 1024) await flushBatch(queue);
-            return undefined;
-          })();
+          }
           if (problem !== undefined) {
             if (pos < durable) {
               throw new StoreError(

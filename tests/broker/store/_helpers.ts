@@ -109,6 +109,8 @@ export class FaultyFs implements FileSystem {
   onSync: ((path: string) => Error | undefined) | undefined;
   /** While set, fsyncs wait for this promise. */
   syncGate: Promise<void> | undefined;
+  /** Writes to a path wait for the promise returned, if any. */
+  writeGate: ((path: string) => Promise<void> | undefined) | undefined;
   /** Fail truncations with the returned error. */
   onTruncate: ((path: string) => Error | undefined) | undefined;
   readonly inner: FileSystem;
@@ -122,6 +124,7 @@ export class FaultyFs implements FileSystem {
     return {
       read: (buffer, position) => file.read(buffer, position),
       write: async (buffer, position) => {
+        await this.writeGate?.(path);
         this.writes++;
         const fault = this.onWrite?.(path, buffer, position);
         if (fault instanceof Error) throw fault;

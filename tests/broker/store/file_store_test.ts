@@ -660,6 +660,37 @@ describe("file store: faults", () => {
     }
   });
 
+  it("an fsync failing while the next append is being written fails that append too", async () => {
+    const dir = await tempDir();
+    try {
+      const fs = new FaultyFs();
+      const { store } = await open(dir.path, { fs, flush: "sync" });
+      await store.put(message({ seed: 0 }));
+      let failSync!: () => void;
+      fs.syncGate = new Promise((resolve) => failSync = resolve);
+      fs.onSync = (path) => path.includes("commitlog") ? fsError("EIO") : undefined;
+      const first = store.put(message({ seed: 1 }));
+      const firstOutcome = first.then(() => "stored", (e) => e);
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      let releaseWrite!: () => void;
+      const writeHeld = new Promise<void>((resolve) => releaseWrite = resolve);
+      fs.writeGate = (path) => path.includes("commitlog") ? writeHeld : undefined;
+      const second = store.put(message({ seed: 2 }));
+      const secondOutcome = second.then(() => "stored", (e) => e);
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      fs.syncGate = undefined;
+      failSync(); // the fsync of the first put fails while the second is being written
+      assert.ok((await firstOutcome) instanceof StoreError);
+      fs.writeGate = undefined;
+      releaseWrite();
+      assert.ok((await secondOutcome) instanceof StoreError, "the second put must not hang");
+      fs.onSync = undefined;
+      await assert.rejects(store.close(), StoreError);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   it("when a failed write cannot be undone, appends are refused", async () => {
     const dir = await tempDir();
     try {
