@@ -35,8 +35,10 @@
 
 export {
   BrokerError,
+  type BrokerErrorContext,
   ClientClosedError,
   CodecError,
+  type CodecErrorReason,
   ConnectionClosedError,
   ConnectionError,
   type ErrorCode,
@@ -49,6 +51,7 @@ export {
   RemotingTimeoutError,
   RequestAbortedError,
   type RequestStage,
+  type RequestTimeoutDetails,
   RequestTimeoutError,
   RocketMQError,
   TooManyRequestsError,
@@ -82,7 +85,30 @@ export {
 } from "./src/client/message.ts";
 export type { ClientOptions } from "./src/client/client_instance.ts";
 export type { Credentials } from "./src/client/acl.ts";
-export { consoleLogger, type Logger, type LogLevel, silentLogger } from "./src/logger.ts";
+export type { RequestTrackerStats } from "./src/client/request_tracker.ts";
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./src/logger.ts";
+export {
+  ManualTimers,
+  systemTimers,
+  type TimerHandle,
+  type Timers,
+} from "./src/remoting/timers.ts";
+export type {
+  Connect,
+  ConnectOptions,
+  Listen,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  TlsOptions,
+  Transport,
+} from "./src/transport/types.ts";
 export {
   Broker,
   type BrokerHandle,

@@ -83,6 +83,8 @@ export class RocketMQError extends Error {
   readonly code: ErrorCode;
 
   /**
+   * Create the error.
+   *
    * @param code Stable code of the error kind.
    * @param message Human-readable description.
    * @param options Standard error options; `cause` is kept.
@@ -136,6 +138,8 @@ export class CodecError extends RocketMQError {
   opaque?: number;
 
   /**
+   * Create the error.
+   *
    * @param reason Which layer of the format was malformed.
    * @param message What exactly was wrong.
    * @param options Standard error options.
@@ -180,6 +184,8 @@ export class FrameTooLargeError extends CodecError {
   readonly maxFrameSize: number;
 
   /**
+   * Create the error.
+   *
    * @param size Declared frame size, including the 4-byte length field.
    * @param maxFrameSize The maximum allowed.
    */
@@ -220,6 +226,8 @@ export class InvalidArgumentError extends RocketMQError {
   readonly path: string;
 
   /**
+   * Create the error.
+   *
    * @param path Dotted path of the offending argument or option.
    * @param problem What is wrong with it.
    * @param options Standard error options.
@@ -251,6 +259,8 @@ export class InvalidArgumentError extends RocketMQError {
  */
 export class IllegalStateError extends RocketMQError {
   /**
+   * Create the error.
+   *
    * @param message What state was expected.
    * @param options Standard error options.
    */
@@ -289,6 +299,8 @@ export class StoreError extends RocketMQError {
   readonly path: string | undefined;
 
   /**
+   * Create the error.
+   *
    * @param message What failed.
    * @param options Standard error options (`cause` is the file system's
    * error) and the path concerned.
@@ -324,6 +336,8 @@ export class ConnectionError extends RocketMQError {
   readonly address: string;
 
   /**
+   * Create the error.
+   *
    * @param address `host:port` of the peer.
    * @param problem What went wrong.
    * @param options Standard error options; `cause` is the runtime's error.
@@ -363,6 +377,8 @@ export class ConnectionError extends RocketMQError {
  */
 export class ConnectionClosedError extends ConnectionError {
   /**
+   * Create the error.
+   *
    * @param address `host:port` of the peer.
    * @param options Standard error options; `cause` is why it closed, if known.
    */
@@ -401,6 +417,8 @@ export class RemotingTimeoutError extends RocketMQError {
   readonly timeout: number;
 
   /**
+   * Create the error.
+   *
    * @param address `host:port` of the peer.
    * @param requestCode Request code of the call.
    * @param timeout The timeout that elapsed, in milliseconds.
@@ -461,6 +479,8 @@ export class BrokerError extends RocketMQError {
   readonly address: string | undefined;
 
   /**
+   * Create the error.
+   *
    * @param responseCode The response code.
    * @param remark The response's remark.
    * @param context Which call failed, and where.
@@ -525,6 +545,8 @@ export class NoRouteError extends RocketMQError {
   readonly topic: string;
 
   /**
+   * Create the error.
+   *
    * @param topic The topic without a route.
    * @param options Standard error options; `cause` is the name server's answer.
    */
@@ -555,6 +577,8 @@ export class NoRouteError extends RocketMQError {
  */
 export class ClientClosedError extends RocketMQError {
   /**
+   * Create the error.
+   *
    * @param message Optional detail.
    * @param options Standard error options.
    */
@@ -627,6 +651,8 @@ export class RequestTimeoutError extends RocketMQError {
   readonly stored: RequestTimeoutDetails["stored"];
 
   /**
+   * Create the error.
+   *
    * @param details What timed out and how far it got.
    * @param options Standard error options; `cause` is the last send error, if any.
    */
@@ -675,6 +701,8 @@ export class RequestAbortedError extends RocketMQError {
   readonly correlationId: string;
 
   /**
+   * Create the error.
+   *
    * @param correlationId The request's correlation id.
    * @param options Standard error options; `cause` is the abort reason.
    */
@@ -714,6 +742,8 @@ export class RemoteError extends RocketMQError {
   readonly correlationId: string;
 
   /**
+   * Create the error.
+   *
    * @param remoteName Name of the responder's error.
    * @param remoteMessage Message of the responder's error.
    * @param correlationId The request's correlation id.
@@ -756,6 +786,8 @@ export class NoResponderError extends RocketMQError {
   readonly topic: string;
 
   /**
+   * Create the error.
+   *
    * @param topic The request's topic.
    * @param detail Why no responder was found.
    * @param options Standard error options.
@@ -789,6 +821,8 @@ export class TooManyRequestsError extends RocketMQError {
   readonly limit: number;
 
   /**
+   * Create the error.
+   *
    * @param limit The configured cap on requests in flight.
    * @param options Standard error options.
    */

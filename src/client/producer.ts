@@ -235,13 +235,14 @@ export class Producer {
   readonly #instance: ClientInstance;
   readonly #tracker: RequestTracker;
   readonly #keys: UniqueKeyGenerator;
-  #state: "new" | "starting" | "running" | "closed" = "new";
-  #starting: Promise<void> | undefined;
+  #state: "new" | "running" | "closed" = "new";
   #sendIndex = Math.floor(Math.random() * 1024);
   #stats = { sent: 0, sendRetries: 0, sendFailures: 0 };
   readonly #responders = new Map<string, { until: number; ok: Promise<boolean> }>();
 
   /**
+   * Create a producer; call `start()` before sending.
+   *
    * @param options Name server, group and tuning.
    * @throws {InvalidArgumentError} When an option is invalid.
    */
@@ -285,13 +286,11 @@ export class Producer {
    */
   start(): Promise<void> {
     if (this.#state === "closed") return Promise.reject(new ClientClosedError());
-    if (this.#state === "running") return Promise.resolve();
-    this.#starting ??= (async () => {
-      this.#state = "starting";
+    if (this.#state === "new") {
       this.#instance.start();
       this.#state = "running";
-    })();
-    return this.#starting;
+    }
+    return Promise.resolve();
   }
 
   /**

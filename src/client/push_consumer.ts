@@ -326,6 +326,8 @@ export class PushConsumer {
   };
 
   /**
+   * Create a push consumer; call `subscribe()`, then `start()`.
+   *
    * @param options Name server, group and tuning.
    * @throws {InvalidArgumentError} When an option is invalid.
    */
@@ -966,7 +968,7 @@ export class PushConsumer {
     if (this.#replied.has(message)) return;
     const name = err instanceof Error ? err.name : "Error";
     const text = err instanceof Error ? err.message : String(err);
-    const safe = (s: string) => s.replace(/[\u0001\u0002]/g, " ");
+    const safe = (s: string) => s.replaceAll("\u0001", " ").replaceAll("\u0002", " ");
     try {
       await this.#sendReply(message, new TextEncoder().encode(`${name}: ${text}`), {
         [RpcProperty.ERROR_NAME]: safe(name),

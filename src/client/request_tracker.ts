@@ -84,7 +84,11 @@ export class RequestTracker {
   #errorReplies = 0;
   #lateErrorReplies = 0;
 
-  /** @param options Clock, timers and the in-flight cap. */
+  /**
+   * Create the instance.
+   *
+   * @param options Clock, timers and the in-flight cap.
+   */
   constructor(options: RequestTrackerOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
     this.#maxInFlight = options.maxInFlight ?? Infinity;

@@ -135,6 +135,8 @@ class FrameSplitter {
  */
 export class RemotingDecoderStream extends TransformStream<Uint8Array, RemotingCommand> {
   /**
+   * Create the decoder.
+   *
    * @param options Size limit and handling of malformed frames.
    */
   constructor(options: RemotingDecoderStreamOptions = {}) {

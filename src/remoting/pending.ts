@@ -88,7 +88,11 @@ export class PendingTable<K, V> {
   readonly #timers: Timers;
   readonly #stats: PendingStats = { answered: 0, timedOut: 0, aborted: 0, late: 0 };
 
-  /** @param options Clock and timers. */
+  /**
+   * Create the instance.
+   *
+   * @param options Clock and timers.
+   */
   constructor(options: PendingTableOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
   }

@@ -92,7 +92,11 @@ export class RemotingClient {
   readonly #connecting = new Map<string, Promise<RemotingConnection>>();
   #closed = false;
 
-  /** @param options Transport, handlers and limits. */
+  /**
+   * Create the instance.
+   *
+   * @param options Transport, handlers and limits.
+   */
   constructor(options: RemotingClientOptions = {}) {
     this.#options = options;
     this.#timers = options.timers ?? systemTimers;

@@ -79,7 +79,11 @@ export class ManualTimers implements Timers {
   #seq = 0;
   readonly #timers = new Map<number, ManualTimer>();
 
-  /** @param start The initial time, in ms since the epoch. */
+  /**
+   * Create manual timers starting at `start`.
+   *
+   * @param start The initial time, in ms since the epoch.
+   */
   constructor(start = 0) {
     this.#now = start;
   }

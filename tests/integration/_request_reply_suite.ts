@@ -1,0 +1,373 @@
+// The request-reply behaviour suite: our requester ↔ our responder through a
+// broker given by `setup`, over real TCP. Runtime-neutral (Deno, Bun, Node).
+// Used with the embedded broker (request_reply_test.ts) and with real
+// RocketMQ brokers (tests/interop/client_test.ts).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  bodyText,
+  ClientClosedError,
+  type MessageExt,
+  type MessageHandler,
+  type MessageQueue,
+  NoResponderError,
+  Producer,
+  PushConsumer,
+  RemoteError,
+  RequestAbortedError,
+  RequestTimeoutError,
+} from "../../mod.ts";
+
+/** Where the suite's broker is, and how to release it. */
+export interface SuiteTarget {
+  nameServer: string;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
+const text = (s: string) => new TextEncoder().encode(s);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(5);
+  }
+}
+
+/**
+ * Define the suite.
+ *
+ * @param name Suite name.
+ * @param setup Starts (or points at) the broker.
+ */
+export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget>): void {
+  describe(name, () => {
+    let target: SuiteTarget;
+    let requester: Producer;
+    const broker = {
+      get address() {
+        return target.nameServer;
+      },
+    };
+
+    before(async () => {
+      target = await setup();
+      requester = new Producer({ nameServer: target.nameServer, group: unique("requesters") });
+      await requester.start();
+    });
+
+    after(async () => {
+      await requester?.close();
+      await target?.close();
+    });
+
+    /**
+     * A responder on `topic`, ready to answer: the topic exists and the
+     * consumer owns its queues before this resolves (so a short-lived request
+     * is not left in a queue nobody reads yet).
+     */
+    async function responder(
+      topic: string,
+      handler: MessageHandler,
+      options: { start?: boolean } = {},
+    ): Promise<PushConsumer> {
+      const start = options.start !== false;
+      const consumer = new PushConsumer({
+        nameServer: broker.address,
+        group: unique(`${topic}_g`),
+        // A started responder may still see the message that created the topic
+        // (like Java brokers, ours starts a new group at offset 0 of a young
+        // queue); one started later reads from the start of the queues.
+        consumeFrom: start ? "last" : "first",
+      });
+      consumer.subscribe(topic, "*", handler);
+      if (start) {
+        await requester.send({ topic, body: "create the topic" });
+        await consumer.start();
+        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      }
+      return consumer;
+    }
+
+    test("all four forms get their own reply (promise, callback, selector, explicit queue)", async () => {
+      const topic = unique("forms");
+      const consumer = await responder(topic, (m) => `re:${bodyText(m)}`);
+      try {
+        const viaPromise = await requester.request({ topic, body: "p" }, { timeout: 5000 });
+        assert.equal(bodyText(viaPromise), "re:p");
+
+        let calls = 0;
+        const viaCallback = await new Promise<string>((resolve, reject) => {
+          requester.request({ topic, body: "c" }, { timeout: 5000 }, {
+            onSuccess: (reply) => {
+              calls++;
+              resolve(bodyText(reply));
+            },
+            onException: (err) => {
+              calls++;
+              reject(err);
+            },
+          }).catch(reject);
+        });
+        assert.equal(viaCallback, "re:c");
+
+        const chosen: MessageQueue[] = [];
+        const viaSelector = await requester.request({ topic, body: "s" }, {
+          timeout: 5000,
+          arg: 3,
+          selector: (queues, message, arg) => {
+            assert.equal(message.body, "s");
+            const queue = queues[(arg as number) % queues.length]!;
+            chosen.push(queue);
+            return queue;
+          },
+        });
+        assert.equal(bodyText(viaSelector), "re:s");
+        assert.equal(chosen.length, 1);
+
+        const queue = { ...chosen[0]!, queueId: 1 };
+        let seenQueue = -1;
+        consumer.subscribe(topic, "*", (m, ctx) => {
+          seenQueue = ctx.queue.queueId;
+          return `re:${bodyText(m)}`;
+        });
+        const viaQueue = await requester.request({ topic, body: "q" }, { timeout: 5000, queue });
+        assert.equal(bodyText(viaQueue), "re:q");
+        assert.equal(seenQueue, 1);
+
+        await sleep(50);
+        assert.equal(calls, 1, "callback fired exactly once");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("replies carry the correlation id and where the time went", async () => {
+      const topic = unique("timing");
+      const consumer = await responder(
+        topic,
+        (m) => ({ body: m.body, properties: { served: "yes" } }),
+      );
+      try {
+        const reply = await requester.request({ topic, body: text("x") }, { timeout: 5000 });
+        assert.equal(reply.properties.served, "yes");
+        assert.match(reply.correlationId, /^[0-9a-f-]{36}$/);
+        const t = reply.timing;
+        for (const stamp of [t.stored, t.consumed, t.replied, t.pushed, t.arrived]) {
+          assert.equal(typeof stamp, "number");
+        }
+        assert.ok(t.sent <= t.stored! && t.stored! <= t.consumed! && t.consumed! <= t.replied!);
+        assert.ok(t.replied <= t.pushed! && t.pushed! <= t.arrived);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("a timeout fires at its deadline and says the request was stored but not answered", async () => {
+      const topic = unique("silent");
+      const consumer = await responder(topic, () => undefined); // never replies
+      try {
+        const started = Date.now();
+        const err = await requester.request({ topic, body: "x" }, { timeout: 300 }).catch((e) => e);
+        const elapsed = Date.now() - started;
+        assert.ok(err instanceof RequestTimeoutError, String(err));
+        assert.equal(err.stage, "awaiting-reply");
+        assert.equal(err.stored?.brokerName !== undefined, true);
+        assert.ok(elapsed >= 295, `fired early: ${elapsed} ms`);
+        assert.ok(elapsed < 300 + 250, `fired late: ${elapsed} ms`);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("an AbortSignal abandons the request", async () => {
+      const topic = unique("abort");
+      const consumer = await responder(topic, () => undefined);
+      try {
+        const controller = new AbortController();
+        const pending = requester.request({ topic, body: "x" }, {
+          timeout: 10_000,
+          signal: controller.signal,
+        });
+        setTimeout(() => controller.abort(new Error("enough")), 50);
+        const err = await pending.catch((e) => e);
+        assert.ok(err instanceof RequestAbortedError);
+        assert.equal((err.cause as Error).message, "enough");
+        assert.equal(requester.stats.inFlight, 0);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("a handler that throws makes the request reject with RemoteError", async () => {
+      const topic = unique("throws");
+      const consumer = await responder(topic, () => {
+        throw new RangeError("amount out of range");
+      });
+      try {
+        const err = await requester.request({ topic, body: "x" }, { timeout: 5000 }).catch((e) =>
+          e
+        );
+        assert.ok(err instanceof RemoteError, String(err));
+        assert.equal(err.remoteName, "RangeError");
+        assert.equal(err.remoteMessage, "amount out of range");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("manual replies: context.reply() inside, consumer.reply() later; a second reply is refused", async () => {
+      const topic = unique("manual");
+      const held: MessageExt[] = [];
+      let secondReplyError: unknown;
+      const consumer = await responder(topic, async (m, ctx) => {
+        if (bodyText(m) === "inside") {
+          await ctx.reply("from inside");
+          secondReplyError = await ctx.reply("again").catch((e) => e);
+          return "ignored return value";
+        }
+        if (ctx.isRequest) held.push(m);
+        return undefined;
+      });
+      try {
+        assert.equal(
+          bodyText(await requester.request({ topic, body: "inside" }, { timeout: 5000 })),
+          "from inside",
+        );
+        await until(() => secondReplyError !== undefined);
+        assert.ok(
+          secondReplyError instanceof Error && /already replied/.test(secondReplyError.message),
+        );
+        const pending = requester.request({ topic, body: "later" }, { timeout: 5000 });
+        await until(() => held.length === 1);
+        await sleep(20);
+        await consumer.reply(held[0]!, "from later");
+        assert.equal(bodyText(await pending), "from later");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("a late reply is dropped and counted, and the callback fires once", async () => {
+      const topic = unique("late");
+      const held: MessageExt[] = [];
+      const consumer = await responder(topic, (m, ctx) => {
+        if (ctx.isRequest) held.push(m);
+      });
+      try {
+        const before = requester.stats.lateReplies;
+        const outcomes: string[] = [];
+        await requester.request({ topic, body: "x" }, { timeout: 200 }, {
+          onSuccess: () => outcomes.push("success"),
+          onException: (e) =>
+            outcomes.push(e instanceof RequestTimeoutError ? "timeout" : String(e)),
+        });
+        await until(() => outcomes.length === 1);
+        await until(() => held.length === 1);
+        await consumer.reply(held[0]!, "too late");
+        await until(() => requester.stats.lateReplies === before + 1);
+        await sleep(50);
+        assert.deepEqual(outcomes, ["timeout"]);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("requests whose TTL passed before consumption are skipped and counted", async () => {
+      const topic = unique("stale");
+      let handled = 0;
+      const consumer = await responder(topic, (m) => {
+        handled++;
+        return `re:${bodyText(m)}`;
+      }, { start: false });
+      try {
+        // Nobody consumes yet: this request expires in the queue.
+        const err = await requester.request({ topic, body: "stale" }, { timeout: 150 }).catch((e) =>
+          e
+        );
+        assert.ok(err instanceof RequestTimeoutError);
+        await consumer.start(); // consumeFrom: first → it will read the stale request
+        const fresh = await requester.request({ topic, body: "fresh" }, { timeout: 5000 });
+        assert.equal(bodyText(fresh), "re:fresh");
+        await until(() => consumer.stats.expiredRequests === 1);
+        assert.equal(handled, 1);
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("failFast rejects at once when no consumer group is online", async () => {
+      const topic = unique("nobody");
+      await requester.send({ topic, body: "create the topic" });
+      const started = Date.now();
+      const err = await requester.request({ topic, body: "x" }, { timeout: 5000, failFast: true })
+        .catch((e) => e);
+      assert.ok(err instanceof NoResponderError, String(err));
+      assert.ok(Date.now() - started < 2000);
+      const consumer = await responder(topic, () => "here");
+      try {
+        // Fail-fast answers are cached briefly; a group that comes online is seen after that.
+        await until(() => consumer.assignedQueues.some((q) => q.topic === topic));
+        await sleep(3100);
+        const reply = await requester.request({ topic, body: "x" }, {
+          timeout: 5000,
+          failFast: true,
+        });
+        assert.equal(bodyText(reply), "here");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("close() fails every pending request with ClientClosedError", async () => {
+      const topic = unique("closing");
+      const consumer = await responder(topic, () => undefined);
+      const producer = new Producer({ nameServer: broker.address, group: unique("closing_req") });
+      await producer.start();
+      try {
+        const pending = [1, 2, 3].map((i) =>
+          producer.request({ topic, body: `r${i}` }, { timeout: 10_000 })
+        );
+        await until(() => producer.stats.inFlight === 3);
+        await sleep(50);
+        await producer.close();
+        for (const p of pending) await assert.rejects(p, ClientClosedError);
+        await assert.rejects(producer.request({ topic, body: "after" }), ClientClosedError);
+      } finally {
+        await producer.close();
+        await consumer.close();
+      }
+    });
+
+    test("many concurrent requests each get their own reply", async () => {
+      const topic = unique("many");
+      const consumer = await responder(topic, (m) => `re:${bodyText(m)}`);
+      try {
+        const replies = await Promise.all(
+          Array.from(
+            { length: 200 },
+            (_, i) => requester.request({ topic, body: `m${i}` }, { timeout: 10_000 }),
+          ),
+        );
+        replies.forEach((reply, i) => assert.equal(bodyText(reply), `re:m${i}`));
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("large bodies are compressed on the wire and arrive intact both ways", async () => {
+      const topic = unique("large");
+      const consumer = await responder(topic, (m) => m.body.slice().reverse());
+      try {
+        const body = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
+        const reply = await requester.request({ topic, body }, { timeout: 10_000 });
+        assert.deepEqual(reply.body, body.slice().reverse());
+      } finally {
+        await consumer.close();
+      }
+    });
+  });
+}
