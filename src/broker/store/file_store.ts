@@ -1780,7 +1780,19 @@ class FileStore implements MessageStore {
       }
     }
 
-    const scan = await this.#scan(start, durable);
+    let scan = await this.#scan(start, durable);
+    const startSegment = this.#segmentAt(start);
+    if (scan.end === start && start < logEnd && startSegment && startSegment.base < start) {
+      // The very first record is bad: either the tail really is torn there, or the checkpoint
+      // does not match this log (files restored or copied). Rescanning its segment from the
+      // start tells the two apart, and finds the real end in the second case.
+      this.#logger.warn("the record at the checkpoint is invalid; rescanning its segment", {
+        at: start,
+        reason: scan.reason,
+      });
+      start = startSegment.base;
+      scan = await this.#scan(start, Math.min(durable, last.base));
+    }
     if (scan.end < logEnd) {
       this.#logger.warn("dropping a torn or corrupt commit-log tail", {
         dataDir: this.#dir,

@@ -4,6 +4,7 @@ import { appendFile, readdir, readFile, rm, stat, truncate, writeFile } from "no
 import fc from "fast-check";
 import { type FileStoreOptions, openFileStore } from "../../../src/broker/store/file_store.ts";
 import type { MessageStore, PutResult } from "../../../src/broker/store/types.ts";
+import { crc32 } from "../../../src/codec/crc32.ts";
 import { decodeStoredMessage, encodeStoredMessage } from "../../../src/codec/message_ext.ts";
 import { IllegalStateError, InvalidArgumentError, StoreError } from "../../../src/errors.ts";
 import { ManualTimers } from "../../../src/remoting/timers.ts";
@@ -309,6 +310,35 @@ describe("file store: recovery", () => {
       assert.equal(store.maxOffset("T", 0), 27);
       assert.deepEqual((await snapshot(store, "T", 0)).records, before.records.slice(0, 27));
       assert.equal((await store.put(message({ seed: 1 }))).queueOffset, 27);
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it("does not truncate the log at a checkpoint that does not match it", async () => {
+    const dir = await tempDir();
+    try {
+      let { store } = await open(dir.path);
+      const results = await putAll(store, 8, 300);
+      const before = await snapshot(store, "T", 0);
+      await store.close();
+      // A checkpoint (valid CRC) whose logEnd falls inside record 5, as with files restored apart.
+      const inside = results[5]!.commitLogOffset + 17;
+      const json = JSON.stringify({
+        version: 1,
+        logEnd: inside,
+        lastStoreTimestamp: 0,
+        queues: [["T", 0, 6]],
+      });
+      await writeFile(
+        `${dir.path}/checkpoint.json`,
+        `${json}\n${crc32(new TextEncoder().encode(json))}\n`,
+      );
+      let logger: CaptureLogger;
+      ({ store, logger } = await open(dir.path));
+      assert.ok(logger.has("warn", /rescanning its segment/));
+      assert.deepEqual(await snapshot(store, "T", 0), before);
       await store.close();
     } finally {
       await dir.cleanup();
