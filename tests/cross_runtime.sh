@@ -35,6 +35,20 @@ tests/client/request_tracker_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts
+tests/broker/store/memory_store_test.ts
+tests/broker/handlers/send_message_test.ts
+tests/broker/handlers/pull_message_test.ts
+tests/broker/handlers/heartbeat_test.ts
+tests/broker/handlers/consumer_offset_test.ts
+tests/broker/handlers/send_back_test.ts
+tests/broker/handlers/reply_message_test.ts
+tests/broker/handlers/lock_test.ts
+tests/broker/handlers/route_test.ts
+tests/broker/malformed_test.ts
+tests/broker/broker_test.ts
+tests/broker/restart_test.ts
+tests/broker/fuzz_test.ts
+tests/broker/delay_test.ts
 "
 
 runtime="${1:-}"

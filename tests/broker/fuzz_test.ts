@@ -198,104 +198,111 @@ function editCommand(seed: RemotingCommand, edits: CommandEdit[], opaque: number
 }
 
 describe("broker fuzz over TCP", () => {
-  it("keeps serving correct clients while random and mutated frames hit it", async () => {
-    const logger = new RecordingLogger();
-    const broker = await startBroker({
-      port: 0,
-      logger,
-      maxFrameSize: 1024 * 1024,
-      replyWaitMillis: 0,
-    });
-    const connect = () => defaultConnect({ hostname: "127.0.0.1", port: broker.port });
-    const encoded = seeds().map((c) => encodeCommand(c));
+  it(
+    "keeps serving correct clients while random and mutated frames hit it",
+    { timeout: 120_000 },
+    async () => {
+      const logger = new RecordingLogger();
+      const broker = await startBroker({
+        port: 0,
+        logger,
+        maxFrameSize: 1024 * 1024,
+        replyWaitMillis: 0,
+      });
+      const connect = () => defaultConnect({ hostname: "127.0.0.1", port: broker.port });
+      const encoded = seeds().map((c) => encodeCommand(c));
 
-    // The healthy loop: a send, then a pull that must find it, again and again.
-    const healthy = rawClient(await connect());
-    let stop = false;
-    let exchanges = 0;
-    let opaque = 1_000_000;
-    const loop = (async () => {
-      let offset = 0;
-      while (!stop) {
-        const sendOpaque = ++opaque;
-        await healthy.writeCommand(createRequest(
-          310,
-          encodeSendHeaderV2({
-            producerGroup: "HG",
-            topic: "Healthy",
-            defaultTopic: "TBW102",
-            defaultTopicQueueNums: 4,
-            queueId: 0,
-            sysFlag: 0,
-            bornTimestamp: 1,
-            flag: 0,
-          }),
-          { opaque: sendOpaque, body: enc.encode(`m${offset}`) },
-        ));
-        const sent = await healthy.response(sendOpaque, 5000);
-        assert.equal(sent.code, 0, sent.remark);
-        assert.equal(sent.extFields.queueOffset, String(offset));
-        const pullOpaque = ++opaque;
-        const req = pullRequest({ group: "HG", topic: "Healthy", subscription: "*", offset });
-        req.opaque = pullOpaque;
-        await healthy.writeCommand(req);
-        const got = await healthy.response(pullOpaque, 5000);
-        assert.equal(got.code, 0, got.remark);
-        offset++;
-        exchanges++;
-      }
-    })();
+      // The healthy loop: a send, then a pull that must find it, again and again.
+      const healthy = rawClient(await connect());
+      let stop = false;
+      let exchanges = 0;
+      let opaque = 1_000_000;
+      const loop = (async () => {
+        let offset = 0;
+        while (!stop) {
+          const sendOpaque = ++opaque;
+          await healthy.writeCommand(createRequest(
+            310,
+            encodeSendHeaderV2({
+              producerGroup: "HG",
+              topic: "Healthy",
+              defaultTopic: "TBW102",
+              defaultTopicQueueNums: 4,
+              queueId: 0,
+              sysFlag: 0,
+              bornTimestamp: 1,
+              flag: 0,
+            }),
+            { opaque: sendOpaque, body: enc.encode(`m${offset}`) },
+          ));
+          const sent = await healthy.response(sendOpaque, 5000);
+          assert.equal(sent.code, 0, sent.remark);
+          assert.equal(sent.extFields.queueOffset, String(offset));
+          const pullOpaque = ++opaque;
+          const req = pullRequest({ group: "HG", topic: "Healthy", subscription: "*", offset });
+          req.opaque = pullOpaque;
+          await healthy.writeCommand(req);
+          const got = await healthy.response(pullOpaque, 5000);
+          assert.equal(got.code, 0, got.remark);
+          offset++;
+          exchanges++;
+        }
+      })();
 
-    try {
-      const commands = seeds();
-      await fc.assert(
-        fc.asyncProperty(
-          fc.integer({ min: 0, max: commands.length - 1 }),
-          fc.array(edit, { minLength: 1, maxLength: 5 }),
-          async (i, edits) => {
-            const c = rawClient(await connect());
-            const command = editCommand(commands[i]!, edits, 7);
-            const suspended = command.code === 11 && (Number(command.extFields.sysFlag) & 2) !== 0;
-            await c.writeCommand(command);
-            if (!suspended) {
-              const res = await c.response(7, 3000);
-              assert.equal(res.flag & 1, 1);
-            }
-            await c.close();
-          },
-        ),
-        { numRuns: 300, interruptAfterTimeLimit: 20_000 },
-      );
-      await fc.assert(
-        fc.asyncProperty(
-          fc.oneof(
-            fc.uint8Array({ maxLength: 512 }),
-            fc.tuple(
-              fc.integer({ min: 0, max: encoded.length - 1 }),
-              fc.array(mutation, { minLength: 1, maxLength: 4 }),
-            )
-              .map(([i, ms]) => mutate(encoded[i]!, ms)),
+      try {
+        const commands = seeds();
+        await fc.assert(
+          fc.asyncProperty(
+            fc.integer({ min: 0, max: commands.length - 1 }),
+            fc.array(edit, { minLength: 1, maxLength: 5 }),
+            async (i, edits) => {
+              const c = rawClient(await connect());
+              const command = editCommand(commands[i]!, edits, 7);
+              const suspended = command.code === 11 &&
+                (Number(command.extFields.sysFlag) & 2) !== 0;
+              await c.writeCommand(command);
+              if (!suspended) {
+                const res = await c.response(7, 3000);
+                assert.equal(res.flag & 1, 1);
+              }
+              await c.close();
+            },
           ),
-          async (bytes) => {
-            const c = rawClient(await connect());
-            await c.write(bytes).catch(() => {});
-            // A valid request after the garbage: answered if framing survived.
-            await c.writeCommand(createRequest(106, undefined, { opaque: 424242 })).catch(() => {});
-            await Promise.race([c.ended, c.response(424242, 300).catch(() => {}), sleep(300)]);
-            await c.close();
-          },
-        ),
-        { numRuns: 150, interruptAfterTimeLimit: 20_000 },
-      );
-    } finally {
-      stop = true;
-    }
-    await loop;
-    assert.ok(exchanges > 0);
-    await until(() => broker.stats.connections === 1, 5000, "fuzz connections to close");
-    const errors = logger.lines.filter((l) => l.level === "error");
-    assert.deepEqual(errors, [], "no handler may fail with an unexpected error");
-    await healthy.close();
-    await broker.close();
-  });
+          { numRuns: 300, interruptAfterTimeLimit: 20_000 },
+        );
+        await fc.assert(
+          fc.asyncProperty(
+            fc.oneof(
+              fc.uint8Array({ maxLength: 512 }),
+              fc.tuple(
+                fc.integer({ min: 0, max: encoded.length - 1 }),
+                fc.array(mutation, { minLength: 1, maxLength: 4 }),
+              )
+                .map(([i, ms]) => mutate(encoded[i]!, ms)),
+            ),
+            async (bytes) => {
+              const c = rawClient(await connect());
+              await c.write(bytes).catch(() => {});
+              // A valid request after the garbage: answered if framing survived.
+              await c.writeCommand(createRequest(106, undefined, { opaque: 424242 })).catch(
+                () => {},
+              );
+              await Promise.race([c.ended, c.response(424242, 300).catch(() => {}), sleep(300)]);
+              await c.close();
+            },
+          ),
+          { numRuns: 150, interruptAfterTimeLimit: 20_000 },
+        );
+      } finally {
+        stop = true;
+      }
+      await loop;
+      assert.ok(exchanges > 0);
+      await until(() => broker.stats.connections === 1, 5000, "fuzz connections to close");
+      const errors = logger.lines.filter((l) => l.level === "error");
+      assert.deepEqual(errors, [], "no handler may fail with an unexpected error");
+      await healthy.close();
+      await broker.close();
+    },
+  );
 });
