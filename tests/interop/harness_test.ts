@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import {
   type ConsumerMessageEvent,
+  remotingCall,
   REQUEST_FORMS,
   ROCKETMQ_LINES,
   ROCKETMQ_VERSIONS,
@@ -50,6 +51,10 @@ for (const line of ROCKETMQ_LINES) {
       await using responder = await startJavaResponder({ cluster, topic, mode: "reverse" });
       assert.equal(responder.ready.assigned.length, 4, "a single responder owns all queues");
 
+      const replyOffset = () =>
+        remotingCall(cluster.brokerAddress, 30, { topic: cluster.replyTopic, queueId: "0" })
+          .then((r) => Number(r.extFields.offset));
+      const storedBefore = await replyOffset();
       const run = await runJavaRequester({
         cluster,
         topic,
@@ -69,7 +74,12 @@ for (const line of ROCKETMQ_LINES) {
       for (const r of run.replies) {
         assert.ok(r.bodyMatches && r.correlationMatches, JSON.stringify(r));
         assert.equal(r.replyTopic, cluster.replyTopic);
+        // Delivered by the broker's PUSH_REPLY_MESSAGE_TO_CLIENT (326), which stamps PUSH_REPLY_TIME.
+        assert.match(r.replyProperties.PUSH_REPLY_TIME ?? "", /^\d+$/, JSON.stringify(r));
+        assert.equal(r.replyProperties.MSG_TYPE, "reply");
       }
+      // storeReplyMessageEnable defaults to true on both lines: every reply is also stored.
+      assert.equal(await replyOffset() - storedBefore, run.summary.sent);
       // Quirk of the official client (4.9.4+): request(msg, callback, timeout) first reports the send
       // as onSuccess(null); the other callback forms do not.
       assert.equal(run.summary.nullCallbacks, 6);

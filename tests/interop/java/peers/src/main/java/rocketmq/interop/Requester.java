@@ -292,7 +292,8 @@ public final class Requester {
       line.put("event", "reply").put("form", form).put("seq", n).put("ok", ok)
           .put("latencyMs", micros / 1000.0).put("correlationId", corr)
           .put("correlationMatches", corrMatches).put("bodyMatches", bodyMatches)
-          .put("replyTopic", reply.getTopic()).put("replyBodySize", reply.getBody() == null ? 0 : reply.getBody().length);
+          .put("replyTopic", reply.getTopic()).put("replyBodySize", reply.getBody() == null ? 0 : reply.getBody().length)
+          .put("replyProperties", sortedProperties(reply));
     } else {
       String kind = err.getClass().getSimpleName();
       boolean expectedTimeout = expect.equals("none") && kind.equals("RequestTimeoutException");
@@ -307,6 +308,12 @@ public final class Requester {
     }
     if (ok) st.latency.add(micros);
     if (!quiet) Out.emit(line);
+  }
+
+  static Json sortedProperties(Message m) {
+    Json props = Json.obj();
+    new java.util.TreeMap<>(m.getProperties()).forEach(props::put);
+    return props;
   }
 
   private boolean summary(Map<String, FormStats> results, long elapsedNanos, long startupMs) {
