@@ -32,6 +32,7 @@ tests/codec/golden_test.ts
 tests/codec/golden_messages_test.ts
 tests/codec/golden_bodies_test.ts
 tests/client/request_tracker_test.ts
+tests/remoting/connection_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts

@@ -162,8 +162,11 @@ export class RemotingConnection {
     this.#lastActivity = this.#timers.now();
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#writer = transport.writable.getWriter();
-    // A failed write errors the writable; the read loop notices the close too.
-    this.#writer.closed.catch((err) => this.#shutdown(asError(err)));
+    // The writable errors when the connection goes away (a clean remote close
+    // included, which is not a failure); the read loop notices it too.
+    this.#writer.closed.catch((err) =>
+      this.#shutdown(err instanceof ConnectionClosedError ? undefined : asError(err))
+    );
     void this.#readLoop();
   }
 
