@@ -110,10 +110,23 @@ export type {
   Transport,
 } from "./src/transport/types.ts";
 export {
+  type ArrivalListener,
+  type BoundaryType,
   Broker,
+  type BrokerCounters,
   type BrokerHandle,
   type BrokerOptions,
   type BrokerStats,
+  type GetResult,
+  type GetStatus,
+  type HostAddress,
+  type MessageFilter,
+  type MessageStore,
+  type PutMessageInput,
+  type PutResult,
   startBroker,
   type StartBrokerOptions,
+  type TopicConfig,
+  type TopicManager,
+  type TopicManagerOptions,
 } from "./src/broker/mod.ts";

@@ -233,6 +233,9 @@ export class Broker {
   #closing: Promise<void> | undefined;
 
   /**
+   * Create a broker; it serves nothing until transports are handed to
+   * {@linkcode Broker.handle}.
+   *
    * @param options Names, store, limits, logger and timers.
    * @throws {InvalidArgumentError} When an option is invalid.
    */

@@ -39,4 +39,8 @@ export type {
   PutMessageInput,
   PutResult,
 } from "./store/types.ts";
-export type { TopicConfig } from "./topics.ts";
+export type { TopicConfig, TopicManager, TopicManagerOptions } from "./topics.ts";
+export type { HostAddress } from "../codec/message_ext.ts";
+export type { LogFields, Logger, LogLevel } from "../logger.ts";
+export type { TimerHandle, Timers } from "../remoting/timers.ts";
+export type { Listen, Listener, ListenOptions, NetAddr, Transport } from "../transport/types.ts";

@@ -208,7 +208,11 @@ export class TopicManager {
   readonly #system = new Set<string>();
   readonly #options: TopicManagerOptions;
 
-  /** @param options Names, auto-creation and the change callback. */
+  /**
+   * Create the table with the system topics of a broker.
+   *
+   * @param options Names, auto-creation and the change callback.
+   */
   constructor(options: TopicManagerOptions) {
     this.#options = options;
     const { clusterName, brokerName } = options;

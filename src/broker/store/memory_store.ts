@@ -119,6 +119,8 @@ export class MemoryStore implements MessageStore {
   #closed = false;
 
   /**
+   * Create an empty store.
+   *
    * @param options Memory limit and clock.
    * @throws {InvalidArgumentError} When the limit is not a positive number.
    */
