@@ -68,27 +68,24 @@ interface BunHandlers {
   error(socket: BunSocketLike, error: Error): void;
 }
 
-interface BunTls {
-  ca?: string[];
-  cert?: string;
-  key?: string;
-  serverName?: string;
-  rejectUnauthorized?: boolean;
+interface BunOptions {
+  hostname: string;
+  port: number;
+  tls?: {
+    ca?: string[];
+    cert?: string;
+    key?: string;
+    serverName?: string;
+    rejectUnauthorized?: boolean;
+  };
+  socket: BunHandlers;
 }
 
 declare const Bun: {
-  connect(options: {
-    hostname: string;
-    port: number;
-    tls?: BunTls;
-    socket: BunHandlers;
-  }): Promise<BunSocketLike>;
-  listen(options: {
-    hostname: string;
-    port: number;
-    tls?: BunTls;
-    socket: BunHandlers;
-  }): { readonly hostname: string; readonly port: number; stop(closeActive?: boolean): void };
+  connect(options: BunOptions): Promise<BunSocketLike>;
+  listen(
+    options: BunOptions,
+  ): { hostname: string; port: number; stop(closeActive?: boolean): void };
 };
 
 /** Per-socket state, kept in `socket.data`. */
@@ -164,11 +161,6 @@ function start(conn: BunConn, address: string): Transport {
   const { transport, events } = socketTransport(address, conn);
   conn.events = events;
   return transport;
-}
-
-function peerAddress(conn: BunConn, fallback: string): string {
-  const peer = conn.remoteAddr;
-  return peer ? formatAddress(peer.hostname, peer.port) : fallback;
 }
 
 function handlers(onOpen: (socket: BunSocketLike) => void): BunHandlers {
@@ -274,39 +266,40 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
+  return Promise.resolve().then(() => listenNow(options));
+}
+
+function listenNow(options: ListenOptions): Listener {
+  const { hostname, port, address, tls } = checkListenOptions(options);
+  const queue = new AcceptQueue();
+  let server: ReturnType<typeof Bun.listen>;
   try {
-    const { hostname, port, address, tls } = checkListenOptions(options);
-    const queue = new AcceptQueue();
-    let server: ReturnType<typeof Bun.listen>;
-    try {
-      server = Bun.listen({
-        hostname,
-        port,
-        ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-        socket: handlers((socket) => {
-          const conn = new BunConn(socket);
-          const transport = start(conn, peerAddress(conn, address));
-          if (!tls) return queue.push(transport);
-          // Yielded after the handshake; a client that fails it is dropped.
-          conn.onHandshake = (error) => error ? transport.close() : queue.push(transport);
-        }),
-      });
-    } catch (cause) {
-      throw toConnectionError(address, cause, "cannot listen: ");
-    }
-    let closing: Promise<void> | undefined;
-    return Promise.resolve({
-      addr: netAddr(server.hostname, server.port),
-      [Symbol.asyncIterator]: () => queue.iterator(),
-      close() {
-        closing ??= Promise.resolve().then(() => {
-          server.stop(false);
-          queue.close();
-        });
-        return closing;
-      },
+    server = Bun.listen({
+      hostname,
+      port,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      socket: handlers((socket) => {
+        const conn = new BunConn(socket);
+        const peer = conn.remoteAddr;
+        const transport = start(conn, peer ? formatAddress(peer.hostname, peer.port) : address);
+        if (!tls) return queue.push(transport);
+        // Yielded after the handshake; a client that fails it is dropped.
+        conn.onHandshake = (error) => error ? transport.close() : queue.push(transport);
+      }),
     });
-  } catch (error) {
-    return Promise.reject(error);
+  } catch (cause) {
+    throw toConnectionError(address, cause, "cannot listen: ");
   }
+  let closing: Promise<void> | undefined;
+  return {
+    addr: netAddr(server.hostname, server.port),
+    [Symbol.asyncIterator]: () => queue.iterator(),
+    close() {
+      closing ??= Promise.resolve().then(() => {
+        server.stop(false);
+        queue.close();
+      });
+      return closing;
+    },
+  };
 }

@@ -205,11 +205,7 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * ```
  */
 export function listen(options: ListenOptions): Promise<Listener> {
-  try {
-    return Promise.resolve(listenNow(options));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return Promise.resolve().then(() => listenNow(options));
 }
 
 function listenNow(options: ListenOptions): Listener {
