@@ -70,7 +70,9 @@ export interface NetAddr {
  *   first waits for the queued writes, then closes the transport the same
  *   way; aborting `writable` or cancelling `readable` closes it at once.
  *   Half-closed connections are not supported (as in Netty's default): an
- *   orderly end from the peer closes the transport too.
+ *   orderly end from the peer closes the transport too. As with any TCP
+ *   close, if bytes from the peer still sit unread in the operating
+ *   system's buffers, the OS resets the connection instead of ending it.
  * - **Peer closed or connection failed.** An orderly end from the peer ends
  *   `readable` normally (after the bytes before it) and closes the
  *   transport. A failure (reset by peer, TLS error, broken pipe) errors
