@@ -17,7 +17,8 @@
  * | `offsets.json` | Committed consumer offsets, `[group, topic, queueId, offset]`. |
  *
  * The JSON files are a line of JSON and a line with its CRC-32, replaced
- * atomically (temporary file, fsync, rename, fsync of the directory).
+ * atomically (temporary file, fsync, rename, fsync of the directory). Other
+ * files under `dataDir` (the broker keeps its topics there) are left alone.
  *
  * ## Flushing
  *
@@ -1722,9 +1723,8 @@ class FileStore implements MessageStore {
     const fs = this.#fs;
     await fs.mkdir(this.#logDir);
     await fs.mkdir(this.#cqDir);
-    for (const name of await fs.readdir(this.#dir)) {
-      if (name.endsWith(".tmp")) await fs.remove(`${this.#dir}/${name}`);
-    }
+    // Leftovers of an interrupted atomic write (only ours: other files under dataDir are not the store's).
+    for (const name of [CHECKPOINT_FILE, OFFSETS_FILE]) await fs.remove(`${this.#dir}/${name}.tmp`);
     const checkpoint = await this.#loadCheckpoint();
     await this.#loadOffsets();
     await this.#loadSegments(checkpoint);
