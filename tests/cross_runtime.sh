@@ -37,6 +37,9 @@ tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts
 tests/broker/store/memory_store_test.ts
+tests/broker/store/conformance_test.ts
+tests/broker/store/file_store_test.ts
+tests/broker/store/file_store_property_test.ts
 tests/broker/handlers/send_message_test.ts
 tests/broker/handlers/pull_message_test.ts
 tests/broker/handlers/heartbeat_test.ts
