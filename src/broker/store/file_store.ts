@@ -48,7 +48,15 @@
  * never served). An invalid record below the durable point is not torn but
  * corrupt, and the store refuses to open rather than drop acknowledged
  * messages. Index entries are (re)written for every scanned record, entries
- * beyond what the log holds are cut, and min offsets are recomputed.
+ * beyond what the log holds are cut, and min offsets are recomputed. If the
+ * record at the checkpoint itself is invalid, its segment is rescanned from
+ * the start, so a checkpoint that does not match the log cannot cut it.
+ *
+ * Notes: store timestamps never decrease (the clock is clamped to the last
+ * one, also across restarts), which `searchOffset`'s binary search relies on.
+ * Reads check each record's header against its index entry, not its body CRC.
+ * A rebuilt index entry takes its tags code from the record's `TAGS` property
+ * (Java `String.hashCode()`), as `PutMessageInput.tagsCode` is defined.
  *
  * @example Store, read, reopen
  * ```ts
