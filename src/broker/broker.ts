@@ -407,11 +407,7 @@ export class Broker {
       channel.connection.send(response).catch(() => {});
       return;
     }
-    this.#ctx.logger.warn("malformed frame, closing the connection", {
-      id: channel.id,
-      remote: channel.label,
-      error: error.message,
-    });
+    // The "connection closed" line names the error: one line per event.
     void channel.connection.close(error);
   }
 

@@ -112,6 +112,26 @@ describe("Broker", () => {
     await broker.close();
   });
 
+  it("drops the oldest messages beyond memoryLimitBytes; a consumer behind is moved forward", async () => {
+    const { broker } = newBroker({ memoryLimitBytes: 4000 });
+    const conn = attach(broker);
+    for (let i = 0; i < 50; i++) {
+      await call(conn, sendRequest({ topic: "T", body: new Uint8Array(200) }));
+    }
+    const min = broker.store.minOffset("T", 0);
+    assert.ok(min > 0);
+    const res = await call(conn, pullRequest({ group: "G", topic: "T", subscription: "*" }));
+    assert.deepEqual([res.code, res.extFields.nextBeginOffset], [21, String(min)]);
+    const next = await call(
+      conn,
+      pullRequest({ group: "G", topic: "T", subscription: "*", offset: min }),
+    );
+    assert.equal(next.code, 0);
+    assert.equal(messagesOf(next)[0]!.queueOffset, min);
+    await conn.close();
+    await broker.close();
+  });
+
   it("refuses transports handed to it after close", async () => {
     const { broker } = newBroker();
     await broker.close();

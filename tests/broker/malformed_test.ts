@@ -102,6 +102,9 @@ for (const setup of setups) {
       await good.writeCommand(createRequest(106, undefined, { opaque: 5 }));
       assert.equal((await good.response(5)).code, 0);
       assert.ok(env.stats().malformed >= 2);
+      const closes = env.logger.lines.filter((l) => l.message === "connection closed");
+      assert.equal(closes.length, 4, "one line per closed connection");
+      assert.ok(closes.every((l) => l.level === "info" && l.fields?.error instanceof Error));
       await good.close();
       await env.close();
     });
