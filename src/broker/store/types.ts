@@ -126,7 +126,12 @@ export interface MessageStore {
   /** Smallest offset still present (0 for an unknown queue). */
   minOffset(topic: string, queueId: number): number;
   /** Queue offset of the first message stored at or after `timestamp`. */
-  searchOffset(topic: string, queueId: number, timestamp: number, boundary?: BoundaryType): Promise<number>;
+  searchOffset(
+    topic: string,
+    queueId: number,
+    timestamp: number,
+    boundary?: BoundaryType,
+  ): Promise<number>;
   /** Store time of the oldest message still in the queue (0 if empty). */
   earliestStoreTime(topic: string, queueId: number): Promise<number>;
   /** The encoded record at a physical offset, if still present. */
