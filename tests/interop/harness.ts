@@ -23,10 +23,19 @@
  * // ... point our client at cluster.nameServer, send requests on `topic`, expect reversed bodies ...
  * ```
  *
+ * The Java peers live in `tests/interop/java/peers/src/main/java/rocketmq/interop/` (flags and output are
+ * documented at the top of each): `Requester` (all six `DefaultMQProducer.request` forms, reply checks,
+ * latency percentiles, CPU and RSS), `Responder` (`MessageUtil.createReplyMessage` + `send`), `Producer`,
+ * `Consumer` (concurrently/orderly), `Admin` (create-topic/route). Each prints one JSON object per line on
+ * stdout. To run one by hand against any name server (ours included):
+ * `java -cp '.cache/interop/rmq5/peers/classes:.cache/interop/rmq5/peers/lib/*' rocketmq.interop.Requester
+ * --namesrv 127.0.0.1:9876 --topic T --count 5`.
+ *
  * Environment: `ROCKETMQ_INTEROP_CACHE` (artifact cache root, default `<repo>/.cache/interop`),
  * `ROCKETMQ_INTEROP_TMP` (where clusters and peers keep stores and logs, default the system temp dir),
  * `ROCKETMQ_INTEROP_KEEP=1` (keep those directories after stop, for post-mortems),
- * `ROCKETMQ_INTEROP_VERBOSE=1` (progress lines on stderr).
+ * `ROCKETMQ_INTEROP_VERBOSE=1` (progress lines on stderr), `ROCKETMQ_INTEROP_JAVA` (java launcher to use,
+ * default `java` on `PATH`; Maven uses its own `JAVA_HOME`).
  *
  * @module
  */
@@ -46,7 +55,7 @@ export const ROCKETMQ_LINES: readonly RocketMQLine[] = Object.freeze(["5", "4"] 
 const HERE = new URL(".", import.meta.url).pathname;
 const JAVA_PROJECT = `${HERE}java`;
 const REPO_ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-const DEFAULT_GRACE_MS = 15_000;
+const DEFAULT_GRACE_MS = 30_000;
 
 /**
  * The one error type of the harness. Its message is a single line that says what to do; `detail` holds
@@ -887,7 +896,7 @@ export interface StartRocketMQOptions {
   jvmArgs?: string[];
   /** How long to wait for readiness. @default 120000 */
   readyTimeoutMs?: number;
-  /** Grace period between SIGTERM and SIGKILL on stop. @default 15000 */
+  /** Grace period between SIGTERM and SIGKILL on stop (a 5.x broker takes 6-15 s to shut down). @default 30000 */
   stopGraceMs?: number;
 }
 
@@ -1744,33 +1753,68 @@ class Peer implements JavaPeer {
     count: number,
     options: { timeoutMs?: number; what?: string } = {},
   ): Promise<T[]> {
-    const found = () => this.events.filter(match) as T[];
     const what = options.what ?? `${count} matching event(s)`;
-    await this.#proc.until(
-      () => found().length >= count || this.#proc.exitCode !== undefined,
-      options.timeoutMs ?? 60_000,
-      what,
-    ).catch(async (e) => {
+    // Count incrementally: `until` re-runs the test on every stdout line.
+    let scanned = 0;
+    let matched = 0;
+    const test = () => {
+      const ev = this.events;
+      for (; scanned < ev.length; scanned++) if (match(ev[scanned]!)) matched++;
+      return matched >= count || this.#proc.exitCode !== undefined;
+    };
+    await this.#proc.until(test, options.timeoutMs ?? 60_000, what).catch(async (e) => {
       throw new InteropError((e as Error).message, await this.logTail());
     });
-    const got = found();
-    if (got.length < count) {
-      await this.#proc.exited();
+    if (matched < count) {
+      await this.#proc.exited(); // drain stdout: the lines may still be in the pipe
+      test();
+    }
+    if (matched < count) {
       throw new InteropError(
-        `interop: ${this.name} exited (code ${this.#proc.exitCode}) before ${what} (${got.length}/${count})`,
+        `interop: ${this.name} exited (code ${this.#proc.exitCode}) before ${what} (${matched}/${count})`,
         await this.logTail(),
       );
     }
-    return got;
+    return this.events.filter(match) as T[];
   }
 
   async stop(): Promise<number> {
+    return await this.stopKeeping(false);
+  }
+
+  /** Stops; `keepDir` leaves the peer's directory (logs) in place for a post-mortem. */
+  async stopKeeping(keepDir: boolean): Promise<number> {
     const code = await this.#proc.stop();
     if (!this.#stopped) {
       this.#stopped = true;
-      if (!keepDirs()) await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      if (!keepDir && !keepDirs()) await Deno.remove(this.dir, { recursive: true }).catch(() => {});
     }
     return code;
+  }
+
+  /**
+   * Asks the JVM for a thread dump (SIGQUIT; HotSpot prints it on stdout) and returns the `main` thread
+   * and the first threads of it, for diagnosing a hang. Empty when the process has exited.
+   */
+  async threadDump(maxLines = 150): Promise<string> {
+    if (this.exitCode !== undefined) return "";
+    const from = this.#proc.textLines.length;
+    try {
+      this.#proc.child.kill("SIGQUIT");
+    } catch {
+      return "";
+    }
+    await sleep(1500);
+    const lines = this.#proc.textLines.slice(from);
+    const start = lines.findIndex((l) => l.startsWith("Full thread dump"));
+    if (start < 0) return "";
+    const dump = lines.slice(start);
+    const mainAt = dump.findIndex((l) => l.startsWith('"main"'));
+    const mainEnd = mainAt < 0 ? -1 : dump.findIndex((l, i) => i > mainAt && l.trim() === "");
+    const main = mainAt < 0 ? [] : dump.slice(mainAt, mainEnd < 0 ? undefined : mainEnd);
+    return `--- thread dump of ${this.name} (main thread, then the first ${maxLines} lines; full dump in ${this.#proc.stdoutFile})\n${
+      main.join("\n")
+    }\n...\n${dump.slice(0, maxLines).join("\n")}`;
   }
 
   logTail(lines = 40): Promise<string> {
@@ -1816,6 +1860,17 @@ async function spawnPeer(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw e;
   }
+}
+
+/** For a peer that missed a deadline: thread dump, stop (keeping its logs), and the error to throw. */
+async function diagnoseHang(peer: Peer, cause: unknown): Promise<InteropError> {
+  const dump = await peer.threadDump();
+  const tail = await peer.logTail();
+  await peer.stopKeeping(true);
+  const message = cause instanceof InteropError
+    ? cause.message.split("\n")[0]!
+    : `interop: ${peer.name}: ${String(cause)}`;
+  return new InteropError(`${message}; logs kept in ${peer.dir}`, `${tail}\n${dump}`);
 }
 
 /** Fails with the peer's `fatal` line and log tail if it printed one or exited. */
@@ -1907,8 +1962,7 @@ export async function startJavaResponder(options: JavaResponderOptions): Promise
       what: "ready",
     });
   } catch (e) {
-    await peer.stop();
-    throw e;
+    throw await diagnoseHang(peer, e);
   }
   if (ready.event !== "ready") return await failIfFatal(peer, "ready");
   return Object.assign(peer, {
@@ -1998,8 +2052,7 @@ export async function startJavaConsumer(options: JavaConsumerOptions): Promise<J
       what: "ready",
     });
   } catch (e) {
-    await peer.stop();
-    throw e;
+    throw await diagnoseHang(peer, e);
   }
   if (ready.event !== "ready") return await failIfFatal(peer, "ready");
   const isMsg = (e: PeerEvent) => e.event === "message";
