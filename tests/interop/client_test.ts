@@ -1,8 +1,12 @@
-// Our TypeScript client against real RocketMQ (5.x and 4.9.x) and the official
-// Java client: our requester ↔ Java responder, Java requester ↔ our responder
-// (automatic and manual replies), ours ↔ ours on Deno, Bun and Node, the
-// request-reply behaviour suite, and a broker restart mid-run.
+// Our TypeScript client with the official Java client, through real RocketMQ
+// brokers (5.x and 4.9.x) and through our embedded broker: our requester ↔
+// Java responder, Java requester ↔ our responder (automatic and manual
+// replies), ours ↔ ours on Deno, Bun and Node, the request-reply behaviour
+// suite, and a broker restart mid-run.
 import { after, before, describe, it } from "node:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import process from "node:process";
 import {
@@ -13,17 +17,86 @@ import {
   RocketMQError,
 } from "../../mod.ts";
 import { requestReplySuite } from "../integration/_request_reply_suite.ts";
+import { startBroker } from "../../src/broker/mod.ts";
 import {
   expectedReply,
+  remotingCall,
   REQUEST_FORMS,
   ROCKETMQ_LINES,
   ROCKETMQ_VERSIONS,
-  type RocketMQCluster,
+  type RocketMQLine,
   runJavaRequester,
   startJavaResponder,
   startRocketMQ,
   uniqueName,
 } from "./harness.ts";
+
+/** A broker to test through: a real RocketMQ cluster or our embedded broker. */
+interface Target {
+  /** Java client line for the Java peers. */
+  line: RocketMQLine;
+  nameServer: string;
+  brokerName: string;
+  replyTopic: string;
+  /** Create a topic with 4 queues, routable when this resolves. */
+  createTopic(topic: string): Promise<void>;
+  /** Stop and start the broker (same port, same store); resolves with the ms it took. */
+  restart(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function realTarget(line: RocketMQLine): Promise<Target> {
+  const cluster = await startRocketMQ({ line });
+  process.stderr.write(
+    `[interop] RocketMQ ${cluster.version} ready in ${cluster.timings.totalMs} ms\n`,
+  );
+  return {
+    line,
+    nameServer: cluster.nameServer,
+    brokerName: cluster.brokerName,
+    replyTopic: cluster.replyTopic,
+    createTopic: async (topic) => {
+      await cluster.createTopic(topic, { queues: 4 });
+    },
+    restart: () => cluster.restartBroker(),
+    stop: () => cluster.stop(),
+  };
+}
+
+async function embeddedTarget(line: RocketMQLine): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), "rmq-interop-"));
+  let broker = await startBroker({ port: 0, dataDir });
+  const port = broker.port;
+  return {
+    line,
+    nameServer: broker.address,
+    brokerName: "broker-a",
+    replyTopic: "DefaultCluster_REPLY_TOPIC",
+    createTopic: async (topic) => {
+      const reply = await remotingCall(broker.address, 17, {
+        topic,
+        defaultTopic: "TBW102",
+        readQueueNums: "4",
+        writeQueueNums: "4",
+        perm: "6",
+        topicFilterType: "SINGLE_TAG",
+        topicSysFlag: "0",
+        order: "false",
+      });
+      assert.equal(reply.code, 0, reply.remark);
+    },
+    restart: async () => {
+      const started = Date.now();
+      await broker.close();
+      broker = await startBroker({ port, dataDir });
+      return Date.now() - started;
+    },
+    stop: async () => {
+      await broker.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const reverse = (bytes: Uint8Array) => bytes.slice().reverse();
@@ -36,9 +109,42 @@ async function until(condition: () => boolean, what: string, timeout = 30_000): 
   }
 }
 
+/**
+ * Check a Java requester run: every request got its own correct reply, none
+ * was lost, and our responder answered each exactly once.
+ *
+ * The official client's `request(msg, callback, timeout)` (4.9.4+) reports a
+ * successful send as `onSuccess(null)` and, when the reply arrives before its
+ * own send callback runs, calls `onSuccess(reply)` twice (the "callbacks
+ * fired twice" bug). A fast broker makes that race likely, so the Java
+ * requester counts such duplicates instead of failing on them; we check that
+ * they come from the Java client, not from us: our responder sent exactly
+ * one reply per request.
+ */
+function assertJavaRun(
+  run: Awaited<ReturnType<typeof runJavaRequester>>,
+  responder: PushConsumer,
+): void {
+  const s = run.summary;
+  assert.ok(s.sent > 0, run.logTail);
+  assert.equal(s.ok, s.sent, run.logTail);
+  assert.equal(s.errors, 0, run.logTail);
+  assert.equal(s.mismatches, 0, run.logTail);
+  assert.equal(s.lost, 0, run.logTail);
+  for (const reply of run.replies) {
+    assert.ok(reply.bodyMatches && reply.correlationMatches, JSON.stringify(reply));
+  }
+  assert.equal(responder.stats.replied, s.sent, "one reply per request from our responder");
+  if (s.duplicateCompletions > 0) {
+    process.stderr.write(
+      `[interop] the Java client completed ${s.duplicateCompletions} callback(s) twice (its known race)\n`,
+    );
+  }
+}
+
 /** Our responder on `topic` (created first), owning all its queues. */
 async function ourResponder(
-  cluster: RocketMQCluster,
+  cluster: Target,
   topic: string,
   handler: MessageHandler,
 ): Promise<PushConsumer> {
@@ -84,15 +190,12 @@ async function oursOn(runtime: "node" | "bun", nameServer: string, topic: string
   return result;
 }
 
-for (const line of ROCKETMQ_LINES) {
-  describe(`our client against RocketMQ ${ROCKETMQ_VERSIONS[line]}`, () => {
-    let cluster: RocketMQCluster;
+function clientSuite(name: string, startTarget: () => Promise<Target>): void {
+  describe(name, () => {
+    let cluster: Target;
 
     before(async () => {
-      cluster = await startRocketMQ({ line });
-      process.stderr.write(
-        `[interop] RocketMQ ${cluster.version} ready in ${cluster.timings.totalMs} ms\n`,
-      );
+      cluster = await startTarget();
     });
 
     after(async () => {
@@ -101,15 +204,18 @@ for (const line of ROCKETMQ_LINES) {
 
     it("our requester ↔ official Java responder, in all four forms", async () => {
       const topic = uniqueName("ts2java");
-      await cluster.createTopic(topic, { queues: 4 });
-      await using _responder = await startJavaResponder({ cluster, topic, mode: "reverse" });
+      await cluster.createTopic(topic);
+      await using _responder = await startJavaResponder({
+        line: cluster.line,
+        nameServer: cluster.nameServer,
+        topic,
+        mode: "reverse",
+      });
       await using requester = new Producer({
         nameServer: cluster.nameServer,
         group: `${topic}_req`,
       });
       await requester.start();
-      const route = await cluster.route(topic);
-      assert.ok(route);
       const body = (i: number) => new TextEncoder().encode(`request ${i} from TypeScript`);
       const check = (
         i: number,
@@ -151,29 +257,24 @@ for (const line of ROCKETMQ_LINES) {
 
     it("official Java requester ↔ our responder, automatic reply, all six Java forms", async () => {
       const topic = uniqueName("java2ts");
-      await cluster.createTopic(topic, { queues: 4 });
+      await cluster.createTopic(topic);
       await using responder = await ourResponder(cluster, topic, (m) => reverse(m.body));
       const run = await runJavaRequester({
-        cluster,
+        line: cluster.line,
+        nameServer: cluster.nameServer,
         topic,
         count: 5,
         concurrency: 2,
         bodySize: 200,
       });
-      assert.equal(run.exitCode, 0, run.logTail);
-      assert.equal(run.summary.allOk, true, run.logTail);
       assert.equal(run.summary.sent, 5 * REQUEST_FORMS.length);
-      assert.equal(run.summary.duplicateCompletions, 0, run.logTail);
-      for (const reply of run.replies) {
-        assert.ok(reply.bodyMatches && reply.correlationMatches, JSON.stringify(reply));
-        assert.equal(reply.replyTopic, cluster.replyTopic);
-      }
-      assert.equal(responder.stats.replied, run.summary.sent);
+      assertJavaRun(run, responder);
+      for (const reply of run.replies) assert.equal(reply.replyTopic, cluster.replyTopic);
     });
 
     it("official Java requester ↔ our responder, manual replies (inside and later)", async () => {
       const topic = uniqueName("java2ts_manual");
-      await cluster.createTopic(topic, { queues: 4 });
+      await cluster.createTopic(topic);
       let inside = 0;
       const consumerRef: { current?: PushConsumer } = {};
       await using responder = await ourResponder(cluster, topic, async (m: MessageExt, ctx) => {
@@ -186,13 +287,13 @@ for (const line of ROCKETMQ_LINES) {
       });
       consumerRef.current = responder;
       const run = await runJavaRequester({
-        cluster,
+        line: cluster.line,
+        nameServer: cluster.nameServer,
         topic,
         forms: ["plain", "callback"],
         count: 8,
       });
-      assert.equal(run.exitCode, 0, run.logTail);
-      assert.equal(run.summary.allOk, true, run.logTail);
+      assertJavaRun(run, responder);
       assert.ok(inside > 0 && inside < run.summary.sent, `inside=${inside}`);
     });
 
@@ -204,7 +305,7 @@ for (const line of ROCKETMQ_LINES) {
     it("ours ↔ ours through the real broker under Node and Bun", async () => {
       for (const runtime of ["node", "bun"] as const) {
         const topic = uniqueName(`pair_${runtime}`);
-        await cluster.createTopic(topic, { queues: 4 });
+        await cluster.createTopic(topic);
         const result = await oursOn(runtime, cluster.nameServer, topic);
         assert.equal(result.failed, 0, JSON.stringify(result));
         assert.equal(result.runtime, runtime);
@@ -216,7 +317,7 @@ for (const line of ROCKETMQ_LINES) {
 
     it("a broker restart mid-run: in-flight requests settle, then requests succeed again", async () => {
       const topic = uniqueName("restart");
-      await cluster.createTopic(topic, { queues: 4 });
+      await cluster.createTopic(topic);
       await using responder = await ourResponder(cluster, topic, (m) => reverse(m.body));
       await using requester = new Producer({
         nameServer: cluster.nameServer,
@@ -240,7 +341,7 @@ for (const line of ROCKETMQ_LINES) {
         }
       })();
       await until(() => outcomes.filter((o) => o.ok).length >= 5, "requests before the restart");
-      const restartMs = await cluster.restartBroker();
+      const restartMs = await cluster.restart();
       const afterRestart = outcomes.length;
       await until(
         () => outcomes.slice(afterRestart).filter((o) => o.ok).length >= 5,
@@ -264,4 +365,17 @@ for (const line of ROCKETMQ_LINES) {
       assert.ok(responder.stats.queues > 0);
     });
   });
+}
+
+for (const line of ROCKETMQ_LINES) {
+  clientSuite(
+    `our client and Java ${line}.x through RocketMQ ${ROCKETMQ_VERSIONS[line]}`,
+    () => realTarget(line),
+  );
+}
+for (const line of ROCKETMQ_LINES) {
+  clientSuite(
+    `our client and Java ${line}.x through the embedded broker`,
+    () => embeddedTarget(line),
+  );
 }
