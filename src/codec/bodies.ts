@@ -226,7 +226,19 @@ export const ExpressionType = {
 // ---------------------------------------------------------------------------
 // TopicRouteData (GET_ROUTEINFO_BY_TOPIC, 105)
 
-/** Queues of a topic on one broker (`QueueData`). */
+/**
+ * Queues of a topic on one broker (`QueueData`).
+ *
+ * @example Permission bits
+ * ```ts
+ * import type { QueueData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const q: QueueData = { brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 };
+ * assert.ok((q.perm & 2) !== 0); // writable
+ * assert.ok((q.perm & 4) !== 0); // readable
+ * ```
+ */
 export interface QueueData {
   /** Broker name. */
   brokerName: string;
@@ -240,7 +252,23 @@ export interface QueueData {
   topicSysFlag: number;
 }
 
-/** One broker group: master (id 0) and slaves (`BrokerData`). */
+/**
+ * One broker group: master (id 0) and slaves (`BrokerData`).
+ *
+ * @example The master's address
+ * ```ts
+ * import { decodeTopicRouteData, type BrokerData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const route = decodeTopicRouteData(new TextEncoder().encode(
+ *   '{"queueDatas":[],"brokerDatas":[{"cluster":"C","brokerName":"broker-a",' +
+ *     '"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"}}]}',
+ * ));
+ * const b: BrokerData = route.brokerDatas[0]!;
+ * assert.equal(b.brokerAddrs["0"], "10.0.0.1:10911"); // id 0 is the master
+ * assert.equal(b.enableActingMaster, false); // Java's default, filled in
+ * ```
+ */
 export interface BrokerData {
   /** Cluster name. */
   cluster: string;
@@ -254,7 +282,28 @@ export interface BrokerData {
   enableActingMaster?: boolean;
 }
 
-/** Route of a topic (`TopicRouteData`). */
+/**
+ * Route of a topic (`TopicRouteData`).
+ *
+ * @example Where a producer may send
+ * ```ts
+ * import type { TopicRouteData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const route: TopicRouteData = {
+ *   queueDatas: [
+ *     { brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+ *     { brokerName: "broker-b", readQueueNums: 4, writeQueueNums: 4, perm: 4, topicSysFlag: 0 },
+ *   ],
+ *   brokerDatas: [
+ *     { cluster: "C", brokerName: "broker-a", brokerAddrs: { "0": "10.0.0.1:10911" } },
+ *     { cluster: "C", brokerName: "broker-b", brokerAddrs: { "0": "10.0.0.2:10911" } },
+ *   ],
+ * };
+ * const writable = route.queueDatas.filter((q) => (q.perm & 2) !== 0).map((q) => q.brokerName);
+ * assert.deepEqual(writable, ["broker-a"]); // broker-b is read-only
+ * ```
+ */
 export interface TopicRouteData {
   /** `"brokerA:4;brokerB:4"` for ordered topics. */
   orderTopicConf?: string;
@@ -378,13 +427,37 @@ export function encodeTopicRouteData(route: Readonly<TopicRouteData>): Uint8Arra
 // ---------------------------------------------------------------------------
 // HeartbeatData (HEART_BEAT, 34)
 
-/** A producer group of a client (`ProducerData`). */
+/**
+ * A producer group of a client (`ProducerData`).
+ *
+ * @example
+ * ```ts
+ * import { encodeHeartbeatData, type ProducerData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const producer: ProducerData = { groupName: "PG" };
+ * const body = encodeHeartbeatData({ clientID: "10.0.0.5@1", producerDataSet: [producer], consumerDataSet: [] });
+ * assert.match(new TextDecoder().decode(body), /"producerDataSet":\[\{"groupName":"PG"\}\]/);
+ * ```
+ */
 export interface ProducerData {
   /** Producer group. */
   groupName: string;
 }
 
-/** One subscription (`SubscriptionData`). */
+/**
+ * One subscription (`SubscriptionData`).
+ *
+ * @example A TAG subscription
+ * ```ts
+ * import { buildSubscriptionData, javaStringHashCode, type SubscriptionData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const s: SubscriptionData = buildSubscriptionData("TopicTest", "TagA || TagB", 1700000000001);
+ * assert.deepEqual(s.tagsSet, ["TagA", "TagB"]);
+ * assert.deepEqual(s.codeSet, s.tagsSet.map(javaStringHashCode)); // brokers filter by these hashes
+ * ```
+ */
 export interface SubscriptionData {
   /** Topic. */
   topic: string;
@@ -402,7 +475,27 @@ export interface SubscriptionData {
   classFilterMode?: boolean;
 }
 
-/** A consumer group of a client (`ConsumerData`). */
+/**
+ * A consumer group of a client (`ConsumerData`).
+ *
+ * @example A push consumer of one topic
+ * ```ts
+ * import {
+ *   buildSubscriptionData, ConsumeFromWhere, type ConsumerData, ConsumeType, MessageModel,
+ * } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const consumer: ConsumerData = {
+ *   groupName: "CG",
+ *   consumeType: ConsumeType.PUSH,
+ *   messageModel: MessageModel.CLUSTERING,
+ *   consumeFromWhere: ConsumeFromWhere.LAST_OFFSET,
+ *   subscriptionDataSet: [buildSubscriptionData("TopicTest", "*", 1700000000001)],
+ *   unitMode: false,
+ * };
+ * assert.equal(consumer.consumeType, "CONSUME_PASSIVELY");
+ * ```
+ */
 export interface ConsumerData {
   /** Consumer group. */
   groupName: string;
@@ -418,7 +511,20 @@ export interface ConsumerData {
   unitMode: boolean;
 }
 
-/** Body of HEART_BEAT (`HeartbeatData`). */
+/**
+ * Body of HEART_BEAT (`HeartbeatData`).
+ *
+ * @example A producer-only client
+ * ```ts
+ * import { encodeHeartbeatData, type HeartbeatData } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const hb: HeartbeatData = { clientID: "10.0.0.5@4242", producerDataSet: [{ groupName: "PG" }], consumerDataSet: [] };
+ * const json = JSON.parse(new TextDecoder().decode(encodeHeartbeatData(hb)));
+ * assert.equal(json.heartbeatFingerprint, 0); // the optional 5.x fields are written with Java's defaults
+ * assert.equal(json.withoutSub, false);
+ * ```
+ */
 export interface HeartbeatData {
   /** Client id (`ip@instance`). */
   clientID: string;
@@ -536,7 +642,19 @@ export function encodeHeartbeatData(heartbeat: Readonly<HeartbeatData>): Uint8Ar
 // ---------------------------------------------------------------------------
 // ConsumerListBody (GET_CONSUMER_LIST_BY_GROUP response, 38)
 
-/** Response body of GET_CONSUMER_LIST_BY_GROUP (`GetConsumerListByGroupResponseBody`). */
+/**
+ * Response body of GET_CONSUMER_LIST_BY_GROUP (`GetConsumerListByGroupResponseBody`).
+ *
+ * @example
+ * ```ts
+ * import { decodeConsumerListBody, encodeConsumerListBody, type ConsumerListBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const list: ConsumerListBody = { consumerIdList: ["10.0.0.5@4242", "10.0.0.6@4243"] };
+ * assert.deepEqual(decodeConsumerListBody(encodeConsumerListBody(list)), list);
+ * assert.deepEqual(decodeConsumerListBody(new TextEncoder().encode("{}")), { consumerIdList: [] });
+ * ```
+ */
 export interface ConsumerListBody {
   /** Client ids of the group's live consumers. */
   consumerIdList: string[];
@@ -589,7 +707,21 @@ export function encodeConsumerListBody(value: Readonly<ConsumerListBody>): Uint8
 // ---------------------------------------------------------------------------
 // LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42)
 
-/** A queue of a topic on a broker (`MessageQueue`). */
+/**
+ * A queue of a topic on a broker (`MessageQueue`).
+ *
+ * @example
+ * ```ts
+ * import { encodeLockBatchResponseBody, type MessageQueue } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const mq: MessageQueue = { topic: "TopicTest", brokerName: "broker-a", queueId: 0 };
+ * assert.equal( // keys in alphabetical order, as fastjson writes them
+ *   new TextDecoder().decode(encodeLockBatchResponseBody({ lockOKMQSet: [mq] })),
+ *   '{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}]}',
+ * );
+ * ```
+ */
 export interface MessageQueue {
   /** Topic. */
   topic: string;
@@ -599,7 +731,21 @@ export interface MessageQueue {
   queueId: number;
 }
 
-/** Body of LOCK_BATCH_MQ and UNLOCK_BATCH_MQ (`LockBatchRequestBody`). */
+/**
+ * Body of LOCK_BATCH_MQ and UNLOCK_BATCH_MQ (`LockBatchRequestBody`).
+ *
+ * @example
+ * ```ts
+ * import { decodeLockBatchRequestBody, type LockBatchRequestBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const req: LockBatchRequestBody = decodeLockBatchRequestBody(new TextEncoder().encode(
+ *   '{"clientId":"10.0.0.5@4242","consumerGroup":"CG","mqSet":[{"brokerName":"broker-a","queueId":1,"topic":"T"}]}',
+ * ));
+ * assert.equal(req.onlyThisBroker, false); // Java's default, filled in
+ * assert.equal(req.mqSet[0]?.queueId, 1);
+ * ```
+ */
 export interface LockBatchRequestBody {
   /** Consumer group. */
   consumerGroup: string;
@@ -611,7 +757,21 @@ export interface LockBatchRequestBody {
   onlyThisBroker?: boolean;
 }
 
-/** Response body of LOCK_BATCH_MQ (`LockBatchResponseBody`). */
+/**
+ * Response body of LOCK_BATCH_MQ (`LockBatchResponseBody`).
+ *
+ * @example
+ * ```ts
+ * import { decodeLockBatchResponseBody, type LockBatchResponseBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Asked for queues 0 and 1; another consumer holds queue 1.
+ * const res: LockBatchResponseBody = decodeLockBatchResponseBody(new TextEncoder().encode(
+ *   '{"lockOKMQSet":[{"brokerName":"broker-a","queueId":0,"topic":"T"}]}',
+ * ));
+ * assert.deepEqual(res.lockOKMQSet.map((q) => q.queueId), [0]);
+ * ```
+ */
 export interface LockBatchResponseBody {
   /** The queues now locked by the requester. */
   lockOKMQSet: MessageQueue[];
@@ -733,7 +893,24 @@ export function encodeLockBatchResponseBody(value: Readonly<LockBatchResponseBod
 // ---------------------------------------------------------------------------
 // ClusterInfo (GET_BROKER_CLUSTER_INFO, 106)
 
-/** Response body of GET_BROKER_CLUSTER_INFO (`ClusterInfo`). */
+/**
+ * Response body of GET_BROKER_CLUSTER_INFO (`ClusterInfo`).
+ *
+ * @example The masters of a cluster
+ * ```ts
+ * import type { ClusterInfo } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const info: ClusterInfo = {
+ *   brokerAddrTable: {
+ *     "broker-a": { cluster: "C", brokerName: "broker-a", brokerAddrs: { "0": "10.0.0.1:10911", "1": "10.0.0.2:10911" } },
+ *   },
+ *   clusterAddrTable: { C: ["broker-a"] },
+ * };
+ * const masters = info.clusterAddrTable.C?.map((name) => info.brokerAddrTable[name]?.brokerAddrs["0"]);
+ * assert.deepEqual(masters, ["10.0.0.1:10911"]);
+ * ```
+ */
 export interface ClusterInfo {
   /** Broker name → broker group. */
   brokerAddrTable: Record<string, BrokerData>;
@@ -803,7 +980,21 @@ export function encodeClusterInfo(value: Readonly<ClusterInfo>): Uint8Array {
 // ---------------------------------------------------------------------------
 // ResetOffsetBody (RESET_CONSUMER_CLIENT_OFFSET, 220): decode only.
 
-/** One entry of a {@linkcode ResetOffsetBody}. */
+/**
+ * One entry of a {@linkcode ResetOffsetBody}.
+ *
+ * @example
+ * ```ts
+ * import { decodeResetOffsetBody, type QueueOffset } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const [entry] = decodeResetOffsetBody(new TextEncoder().encode(
+ *   '{"offsetTable":{{"brokerName":"broker-a","queueId":3,"topic":"T"}:42}}',
+ * )).offsetTable;
+ * const expected: QueueOffset = { messageQueue: { topic: "T", brokerName: "broker-a", queueId: 3 }, offset: 42 };
+ * assert.deepEqual(entry, expected);
+ * ```
+ */
 export interface QueueOffset {
   /** The queue. */
   messageQueue: MessageQueue;
@@ -811,7 +1002,20 @@ export interface QueueOffset {
   offset: number;
 }
 
-/** Body of RESET_CONSUMER_CLIENT_OFFSET (`ResetOffsetBody`), whose map has object keys. */
+/**
+ * Body of RESET_CONSUMER_CLIENT_OFFSET (`ResetOffsetBody`), whose map has object keys.
+ *
+ * @example
+ * ```ts
+ * import { decodeResetOffsetBody, type ResetOffsetBody } from "./bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body: ResetOffsetBody = decodeResetOffsetBody(new TextEncoder().encode(
+ *   '{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:7,{"brokerName":"b","queueId":1,"topic":"T"}:9}}',
+ * ));
+ * assert.deepEqual(body.offsetTable.map((e) => [e.messageQueue.queueId, e.offset]), [[0, 7], [1, 9]]);
+ * ```
+ */
 export interface ResetOffsetBody {
   /** The queues and their new offsets. */
   offsetTable: QueueOffset[];

@@ -190,7 +190,19 @@ export const LanguageCode = {
 /** A known language code. */
 export type LanguageCode = typeof LanguageCode[keyof typeof LanguageCode];
 
-/** The name of a language code, as written in JSON headers. */
+/**
+ * The name of a language code, as written in JSON headers.
+ *
+ * @example
+ * ```ts
+ * import { LanguageCode, languageName, type LanguageName } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const name: LanguageName = "NODE_JS";
+ * assert.equal(LanguageCode[name], 13);
+ * assert.equal(languageName(13), name);
+ * ```
+ */
 export type LanguageName = keyof typeof LanguageCode;
 
 const LANGUAGE_NAMES: ReadonlyMap<number, LanguageName> = new Map(

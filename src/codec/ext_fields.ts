@@ -400,7 +400,22 @@ export function encodeSendMessageRequestHeaderV2(
   return encode(SEND_V2, wire);
 }
 
-/** Response header of a send (`SendMessageResponseHeader`), codes 0, 10, 11, 12. */
+/**
+ * Response header of a send (`SendMessageResponseHeader`), codes 0, 10, 11, 12.
+ *
+ * @example What a Java broker answers
+ * ```ts
+ * import { decodeSendMessageResponseHeader, type SendMessageResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: SendMessageResponseHeader = decodeSendMessageResponseHeader({
+ *   msgId: "7F00000100002A9F0000000000000000", queueId: "3", queueOffset: "17",
+ *   transactionId: "0A0000051234000000010000002A0000", MSG_REGION: "DefaultRegion", TRACE_ON: "true",
+ * });
+ * assert.equal(h.queueOffset, 17);
+ * assert.equal(h.batchUniqId, undefined); // optional fields absent on the wire stay absent
+ * ```
+ */
 export interface SendMessageResponseHeader {
   /** Offset message id of the stored message; comma-separated for a batch. */
   msgId: string;
@@ -482,7 +497,24 @@ export function encodeSendMessageResponseHeader(
 // ---------------------------------------------------------------------------
 // PULL_MESSAGE (11)
 
-/** Request header of PULL_MESSAGE (`PullMessageRequestHeader`). */
+/**
+ * Request header of PULL_MESSAGE (`PullMessageRequestHeader`).
+ *
+ * @example A push consumer's long poll
+ * ```ts
+ * import { encodePullMessageRequestHeader, type PullMessageRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: PullMessageRequestHeader = {
+ *   consumerGroup: "CG", topic: "TopicTest", queueId: 0, queueOffset: 0, maxMsgNums: 32,
+ *   sysFlag: 0b0010, // suspend: the broker holds the request until a message arrives
+ *   commitOffset: 0, suspendTimeoutMillis: 15000, subVersion: 1700000000001, expressionType: "TAG",
+ * };
+ * const ext = encodePullMessageRequestHeader(h);
+ * assert.equal(ext.sysFlag, "2");
+ * assert.equal("subscription" in ext, false); // the broker uses the subscription of the heartbeat
+ * ```
+ */
 export interface PullMessageRequestHeader {
   /** Consumer group. */
   consumerGroup: string;
@@ -586,7 +618,21 @@ export function encodePullMessageRequestHeader(
   return encode(PULL_REQUEST, h);
 }
 
-/** Response header of PULL_MESSAGE (`PullMessageResponseHeader`); sent with codes 0, 19, 20, 21. */
+/**
+ * Response header of PULL_MESSAGE (`PullMessageResponseHeader`); sent with codes 0, 19, 20, 21.
+ *
+ * @example Nothing new yet (PULL_NOT_FOUND, code 19)
+ * ```ts
+ * import { encodePullMessageResponseHeader, type PullMessageResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // The four required fields go with every pull response, found or not.
+ * const h: PullMessageResponseHeader = { suggestWhichBrokerId: 0, nextBeginOffset: 8, minOffset: 0, maxOffset: 8 };
+ * assert.deepEqual(encodePullMessageResponseHeader(h), {
+ *   suggestWhichBrokerId: "0", nextBeginOffset: "8", minOffset: "0", maxOffset: "8",
+ * });
+ * ```
+ */
 export interface PullMessageResponseHeader {
   /** Broker id to pull from next time (0 = master). */
   suggestWhichBrokerId: number;
@@ -669,7 +715,21 @@ export function encodePullMessageResponseHeader(
 // ---------------------------------------------------------------------------
 // QUERY_CONSUMER_OFFSET (14) / UPDATE_CONSUMER_OFFSET (15)
 
-/** Request header of QUERY_CONSUMER_OFFSET (`QueryConsumerOffsetRequestHeader`). */
+/**
+ * Request header of QUERY_CONSUMER_OFFSET (`QueryConsumerOffsetRequestHeader`).
+ *
+ * @example A 5.x client asks for its committed offset
+ * ```ts
+ * import { encodeQueryConsumerOffsetRequestHeader, type QueryConsumerOffsetRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Without setZeroIfNotFound (4.x), a group with no offset yet gets code 22.
+ * const h: QueryConsumerOffsetRequestHeader = { consumerGroup: "CG", topic: "T", queueId: 2, setZeroIfNotFound: false };
+ * assert.deepEqual(encodeQueryConsumerOffsetRequestHeader(h), {
+ *   consumerGroup: "CG", topic: "T", queueId: "2", setZeroIfNotFound: "false",
+ * });
+ * ```
+ */
 export interface QueryConsumerOffsetRequestHeader {
   /** Consumer group. */
   consumerGroup: string;
@@ -742,19 +802,78 @@ export function encodeQueryConsumerOffsetRequestHeader(
 /**
  * Response header carrying one offset: QUERY_CONSUMER_OFFSET, GET_MAX_OFFSET,
  * GET_MIN_OFFSET and SEARCH_OFFSET_BY_TIMESTAMP responses all have this shape.
+ *
+ * @example One shape, four responses
+ * ```ts
+ * import {
+ *   decodeGetMaxOffsetResponseHeader, decodeSearchOffsetResponseHeader, type OffsetResponseHeader,
+ * } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const max: OffsetResponseHeader = decodeGetMaxOffsetResponseHeader({ offset: "100" });
+ * const found: OffsetResponseHeader = decodeSearchOffsetResponseHeader({ offset: "42" });
+ * assert.deepEqual([max, found], [{ offset: 100 }, { offset: 42 }]);
+ * ```
  */
 export interface OffsetResponseHeader {
   /** The offset. */
   offset: number;
 }
 
-/** Response header of QUERY_CONSUMER_OFFSET (`QueryConsumerOffsetResponseHeader`). */
+/**
+ * Response header of QUERY_CONSUMER_OFFSET (`QueryConsumerOffsetResponseHeader`).
+ *
+ * @example
+ * ```ts
+ * import { encodeQueryConsumerOffsetResponseHeader, type QueryConsumerOffsetResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // The group's next offset to consume (code 0); code 22 answers without a header.
+ * const h: QueryConsumerOffsetResponseHeader = { offset: 42 };
+ * assert.deepEqual(encodeQueryConsumerOffsetResponseHeader(h), { offset: "42" });
+ * ```
+ */
 export type QueryConsumerOffsetResponseHeader = OffsetResponseHeader;
-/** Response header of GET_MAX_OFFSET (`GetMaxOffsetResponseHeader`). */
+/**
+ * Response header of GET_MAX_OFFSET (`GetMaxOffsetResponseHeader`).
+ *
+ * @example
+ * ```ts
+ * import { decodeGetMaxOffsetResponseHeader, type GetMaxOffsetResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // The offset the next message will get: a queue holding offsets 0..99 answers 100.
+ * const h: GetMaxOffsetResponseHeader = decodeGetMaxOffsetResponseHeader({ offset: "100" });
+ * assert.equal(h.offset, 100);
+ * ```
+ */
 export type GetMaxOffsetResponseHeader = OffsetResponseHeader;
-/** Response header of GET_MIN_OFFSET (`GetMinOffsetResponseHeader`). */
+/**
+ * Response header of GET_MIN_OFFSET (`GetMinOffsetResponseHeader`).
+ *
+ * @example
+ * ```ts
+ * import { decodeGetMinOffsetResponseHeader, type GetMinOffsetResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // The smallest offset still stored: above 0 once old messages were deleted.
+ * const h: GetMinOffsetResponseHeader = decodeGetMinOffsetResponseHeader({ offset: "1000" });
+ * assert.equal(h.offset, 1000);
+ * ```
+ */
 export type GetMinOffsetResponseHeader = OffsetResponseHeader;
-/** Response header of SEARCH_OFFSET_BY_TIMESTAMP (`SearchOffsetResponseHeader`). */
+/**
+ * Response header of SEARCH_OFFSET_BY_TIMESTAMP (`SearchOffsetResponseHeader`).
+ *
+ * @example
+ * ```ts
+ * import { encodeSearchOffsetResponseHeader, type SearchOffsetResponseHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: SearchOffsetResponseHeader = { offset: 9 };
+ * assert.deepEqual(encodeSearchOffsetResponseHeader(h), { offset: "9" });
+ * ```
+ */
 export type SearchOffsetResponseHeader = OffsetResponseHeader;
 
 const OFFSET_SPEC: HeaderSpec<OffsetResponseHeader> = { offset: ["long", "required"] };
@@ -806,7 +925,21 @@ export function encodeQueryConsumerOffsetResponseHeader(
   return encode(QUERY_OFFSET_RESPONSE, h);
 }
 
-/** Request header of UPDATE_CONSUMER_OFFSET (`UpdateConsumerOffsetRequestHeader`). */
+/**
+ * Request header of UPDATE_CONSUMER_OFFSET (`UpdateConsumerOffsetRequestHeader`).
+ *
+ * @example Commit after consuming offsets 0 to 4
+ * ```ts
+ * import { encodeUpdateConsumerOffsetRequestHeader, type UpdateConsumerOffsetRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // commitOffset is the next offset to consume, not the last one consumed.
+ * const h: UpdateConsumerOffsetRequestHeader = { consumerGroup: "CG", topic: "T", queueId: 0, commitOffset: 5 };
+ * assert.deepEqual(encodeUpdateConsumerOffsetRequestHeader(h), {
+ *   consumerGroup: "CG", topic: "T", queueId: "0", commitOffset: "5",
+ * });
+ * ```
+ */
 export interface UpdateConsumerOffsetRequestHeader {
   /** Consumer group. */
   consumerGroup: string;
@@ -878,7 +1011,20 @@ export function encodeUpdateConsumerOffsetRequestHeader(
 // ---------------------------------------------------------------------------
 // GET_MAX_OFFSET (30), GET_MIN_OFFSET (31), SEARCH_OFFSET_BY_TIMESTAMP (29)
 
-/** Request header of GET_MAX_OFFSET (`GetMaxOffsetRequestHeader`). */
+/**
+ * Request header of GET_MAX_OFFSET (`GetMaxOffsetRequestHeader`).
+ *
+ * @example
+ * ```ts
+ * import { encodeGetMaxOffsetRequestHeader, type GetMaxOffsetRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: GetMaxOffsetRequestHeader = { topic: "T", queueId: 3, committed: true, bname: "broker-a" };
+ * assert.deepEqual(encodeGetMaxOffsetRequestHeader(h), {
+ *   topic: "T", queueId: "3", committed: "true", bname: "broker-a",
+ * });
+ * ```
+ */
 export interface GetMaxOffsetRequestHeader {
   /** Topic. */
   topic: string;
@@ -985,7 +1131,18 @@ export function encodeGetMaxOffsetResponseHeader(
   return encode(MAX_OFFSET_RESPONSE, h);
 }
 
-/** Request header of GET_MIN_OFFSET (`GetMinOffsetRequestHeader`). */
+/**
+ * Request header of GET_MIN_OFFSET (`GetMinOffsetRequestHeader`).
+ *
+ * @example
+ * ```ts
+ * import { encodeGetMinOffsetRequestHeader, type GetMinOffsetRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: GetMinOffsetRequestHeader = { topic: "T", queueId: 0 };
+ * assert.deepEqual(encodeGetMinOffsetRequestHeader(h), { topic: "T", queueId: "0" });
+ * ```
+ */
 export interface GetMinOffsetRequestHeader {
   /** Topic. */
   topic: string;
@@ -1085,7 +1242,18 @@ export function encodeGetMinOffsetResponseHeader(
   return encode(MIN_OFFSET_RESPONSE, h);
 }
 
-/** Request header of SEARCH_OFFSET_BY_TIMESTAMP (`SearchOffsetRequestHeader`). */
+/**
+ * Request header of SEARCH_OFFSET_BY_TIMESTAMP (`SearchOffsetRequestHeader`).
+ *
+ * @example The first message stored at or after a time
+ * ```ts
+ * import { encodeSearchOffsetRequestHeader, type SearchOffsetRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: SearchOffsetRequestHeader = { topic: "T", queueId: 0, timestamp: 1700000000000, boundaryType: "LOWER" };
+ * assert.equal(encodeSearchOffsetRequestHeader(h).timestamp, "1700000000000");
+ * ```
+ */
 export interface SearchOffsetRequestHeader {
   /** Topic. */
   topic: string;
@@ -1196,7 +1364,18 @@ export function encodeSearchOffsetResponseHeader(
 // ---------------------------------------------------------------------------
 // GET_CONSUMER_LIST_BY_GROUP (38), NOTIFY_CONSUMER_IDS_CHANGED (40)
 
-/** Request header of GET_CONSUMER_LIST_BY_GROUP (`GetConsumerListByGroupRequestHeader`). */
+/**
+ * Request header of GET_CONSUMER_LIST_BY_GROUP (`GetConsumerListByGroupRequestHeader`).
+ *
+ * @example
+ * ```ts
+ * import { decodeGetConsumerListByGroupRequestHeader, type GetConsumerListByGroupRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: GetConsumerListByGroupRequestHeader = decodeGetConsumerListByGroupRequestHeader({ consumerGroup: "CG" });
+ * assert.deepEqual(h, { consumerGroup: "CG" }); // an absent optional field stays absent
+ * ```
+ */
 export interface GetConsumerListByGroupRequestHeader {
   /** Consumer group. */
   consumerGroup: string;
@@ -1254,7 +1433,20 @@ export function encodeGetConsumerListByGroupRequestHeader(
   return encode(CONSUMER_LIST_REQUEST, h);
 }
 
-/** Request header of NOTIFY_CONSUMER_IDS_CHANGED (`NotifyConsumerIdsChangedRequestHeader`), B→C oneway. */
+/**
+ * Request header of NOTIFY_CONSUMER_IDS_CHANGED (`NotifyConsumerIdsChangedRequestHeader`), B→C oneway.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   encodeNotifyConsumerIdsChangedRequestHeader, type NotifyConsumerIdsChangedRequestHeader,
+ * } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: NotifyConsumerIdsChangedRequestHeader = { consumerGroup: "CG" };
+ * assert.deepEqual(encodeNotifyConsumerIdsChangedRequestHeader(h), { consumerGroup: "CG" });
+ * ```
+ */
 export interface NotifyConsumerIdsChangedRequestHeader {
   /** Consumer group whose membership changed. */
   consumerGroup: string;
@@ -1310,7 +1502,23 @@ export function encodeNotifyConsumerIdsChangedRequestHeader(
 // ---------------------------------------------------------------------------
 // CONSUMER_SEND_MSG_BACK (36), UNREGISTER_CLIENT (35), GET_ROUTEINFO_BY_TOPIC (105)
 
-/** Request header of CONSUMER_SEND_MSG_BACK (`ConsumerSendMsgBackRequestHeader`). */
+/**
+ * Request header of CONSUMER_SEND_MSG_BACK (`ConsumerSendMsgBackRequestHeader`).
+ *
+ * @example Send a failed message back for a later retry
+ * ```ts
+ * import { encodeConsumerSendMsgBackRequestHeader, type ConsumerSendMsgBackRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: ConsumerSendMsgBackRequestHeader = {
+ *   offset: 4096, group: "CG", delayLevel: 0, originMsgId: "7F00000100002A9F0000000000001000",
+ *   originTopic: "TopicTest", unitMode: false, maxReconsumeTimes: 16,
+ * };
+ * const ext = encodeConsumerSendMsgBackRequestHeader(h);
+ * assert.equal(ext.delayLevel, "0"); // 0: the broker picks the delay from the reconsume count
+ * assert.equal(ext.maxReconsumeTimes, "16");
+ * ```
+ */
 export interface ConsumerSendMsgBackRequestHeader {
   /** Commit-log (physical) offset of the failed message. */
   offset: number;
@@ -1389,7 +1597,18 @@ export function encodeConsumerSendMsgBackRequestHeader(
   return encode(SEND_BACK_REQUEST, h);
 }
 
-/** Request header of UNREGISTER_CLIENT (`UnregisterClientRequestHeader`). */
+/**
+ * Request header of UNREGISTER_CLIENT (`UnregisterClientRequestHeader`).
+ *
+ * @example One group per call
+ * ```ts
+ * import { encodeUnregisterClientRequestHeader, type UnregisterClientRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: UnregisterClientRequestHeader = { clientID: "10.0.0.5@4242", producerGroup: "PG" };
+ * assert.deepEqual(encodeUnregisterClientRequestHeader(h), { clientID: "10.0.0.5@4242", producerGroup: "PG" });
+ * ```
+ */
 export interface UnregisterClientRequestHeader {
   /** Client id (`ip@instance`). */
   clientID: string;
@@ -1449,7 +1668,19 @@ export function encodeUnregisterClientRequestHeader(
   return encode(UNREGISTER_CLIENT, h);
 }
 
-/** Request header of GET_ROUTEINFO_BY_TOPIC (`GetRouteInfoRequestHeader`). */
+/**
+ * Request header of GET_ROUTEINFO_BY_TOPIC (`GetRouteInfoRequestHeader`).
+ *
+ * @example
+ * ```ts
+ * import { decodeGetRouteInfoRequestHeader, type GetRouteInfoRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Booleans decode as Java's Boolean.parseBoolean: "true" in any case, anything else is false.
+ * const h: GetRouteInfoRequestHeader = decodeGetRouteInfoRequestHeader({ topic: "T", acceptStandardJsonOnly: "TRUE" });
+ * assert.equal(h.acceptStandardJsonOnly, true);
+ * ```
+ */
 export interface GetRouteInfoRequestHeader {
   /** Topic. */
   topic: string;
@@ -1514,6 +1745,21 @@ export function encodeGetRouteInfoRequestHeader(
 /**
  * Request header of PUSH_REPLY_MESSAGE_TO_CLIENT (`ReplyMessageRequestHeader`,
  * broker → requester): the replier's send header plus the broker's fields.
+ *
+ * @example A reply pushed by the broker
+ * ```ts
+ * import { decodeReplyMessageRequestHeader, type ReplyMessageRequestHeader } from "./ext_fields.ts";
+ * import { parseHostAddress } from "./message_ext.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: ReplyMessageRequestHeader = decodeReplyMessageRequestHeader({
+ *   producerGroup: "PG", topic: "DefaultCluster_REPLY_TOPIC", defaultTopic: "TBW102", defaultTopicQueueNums: "4",
+ *   queueId: "0", sysFlag: "0", bornTimestamp: "1700000000000", flag: "0", reconsumeTimes: "0", unitMode: "false",
+ *   bornHost: "0:0:0:0:0:0:0:1:53000", storeHost: "127.0.0.1:10911", storeTimestamp: "1700000000005",
+ * });
+ * assert.deepEqual(parseHostAddress(h.bornHost), { address: "0:0:0:0:0:0:0:1", port: 53000 });
+ * assert.equal(h.storeTimestamp - h.bornTimestamp, 5);
+ * ```
  */
 export interface ReplyMessageRequestHeader {
   /** Producer group of the replier. */
@@ -1615,7 +1861,23 @@ export function encodeReplyMessageRequestHeader(
   return encode(REPLY_REQUEST, h);
 }
 
-/** Request header of END_TRANSACTION (`EndTransactionRequestHeader`), producer → broker oneway. */
+/**
+ * Request header of END_TRANSACTION (`EndTransactionRequestHeader`), producer → broker oneway.
+ *
+ * @example A rollback
+ * ```ts
+ * import { decodeEndTransactionRequestHeader, type EndTransactionRequestHeader } from "./ext_fields.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: EndTransactionRequestHeader = decodeEndTransactionRequestHeader({
+ *   producerGroup: "PG", tranStateTableOffset: "3", commitLogOffset: "4096",
+ *   commitOrRollback: "12", // 8 commit, 12 rollback, 0 unknown
+ *   msgId: "0A0000051234000000010000002A0000",
+ * });
+ * assert.equal(h.commitOrRollback, 12);
+ * assert.equal(h.fromTransactionCheck, undefined); // optional fields absent on the wire stay absent
+ * ```
+ */
 export interface EndTransactionRequestHeader {
   /** Topic. */
   topic?: string;

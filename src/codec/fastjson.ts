@@ -25,10 +25,36 @@
 import { CodecError, InvalidArgumentError } from "../errors.ts";
 import { quoteJsonString } from "./header_json.ts";
 
-/** Default nesting limit of {@linkcode parseFastJson}. */
+/**
+ * Default nesting limit of {@linkcode parseFastJson}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_JSON_MAX_DEPTH, parseFastJson } from "./fastjson.ts";
+ * import { CodecError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+ * assert.doesNotThrow(() => parseFastJson(nested(DEFAULT_JSON_MAX_DEPTH)));
+ * assert.throws(() => parseFastJson(nested(DEFAULT_JSON_MAX_DEPTH + 1)), CodecError);
+ * ```
+ */
 export const DEFAULT_JSON_MAX_DEPTH = 64;
 
-/** Options of {@linkcode parseFastJson}. */
+/**
+ * Options of {@linkcode parseFastJson}.
+ *
+ * @example A tighter nesting limit
+ * ```ts
+ * import { parseFastJson, type ParseFastJsonOptions } from "./fastjson.ts";
+ * import { CodecError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ParseFastJsonOptions = { maxDepth: 2 };
+ * assert.deepEqual(parseFastJson('{"a":[1]}', options), { a: [1] });
+ * assert.throws(() => parseFastJson('{"a":[[1]]}', options), CodecError);
+ * ```
+ */
 export interface ParseFastJsonOptions {
   /**
    * Deepest nesting of objects and arrays accepted (an object used as a key

@@ -26,10 +26,36 @@ import type { RemotingCommand } from "./remoting_command.ts";
 /**
  * The largest frame accepted by default, length field included: 16 MiB, as
  * Java's `NettyDecoder` (`com.rocketmq.remoting.frameMaxLength`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_FRAME_SIZE, readFrameLength } from "./frame.ts";
+ * import { FrameTooLargeError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_MAX_FRAME_SIZE, 16_777_216);
+ * // The length field counts the bytes after it: 16 MiB - 4 is the largest accepted.
+ * assert.equal(readFrameLength(new Uint8Array([0x00, 0xff, 0xff, 0xfc]), 0, DEFAULT_MAX_FRAME_SIZE), 16_777_212);
+ * assert.throws(() => readFrameLength(new Uint8Array([0x00, 0xff, 0xff, 0xfd]), 0, DEFAULT_MAX_FRAME_SIZE), FrameTooLargeError);
+ * ```
  */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
-/** Options of {@linkcode encodeCommand}. */
+/**
+ * Options of {@linkcode encodeCommand}.
+ *
+ * @example
+ * ```ts
+ * import { encodeCommand, type EncodeOptions } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import { FrameTooLargeError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: EncodeOptions = { maxFrameSize: 1024 };
+ * const big = createRequest(310, {}, { body: new Uint8Array(2000) });
+ * assert.throws(() => encodeCommand(big, options), FrameTooLargeError);
+ * ```
+ */
 export interface EncodeOptions {
   /**
    * Largest frame to produce, length field included.

@@ -27,7 +27,19 @@ import type { RemotingCommand } from "./remoting_command.ts";
 import { setField } from "./remoting_command.ts";
 import { utf8Decode, utf8Encode } from "./_utf8.ts";
 
-/** The fields a header carries: everything of a command but its body. */
+/**
+ * The fields a header carries: everything of a command but its body and its
+ * serialize type (which the frame's header word carries).
+ *
+ * @example
+ * ```ts
+ * import { decodeJsonHeader, encodeJsonHeader, type CommandHeader } from "./header_json.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const header: CommandHeader = { code: 106, language: 0, version: 479, opaque: 4, flag: 0, extFields: {} };
+ * assert.deepEqual(decodeJsonHeader(encodeJsonHeader(header)), header);
+ * ```
+ */
 export type CommandHeader = Omit<RemotingCommand, "body" | "serializeType">;
 
 const HEX = "0123456789ABCDEF";

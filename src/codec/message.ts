@@ -74,6 +74,19 @@ export const MessageSysFlag = {
  * The send request header (`SendMessageRequestHeader`), with the long field
  * names. Used by SEND_MESSAGE (10), SEND_MESSAGE_V2 (310),
  * SEND_BATCH_MESSAGE (320) and SEND_REPLY_MESSAGE (324/325).
+ *
+ * @example Same header, V1 and V2 names
+ * ```ts
+ * import { encodeSendHeaderV1, encodeSendHeaderV2, type SendMessageRequestHeader } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: SendMessageRequestHeader = {
+ *   producerGroup: "PG", topic: "TopicTest", defaultTopic: "TBW102", defaultTopicQueueNums: 4,
+ *   queueId: -1, sysFlag: 0, bornTimestamp: 1700000000000, flag: 0, properties: "KEYS\u0001k1\u0002",
+ * };
+ * assert.equal(encodeSendHeaderV1(h).topic, "TopicTest");
+ * assert.equal(encodeSendHeaderV2(h).b, "TopicTest");
+ * ```
  */
 export interface SendMessageRequestHeader {
   /** Producer group. */
@@ -158,7 +171,22 @@ export function encodeSendHeaderV1(h: Readonly<SendMessageRequestHeader>): Recor
   return encodeSendMessageRequestHeader(h);
 }
 
-/** Options of {@linkcode decodeSendHeader}. */
+/**
+ * Options of {@linkcode decodeSendHeader}.
+ *
+ * @example
+ * ```ts
+ * import { decodeSendHeader, type DecodeSendHeaderOptions } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const v1: DecodeSendHeaderOptions = { v2: false }; // SEND_MESSAGE (10) and SEND_REPLY_MESSAGE (324)
+ * const h = decodeSendHeader({
+ *   producerGroup: "PG", topic: "T", defaultTopic: "TBW102", defaultTopicQueueNums: "4", queueId: "0",
+ *   sysFlag: "0", bornTimestamp: "1", flag: "0",
+ * }, v1);
+ * assert.equal(h.topic, "T");
+ * ```
+ */
 export interface DecodeSendHeaderOptions {
   /** Whether the header uses the V2 names (`a`–`n`; codes 310, 320, 325). */
   v2: boolean;
@@ -194,7 +222,21 @@ export function decodeSendHeader(
     : decodeSendMessageRequestHeader(extFields);
 }
 
-/** One message of a batch body (SEND_BATCH_MESSAGE). */
+/**
+ * One message of a batch body (SEND_BATCH_MESSAGE).
+ *
+ * @example
+ * ```ts
+ * import { type BatchEntry, decodeBatch, encodeBatch } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const entries: BatchEntry[] = [
+ *   { flag: 0, body: new TextEncoder().encode("a"), properties: { UNIQ_KEY: "K1" } },
+ *   { flag: 0, body: new TextEncoder().encode("b"), properties: { UNIQ_KEY: "K2" } },
+ * ];
+ * assert.deepEqual(decodeBatch(encodeBatch(entries)).map((e) => e.properties.UNIQ_KEY), ["K1", "K2"]);
+ * ```
+ */
 export interface BatchEntry {
   /** User flag. */
   flag: number;

@@ -33,7 +33,19 @@ import { crc32 } from "./crc32.ts";
 import { MessageSysFlag } from "./message.ts";
 import { decodeProperties, encodeProperties } from "./properties.ts";
 
-/** A host and port, as Java's `InetSocketAddress`. */
+/**
+ * A host and port, as Java's `InetSocketAddress`.
+ *
+ * @example IPv6 text as Java writes it
+ * ```ts
+ * import { formatHostAddress, type HostAddress, parseHostAddress } from "./message_ext.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host: HostAddress = parseHostAddress("::1:10911"); // split at the last colon, no brackets
+ * assert.deepEqual(host, { address: "0:0:0:0:0:0:0:1", port: 10911 });
+ * assert.equal(formatHostAddress(host), "0:0:0:0:0:0:0:1:10911");
+ * ```
+ */
 export interface HostAddress {
   /**
    * The IP as Java's `getHostAddress()` writes it: dotted IPv4, or IPv6 as
@@ -45,7 +57,27 @@ export interface HostAddress {
   port: number;
 }
 
-/** One stored message (`MessageExt`), as it travels in pull bodies. */
+/**
+ * One stored message (`MessageExt`), as it travels in pull bodies.
+ *
+ * @example Fields the encoder computes
+ * ```ts
+ * import { decodeStoredMessage, encodeStoredMessage, MessageMagic, type StoredMessage } from "./message_ext.ts";
+ * import { crc32 } from "./crc32.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body = new TextEncoder().encode("hello");
+ * const bytes = encodeStoredMessage({
+ *   queueId: 0, flag: 0, queueOffset: 0, commitLogOffset: 0, sysFlag: 0, bornTimestamp: 1, storeTimestamp: 2,
+ *   bornHost: { address: "10.0.0.5", port: 50000 }, storeHost: { address: "10.0.0.1", port: 10911 },
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body, topic: "T", properties: {},
+ * });
+ * const m: StoredMessage = decodeStoredMessage(bytes);
+ * assert.equal(m.storeSize, bytes.length);
+ * assert.equal(m.magicCode, MessageMagic.V1);
+ * assert.equal(m.bodyCRC, crc32(body) & 0x7fffffff);
+ * ```
+ */
 export interface StoredMessage {
   /** Size of the record in bytes, this field included (TOTALSIZE). */
   storeSize: number;
@@ -269,7 +301,22 @@ export function decodeStoredMessages(body: Uint8Array): StoredMessage[] {
   return messages;
 }
 
-/** Input of {@linkcode encodeStoredMessage}. */
+/**
+ * Input of {@linkcode encodeStoredMessage}.
+ *
+ * @example A long topic needs magic V2
+ * ```ts
+ * import { decodeStoredMessage, encodeStoredMessage, MessageMagic, type StoredMessageInput } from "./message_ext.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const input: StoredMessageInput = {
+ *   queueId: 0, flag: 0, queueOffset: 0, commitLogOffset: 0, sysFlag: 0, bornTimestamp: 1, storeTimestamp: 2,
+ *   bornHost: { address: "10.0.0.5", port: 50000 }, storeHost: { address: "10.0.0.1", port: 10911 },
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array(0), topic: "t".repeat(128), properties: {},
+ * };
+ * assert.equal(decodeStoredMessage(encodeStoredMessage(input)).magicCode, MessageMagic.V2);
+ * ```
+ */
 export type StoredMessageInput =
   & Omit<StoredMessage, "storeSize" | "magicCode" | "bodyCRC">
   & { bodyCRC?: number };

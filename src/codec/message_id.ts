@@ -115,7 +115,20 @@ export function parseOffsetMessageId(
   };
 }
 
-/** Options of {@linkcode UniqueKeyGenerator}. */
+/**
+ * Options of {@linkcode UniqueKeyGenerator}.
+ *
+ * @example
+ * ```ts
+ * import { UniqueKeyGenerator, type UniqueKeyGeneratorOptions } from "./message_id.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: UniqueKeyGeneratorOptions = { ip: new Uint8Array([10, 0, 0, 5]), pid: 0x1234, seed: 1 };
+ * const gen = new UniqueKeyGenerator(options);
+ * // ip, pid and seed make a fixed prefix; the rest changes with time and a counter.
+ * assert.ok(gen.next().startsWith("0A000005" + "1234" + "00000001"));
+ * ```
+ */
 export interface UniqueKeyGeneratorOptions {
   /**
    * The client's IP, 4 or 16 bytes. Java uses the host's first non-loopback
@@ -250,7 +263,20 @@ export class UniqueKeyGenerator {
   }
 }
 
-/** The parts of a `UNIQ_KEY`. */
+/**
+ * The parts of a `UNIQ_KEY`.
+ *
+ * @example An IPv6 client's key
+ * ```ts
+ * import { parseUniqueKey, type UniqueKeyInfo } from "./message_id.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const key = "00000000000000000000000000000001" + "0FA1" + "00000000" + "00000000" + "0007";
+ * const info: UniqueKeyInfo = parseUniqueKey(key);
+ * assert.equal(info.ip, "0000:0000:0000:0000:0000:0000:0000:0001");
+ * assert.equal(info.counter, 7);
+ * ```
+ */
 export interface UniqueKeyInfo {
   /** Client IP, dotted IPv4 or IPv6 in Java's `UtilAll.ipToIPv6Str` form (zero-padded groups). */
   ip: string;

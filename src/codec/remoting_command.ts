@@ -22,6 +22,19 @@ import { CommandFlag, LanguageCode, MQVersion, SerializeType } from "./codes.ts"
  * One command on a remoting connection (`RemotingCommand.java`).
  *
  * Request and response share the shape; bit 0 of `flag` tells them apart.
+ *
+ * @example A response, written out
+ * ```ts
+ * import { DEFAULT_VERSION, isResponse, type RemotingCommand } from "./remoting_command.ts";
+ * import { LanguageCode, SerializeType } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const response: RemotingCommand = {
+ *   code: 0, language: LanguageCode.JAVA, version: DEFAULT_VERSION, opaque: 7, flag: 1,
+ *   remark: undefined, extFields: { offset: "42" }, body: new Uint8Array(0), serializeType: SerializeType.JSON,
+ * };
+ * assert.ok(isResponse(response));
+ * ```
  */
 export interface RemotingCommand {
   /** Request code in requests, response code in responses. */
@@ -44,7 +57,23 @@ export interface RemotingCommand {
   serializeType: SerializeType;
 }
 
-/** Optional fields of a new command. */
+/**
+ * Optional fields of a new command.
+ *
+ * @example
+ * ```ts
+ * import { type CommandOptions, createRequest, DEFAULT_VERSION } from "./remoting_command.ts";
+ * import { LanguageCode, SerializeType } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CommandOptions = { opaque: 9, serializeType: SerializeType.ROCKETMQ };
+ * const cmd = createRequest(105, { topic: "T" }, options);
+ * assert.equal(cmd.opaque, 9);
+ * assert.equal(cmd.language, LanguageCode.JAVA); // defaults for what was not given
+ * assert.equal(cmd.version, DEFAULT_VERSION);
+ * assert.equal(cmd.body.length, 0);
+ * ```
+ */
 export interface CommandOptions {
   /**
    * Correlation id; callers that send the command assign it.
@@ -75,10 +104,31 @@ export interface CommandOptions {
 /**
  * The version this library announces by default: RocketMQ 5.3.3's ordinal.
  * Name servers answer requests of version ≥ 4.9.4 with standard JSON routes.
+ *
+ * @example
+ * ```ts
+ * import { createRequest, DEFAULT_VERSION } from "./remoting_command.ts";
+ * import { MQVersion } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_VERSION, MQVersion.V5_3_3);
+ * assert.equal(createRequest(105).version, 479);
+ * ```
  */
 export const DEFAULT_VERSION: number = MQVersion.V5_3_3;
 
-/** A header value before flattening: anything with a string form. */
+/**
+ * A header value before flattening: anything with a string form.
+ *
+ * @example
+ * ```ts
+ * import { type HeaderValue, toExtFields } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const header: Record<string, HeaderValue> = { commitLogOffset: 2n ** 60n, unitMode: false, remark: null };
+ * assert.deepEqual(toExtFields(header), { commitLogOffset: "1152921504606846976", unitMode: "false" });
+ * ```
+ */
 export type HeaderValue = string | number | bigint | boolean | null | undefined;
 
 /**

@@ -24,7 +24,27 @@ import { CodecError } from "../errors.ts";
 import { decodePayload, DEFAULT_MAX_FRAME_SIZE, readFrameLength } from "./frame.ts";
 import type { RemotingCommand } from "./remoting_command.ts";
 
-/** Options of {@linkcode RemotingDecoderStream}. */
+/**
+ * Options of {@linkcode RemotingDecoderStream}.
+ *
+ * @example Skip a frame with a bad header
+ * ```ts
+ * import { RemotingDecoderStream, type RemotingDecoderStreamOptions } from "./remoting_decoder_stream.ts";
+ * import { encodeCommand } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import type { CodecError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bad = encodeCommand(createRequest(105, {}, { opaque: 1 }));
+ * bad[4] = 9; // serialize type 9 does not exist
+ * const good = encodeCommand(createRequest(105, {}, { opaque: 2 }));
+ * const skipped: CodecError[] = [];
+ * const options: RemotingDecoderStreamOptions = { maxFrameSize: 4096, onInvalidFrame: (e) => skipped.push(e) };
+ * const commands = await Array.fromAsync(ReadableStream.from([bad, good]).pipeThrough(new RemotingDecoderStream(options)));
+ * assert.deepEqual(commands.map((c) => c.opaque), [2]);
+ * assert.equal(skipped[0]?.reason, "frame");
+ * ```
+ */
 export interface RemotingDecoderStreamOptions {
   /**
    * Largest frame accepted, length field included. A larger declared length
