@@ -23,7 +23,22 @@
 import type { RemotingCommand } from "../codec/remoting_command.ts";
 import { utf8Encode } from "../codec/_utf8.ts";
 
-/** ACL 1.0 credentials. */
+/**
+ * ACL 1.0 credentials.
+ *
+ * @example With a security token (STS)
+ * ```ts
+ * import { createAclSigner, type Credentials } from "./acl.ts";
+ * import { createRequest } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const credentials: Credentials = { accessKey: "AK", secretKey: "SK", securityToken: "STS-1" };
+ * const request = createRequest(105, { topic: "T" });
+ * await createAclSigner(credentials)(request);
+ * assert.equal(request.extFields.SecurityToken, "STS-1");
+ * assert.equal(request.extFields.secretKey, undefined); // the secret only keys the signature
+ * ```
+ */
 export interface Credentials {
   /** Access key, sent in clear. */
   accessKey: string;
@@ -80,7 +95,7 @@ export function signedContent(request: Pick<RemotingCommand, "extFields" | "body
  * import assert from "node:assert/strict";
  *
  * const sign = createAclSigner({ accessKey: "a", secretKey: "s" });
- * const request = { code: 34, language: 0, version: 0, opaque: 0, flag: 0, extFields: {}, body: new Uint8Array(), serializeType: 0 as const };
+ * const request = { code: 34, language: 0, version: 0, opaque: 0, flag: 0, extFields: {} as Record<string, string>, body: new Uint8Array(), serializeType: 0 as const };
  * await sign(request);
  * // HMAC-SHA1("s", "a") in Base64
  * assert.equal(request.extFields.Signature, "9kUJmuedeRrYUGQeZkrMLCeYfJ0=");

@@ -33,7 +33,23 @@ import { type Logger, silentLogger } from "../logger.ts";
 import { createAclSigner, type Credentials } from "./acl.ts";
 import { TopicRoute } from "./route.ts";
 
-/** Options shared by producers and consumers. */
+/**
+ * Options shared by producers and consumers.
+ *
+ * @example Two name servers and a fixed client id
+ * ```ts
+ * import { ClientInstance, type ClientOptions } from "./client_instance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ClientOptions = {
+ *   nameServer: "10.0.0.1:9876;10.0.0.2:9876", // or ["10.0.0.1:9876", "10.0.0.2:9876"]
+ *   instanceName: "billing-1",
+ *   clientIP: "10.0.0.5",
+ *   rpcTimeout: 5000,
+ * };
+ * assert.equal(new ClientInstance(options).clientId, "10.0.0.5@billing-1");
+ * ```
+ */
 export interface ClientOptions {
   /**
    * Name server address(es): `host:port`, several separated by `;`, or an

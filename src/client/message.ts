@@ -22,7 +22,19 @@ import { utf8Decode, utf8Encode } from "../codec/_utf8.ts";
 import type { HostAddress, StoredMessage } from "../codec/message_ext.ts";
 import { formatAddress } from "../remoting/connection.ts";
 
-/** A message to send. */
+/**
+ * A message to send.
+ *
+ * @example What a message becomes on the wire
+ * ```ts
+ * import { type Message, toOutgoing } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const message: Message = { topic: "orders", body: "{}", tags: "created", keys: ["order-42"], delayLevel: 3 };
+ * const out = toOutgoing(message);
+ * assert.deepEqual(out.properties, { TAGS: "created", KEYS: "order-42", DELAY: "3", WAIT: "true" });
+ * ```
+ */
 export interface Message {
   /** Topic: up to 127 characters of `[%|a-zA-Z0-9_-]`. */
   topic: string;
@@ -40,7 +52,22 @@ export interface Message {
   delayLevel?: number;
 }
 
-/** One queue of a topic on one broker. */
+/**
+ * One queue of a topic on one broker.
+ *
+ * @example
+ * ```ts
+ * import type { MessageQueue } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // A topic with 4 queues on each of two brokers has 8 queues, told apart by broker and id.
+ * const queues: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) =>
+ *   [0, 1, 2, 3].map((queueId) => ({ topic: "orders", brokerName, queueId }))
+ * );
+ * assert.equal(queues.length, 8);
+ * assert.deepEqual(queues[4], { topic: "orders", brokerName: "broker-b", queueId: 0 });
+ * ```
+ */
 export interface MessageQueue {
   /** Topic. */
   topic: string;
@@ -50,7 +77,27 @@ export interface MessageQueue {
   queueId: number;
 }
 
-/** A message as received by a consumer. */
+/**
+ * A message as received by a consumer.
+ *
+ * @example A retried message shows its original topic
+ * ```ts
+ * import { type MessageExt, toMessageExt } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const body = new TextEncoder().encode("{}");
+ * const m: MessageExt = toMessageExt({
+ *   storeSize: 0, magicCode: 0, bodyCRC: 0, queueId: 0, flag: 0, queueOffset: 3, commitLogOffset: 4096,
+ *   sysFlag: 0, bornTimestamp: 1, bornHost: { address: "10.0.0.5", port: 50000 }, storeTimestamp: 2,
+ *   storeHost: { address: "10.0.0.1", port: 10911 }, reconsumeTimes: 1, preparedTransactionOffset: 0,
+ *   body, topic: "%RETRY%CG", properties: { UNIQ_KEY: "U1", RETRY_TOPIC: "orders" },
+ * }, body, "broker-a", "0A00000100002A9F0000000000001000");
+ * assert.equal(m.topic, "orders");
+ * assert.equal(m.reconsumeTimes, 1);
+ * assert.equal(m.msgId, "U1"); // the producer's UNIQ_KEY; offsetMsgId is the broker's id
+ * assert.equal(m.bornHost, "10.0.0.5:50000");
+ * ```
+ */
 export interface MessageExt {
   /** Topic (the original topic for retried messages). */
   topic: string;
@@ -94,6 +141,18 @@ export interface MessageExt {
  * Where the time of a request went, in ms since the epoch. Each stamp comes
  * from a different clock: the requester (`sent`, `arrived`), the broker
  * (`stored`, `pushed`), the responder (`consumed`, `replied`).
+ *
+ * @example Subtract stamps of one clock only
+ * ```ts
+ * import type { RequestTiming } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timing: RequestTiming = {
+ *   sent: 1_000, stored: 1_004, consumed: 1_010, replied: 1_030, pushed: 1_033, arrived: 1_036,
+ * };
+ * assert.equal(timing.arrived - timing.sent, 36); // round trip, requester's clock
+ * assert.equal(timing.replied - (timing.consumed ?? timing.replied), 20); // handling, responder's clock
+ * ```
  */
 export interface RequestTiming {
   /** The requester sent the request. */
@@ -110,7 +169,26 @@ export interface RequestTiming {
   arrived: number;
 }
 
-/** The reply to a request. */
+/**
+ * The reply to a request.
+ *
+ * @example
+ * ```ts
+ * import { bodyText, type ReplyMessage } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const reply: ReplyMessage = {
+ *   topic: "DefaultCluster_REPLY_TOPIC",
+ *   body: new TextEncoder().encode("pong"),
+ *   properties: { CORRELATION_ID: "c-1", MSG_TYPE: "reply" },
+ *   correlationId: "c-1",
+ *   bornHost: "10.0.0.7:50123",
+ *   timing: { sent: 1, stored: undefined, consumed: undefined, replied: 5, pushed: 6, arrived: 8 },
+ * };
+ * assert.equal(bodyText(reply), "pong");
+ * assert.equal(reply.correlationId, reply.properties.CORRELATION_ID);
+ * ```
+ */
 export interface ReplyMessage {
   /** Reply topic (`<cluster>_REPLY_TOPIC`). */
   topic: string;
@@ -126,7 +204,20 @@ export interface ReplyMessage {
   timing: RequestTiming;
 }
 
-/** What a handler may return (or pass to `reply()`) as a reply. */
+/**
+ * What a handler may return (or pass to `reply()`) as a reply.
+ *
+ * @example The three forms
+ * ```ts
+ * import { type ReplyValue, toReplyParts } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const values: ReplyValue[] = ["ok", new Uint8Array([111, 107]), { body: "ok", properties: { status: "200" } }];
+ * const parts = values.map(toReplyParts);
+ * assert.ok(parts.every((p) => new TextDecoder().decode(p.body) === "ok"));
+ * assert.deepEqual(parts[2]?.properties, { status: "200" });
+ * ```
+ */
 export type ReplyValue = Uint8Array | string | {
   /** Reply body; a string is sent as UTF-8. */
   body: Uint8Array | string;

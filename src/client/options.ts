@@ -6,7 +6,6 @@
  * ```ts
  * import { parseProducerOptions } from "./options.ts";
  * import { InvalidArgumentError } from "../errors.ts";
-import type { Message, MessageQueue } from "./message.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(parseProducerOptions({ nameServer: "127.0.0.1:9876" }).sendTimeout, 3000);

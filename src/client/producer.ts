@@ -64,7 +64,23 @@ import {
 
 export type { SendResult, SendStatus } from "./send_request.ts";
 
-/** Options of a {@linkcode Producer}. */
+/**
+ * Options of a {@linkcode Producer}.
+ *
+ * @example
+ * ```ts
+ * import { Producer, type ProducerOptions } from "./producer.ts";
+ * import { InvalidArgumentError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ProducerOptions = { nameServer: "127.0.0.1:9876", requestTimeout: 10_000 };
+ * assert.equal(new Producer(options).group, "RPC_PRODUCER"); // the default group
+ * assert.throws( // options are checked when the producer is created
+ *   () => new Producer({ ...options, retryTimes: 17 }),
+ *   (e) => e instanceof InvalidArgumentError && e.path === "retryTimes",
+ * );
+ * ```
+ */
 export interface ProducerOptions extends ClientOptions {
   /**
    * Producer group, registered with brokers by heartbeat.
@@ -116,6 +132,19 @@ export interface ProducerOptions extends ClientOptions {
  * @param message The message being sent.
  * @param arg The `arg` given with the send or request.
  * @returns One of `queues`.
+ *
+ * @example Keep the messages of one order in one queue
+ * ```ts
+ * import type { QueueSelector } from "./producer.ts";
+ * import type { MessageQueue } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const byOrderId: QueueSelector = (queues, _message, arg) => queues[Number(arg) % queues.length]!;
+ * const queues: MessageQueue[] = [0, 1, 2, 3].map((queueId) => ({ topic: "orders", brokerName: "b", queueId }));
+ * const message = { topic: "orders", body: "paid" };
+ * assert.equal(byOrderId(queues, message, 42).queueId, 2);
+ * assert.equal(byOrderId(queues, message, 42), byOrderId(queues, message, 42));
+ * ```
  */
 export type QueueSelector = (
   queues: readonly MessageQueue[],
@@ -123,7 +152,23 @@ export type QueueSelector = (
   arg: unknown,
 ) => MessageQueue;
 
-/** Routing and timing of one send. */
+/**
+ * Routing and timing of one send.
+ *
+ * @example
+ * ```ts
+ * import type { SendOptions } from "./producer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Either `queue` or `selector` (with `arg`), not both: the producer rejects both together.
+ * const options: SendOptions = {
+ *   queue: { topic: "orders", brokerName: "broker-a", queueId: 1 },
+ *   timeout: 1000,
+ *   signal: new AbortController().signal,
+ * };
+ * assert.equal(options.selector, undefined);
+ * ```
+ */
 export interface SendOptions {
   /** Send to this queue exactly. */
   queue?: MessageQueue;
@@ -137,7 +182,20 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-/** Routing and timing of one request. */
+/**
+ * Routing and timing of one request.
+ *
+ * @example Fail at once when nobody listens
+ * ```ts
+ * import type { RequestOptions } from "./producer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // With `failFast: { group }`, a request to a group with no online consumer fails
+ * // with NoResponderError instead of waiting out the timeout.
+ * const options: RequestOptions = { timeout: 5000, failFast: { group: "calc" } };
+ * assert.deepEqual(options.failFast, { group: "calc" });
+ * ```
+ */
 export interface RequestOptions {
   /** Time allowed from the call to the reply (ms). @default {the producer's requestTimeout} */
   timeout?: number;
@@ -157,7 +215,25 @@ export interface RequestOptions {
   failFast?: boolean | { group: string };
 }
 
-/** Called exactly once with the outcome of a request. */
+/**
+ * Called exactly once with the outcome of a request.
+ *
+ * @example A callback request that cannot start
+ * ```ts
+ * import { Producer, type RequestCallback } from "./producer.ts";
+ * import { IllegalStateError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const outcomes: string[] = [];
+ * const callback: RequestCallback = {
+ *   onSuccess: (reply) => outcomes.push(`reply ${reply.correlationId}`),
+ *   onException: (error) => outcomes.push(`error ${error}`),
+ * };
+ * const producer = new Producer({ nameServer: "127.0.0.1:9876" }); // not started
+ * await assert.rejects(producer.request({ topic: "rpc", body: "x" }, {}, callback), IllegalStateError);
+ * assert.deepEqual(outcomes, []); // the call rejected, so the callback is never called
+ * ```
+ */
 export interface RequestCallback {
   /** The reply arrived. */
   onSuccess(reply: ReplyMessage): void;
@@ -165,7 +241,21 @@ export interface RequestCallback {
   onException(error: unknown): void;
 }
 
-/** Counters of a producer. */
+/**
+ * Counters of a producer.
+ *
+ * @example A new producer
+ * ```ts
+ * import { Producer, type ProducerStats } from "./producer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stats: ProducerStats = new Producer({ nameServer: "127.0.0.1:9876" }).stats;
+ * assert.deepEqual(stats, {
+ *   inFlight: 0, replied: 0, timedOut: 0, aborted: 0, lateReplies: 0, rejectedOverCap: 0,
+ *   sent: 0, sendRetries: 0, sendFailures: 0,
+ * });
+ * ```
+ */
 export interface ProducerStats extends RequestTrackerStats {
   /** Sends acknowledged by a broker. */
   sent: number;
@@ -375,8 +465,9 @@ export class Producer {
    * @param options Timeout, routing, signal, failFast.
    * @param callback Called exactly once with the reply or the error.
    * @returns Resolves once the send phase is over (whether it succeeded or
-   * not; the callback has the outcome). Rejects only for invalid arguments,
-   * in which case the callback is not called.
+   * not; the callback has the outcome). Rejects when the request cannot
+   * start (invalid arguments, a producer not started or closed, or
+   * `maxInFlightRequests` reached), in which case the callback is not called.
    */
   request(message: Message, options: RequestOptions, callback: RequestCallback): Promise<void>;
   request(

@@ -78,7 +78,23 @@ import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
 import { allocateAveragely, queueKey } from "./rebalance.ts";
 import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
 
-/** Options of a {@linkcode PushConsumer}. */
+/**
+ * Options of a {@linkcode PushConsumer}.
+ *
+ * @example
+ * ```ts
+ * import { PushConsumer, type PushConsumerOptions } from "./push_consumer.ts";
+ * import { InvalidArgumentError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: PushConsumerOptions = { nameServer: "127.0.0.1:9876", group: "calc", consumeFrom: "first" };
+ * assert.equal(new PushConsumer(options).group, "calc");
+ * assert.throws( // the broker holds a pull for 1 to 60 s
+ *   () => new PushConsumer({ ...options, pollTimeout: 500 }),
+ *   (e) => e instanceof InvalidArgumentError && e.path === "pollTimeout",
+ * );
+ * ```
+ */
 export interface PushConsumerOptions extends ClientOptions {
   /** Consumer group: the consumers of a group share the topic's queues. */
   group: string;
@@ -144,7 +160,35 @@ export interface PushConsumerOptions extends ClientOptions {
   replyTimeout?: number;
 }
 
-/** What a handler gets besides the message. */
+/**
+ * What a handler gets besides the message.
+ *
+ * @example Unit-test a handler that replies manually
+ * ```ts
+ * import type { ConsumeContext, MessageHandler } from "./push_consumer.ts";
+ * import { bodyText, type MessageExt, type ReplyValue } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const handler: MessageHandler = async (msg, ctx) => {
+ *   await ctx.reply(`pong: ${bodyText(msg)}`);
+ * };
+ * const replies: ReplyValue[] = [];
+ * const queue = { topic: "rpc", brokerName: "broker-a", queueId: 0 };
+ * const ctx: ConsumeContext = {
+ *   isRequest: true,
+ *   queue,
+ *   reply: (value) => {
+ *     replies.push(value);
+ *     return Promise.resolve({
+ *       status: "SEND_OK", msgId: "R", offsetMsgId: "O", queue, queueOffset: 0, transactionId: undefined,
+ *     });
+ *   },
+ * };
+ * const msg = { body: new TextEncoder().encode("ping") } as MessageExt;
+ * await handler(msg, ctx);
+ * assert.deepEqual(replies, ["pong: ping"]);
+ * ```
+ */
 export interface ConsumeContext {
   /** Whether the message is a request (it carries a correlation id and a reply-to client). */
   readonly isRequest: boolean;
@@ -161,10 +205,35 @@ export interface ConsumeContext {
  * Handles one message. For a request, a returned value other than
  * `undefined` is sent as the reply. For an ordinary message, a throw (or a
  * rejected promise) means "retry later" through the broker.
+ *
+ * @example Automatic reply
+ * ```ts
+ * import type { ConsumeContext, MessageHandler } from "./push_consumer.ts";
+ * import { bodyText, type MessageExt } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // For a request, what the handler returns is the reply; for other messages it is ignored.
+ * const echo: MessageHandler = (msg) => `echo: ${bodyText(msg)}`;
+ * const msg = { body: new TextEncoder().encode("hi") } as MessageExt;
+ * assert.equal(echo(msg, {} as ConsumeContext), "echo: hi");
+ * ```
  */
 export type MessageHandler = (message: MessageExt, context: ConsumeContext) => unknown;
 
-/** Counters of a push consumer. */
+/**
+ * Counters of a push consumer.
+ *
+ * @example A new consumer
+ * ```ts
+ * import { type ConsumerStats, PushConsumer } from "./push_consumer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stats: ConsumerStats = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" }).stats;
+ * assert.deepEqual(stats, {
+ *   received: 0, handled: 0, failed: 0, expiredRequests: 0, replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
+ * });
+ * ```
+ */
 export interface ConsumerStats {
   /** Messages pulled. */
   received: number;

@@ -58,7 +58,25 @@ export interface RequestTrackerOptions {
   maxInFlight?: number;
 }
 
-/** Counters of a {@linkcode RequestTracker}. */
+/**
+ * Counters of a {@linkcode RequestTracker}.
+ *
+ * @example
+ * ```ts
+ * import { RequestTracker, type RequestTrackerStats } from "./request_tracker.ts";
+ * import { ManualTimers } from "../remoting/timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timers = new ManualTimers(0);
+ * const tracker = new RequestTracker({ timers, maxInFlight: 1 });
+ * const { reply } = tracker.track("c1", { topic: "rpc", timeout: 50 });
+ * assert.throws(() => tracker.track("c2", { topic: "rpc", timeout: 50 })); // over the cap
+ * timers.advance(50);
+ * await reply.catch(() => {});
+ * const stats: RequestTrackerStats = tracker.stats;
+ * assert.deepEqual(stats, { inFlight: 0, replied: 0, timedOut: 1, aborted: 0, lateReplies: 0, rejectedOverCap: 1 });
+ * ```
+ */
 export interface RequestTrackerStats {
   /** Requests waiting for their reply now. */
   inFlight: number;

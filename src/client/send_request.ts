@@ -17,14 +17,47 @@ import type { MessageQueue, OutgoingMessage } from "./message.ts";
 /** The template topic brokers auto-create topics from. */
 export const AUTO_CREATE_TOPIC = "TBW102";
 
-/** How the broker stored a message. */
+/**
+ * How the broker stored a message.
+ *
+ * @example Stored, but not flushed in time
+ * ```ts
+ * import { readSendResponse, type SendStatus } from "./send_request.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Response code 10 (FLUSH_DISK_TIMEOUT): the broker stored the message, a
+ * // SYNC_FLUSH disk did not confirm in time. The send still succeeded.
+ * const result = readSendResponse(
+ *   { code: 10, extFields: { msgId: "M", queueId: "0", queueOffset: "5" } },
+ *   { topic: "t", brokerName: "b", queueId: 0 }, "U", "b:10911",
+ * );
+ * const status: SendStatus = result.status;
+ * assert.equal(status, "FLUSH_DISK_TIMEOUT");
+ * ```
+ */
 export type SendStatus =
   | "SEND_OK"
   | "FLUSH_DISK_TIMEOUT"
   | "FLUSH_SLAVE_TIMEOUT"
   | "SLAVE_NOT_AVAILABLE";
 
-/** Outcome of a successful send. */
+/**
+ * Outcome of a successful send.
+ *
+ * @example
+ * ```ts
+ * import { readSendResponse, type SendResult } from "./send_request.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const result: SendResult = readSendResponse(
+ *   { code: 0, extFields: { msgId: "7F00000100002A9F0000000000001000", queueId: "2", queueOffset: "9" } },
+ *   { topic: "orders", brokerName: "broker-a", queueId: 2 }, "0A0000051234000000010000002A0000", "127.0.0.1:10911",
+ * );
+ * assert.equal(result.msgId, "0A0000051234000000010000002A0000"); // the UNIQ_KEY the client stamped
+ * assert.equal(result.offsetMsgId, "7F00000100002A9F0000000000001000"); // the broker's id
+ * assert.deepEqual(result.queue, { topic: "orders", brokerName: "broker-a", queueId: 2 });
+ * ```
+ */
 export interface SendResult {
   /** How the broker stored it. */
   status: SendStatus;
