@@ -298,11 +298,11 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
     });
 
     requestReplySuite(
-      "request-reply behaviour, ours ↔ ours through the real broker",
+      "request-reply behaviour, ours ↔ ours through this broker",
       () => Promise.resolve({ nameServer: cluster.nameServer, close: () => Promise.resolve() }),
     );
 
-    it("ours ↔ ours through the real broker under Node and Bun", async () => {
+    it("ours ↔ ours through this broker under Node and Bun", async () => {
       for (const runtime of ["node", "bun"] as const) {
         const topic = uniqueName(`pair_${runtime}`);
         await cluster.createTopic(topic);
