@@ -315,10 +315,10 @@ class ProcessQueue {
 
   /** Resolves when a message completes or the queue is dropped. */
   waitForRoom(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-      this.abort.signal.addEventListener("abort", () => resolve(), { once: true });
-    });
+    if (this.dropped) return Promise.resolve();
+    // drop() wakes every waiter, so no abort listener is needed (one per wait
+    // would pile up on the signal while the queue stays full).
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
   drop(): void {
