@@ -835,11 +835,16 @@ export class PushConsumer {
 
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const handle = this.#instance.timers.setTimeout(resolve, ms);
-      signal.addEventListener("abort", () => {
+      if (signal.aborted) return resolve();
+      const onAbort = () => {
         this.#instance.timers.clearTimeout(handle);
         resolve();
-      }, { once: true });
+      };
+      const handle = this.#instance.timers.setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 
