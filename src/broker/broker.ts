@@ -55,7 +55,28 @@ import { MemoryStore } from "./store/memory_store.ts";
 import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
 import { SCHEDULE_QUEUE_NUMS, SCHEDULE_TOPIC, type TopicConfig, TopicManager } from "./topics.ts";
 
-/** Options of {@linkcode Broker}. */
+/**
+ * Options of {@linkcode Broker}.
+ *
+ * @example A broker that only serves topics created explicitly
+ * ```ts
+ * import { Broker, type BrokerOptions } from "./broker.ts";
+ * import { ManualTimers } from "../remoting/timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: BrokerOptions = {
+ *   address: "10.0.0.1:10911", // what routes tell clients to connect to
+ *   brokerName: "broker-b",
+ *   autoCreateTopics: false, // no TBW102 template: sends to unknown topics fail
+ *   timers: new ManualTimers(0),
+ * };
+ * const broker = new Broker(options);
+ * assert.equal(broker.address, "10.0.0.1:10911");
+ * assert.equal(broker.topics.get("TBW102"), undefined);
+ * assert.ok(broker.topics.get("DefaultCluster_REPLY_TOPIC")); // the reply topic always exists
+ * await broker.close();
+ * ```
+ */
 export interface BrokerOptions {
   /**
    * `host:port` advertised in routes (clients connect there for everything).
@@ -128,11 +149,35 @@ export interface BrokerOptions {
   onTopicsChanged?: (topics: TopicConfig[]) => void;
   /** Where connection events and failures go. @default {consoleLogger("warn")} */
   logger?: Logger;
+  /**
+   * Delay of each of the 18 delay levels in ms (Java's `messageDelayLevel`,
+   * "1s 5s 10s 30s 1m … 2h"); levels also pace consumer retries.
+   * @default {DELAY_LEVELS}
+   */
+  delayLevels?: readonly number[];
   /** Clock and timers (delays, long polling, expiry). @default {systemTimers} */
   timers?: Timers;
 }
 
-/** A snapshot of a broker's activity. */
+/**
+ * A snapshot of a broker's activity.
+ *
+ * @example A new broker
+ * ```ts
+ * import { Broker, type BrokerStats } from "./broker.ts";
+ * import { ManualTimers } from "../remoting/timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = new Broker({ timers: new ManualTimers(0) });
+ * const stats: BrokerStats = broker.stats;
+ * assert.deepEqual(stats, {
+ *   connectionsAccepted: 0, requests: 0, messagesStored: 0, messagesPulled: 0, repliesPushed: 0,
+ *   repliesFailed: 0, sentBack: 0, malformed: 0, connections: 0, heldPulls: 0, producerGroups: 0,
+ *   consumerGroups: 0, scheduledMessages: 0, delayedDelivered: 0, queueLocks: 0,
+ * });
+ * await broker.close();
+ * ```
+ */
 export interface BrokerStats extends BrokerCounters {
   /** Open connections. */
   connections: number;
@@ -315,7 +360,12 @@ export class Broker {
       notifyConsumerIdsChanged: (group) => this.#notifyConsumerIdsChanged(group),
     };
     this.#ctx = ctx;
-    this.#delay = new DelayService({ store, timers, logger });
+    this.#delay = new DelayService({
+      store,
+      timers,
+      logger,
+      ...(options.delayLevels ? { levels: options.delayLevels } : {}),
+    });
     this.#unsubscribe = store.onArrival((topic, queueId, queueOffset, tagsCode) => {
       ctx.pulls.notifyArrival(topic, queueId, queueOffset, tagsCode);
       if (topic === SCHEDULE_TOPIC) this.#delay.notify(queueId);
@@ -575,7 +625,26 @@ function restoreTopicsFromStore(topics: TopicManager, store: MessageStore): void
   }
 }
 
-/** Options of {@linkcode startBroker}. */
+/**
+ * Options of {@linkcode startBroker}.
+ *
+ * @example Listening on every interface
+ * ```ts
+ * import { startBroker, type StartBrokerOptions } from "./broker.ts";
+ * import { createMemoryNetwork } from "../transport/memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: StartBrokerOptions = {
+ *   hostname: "0.0.0.0",
+ *   port: 10911,
+ *   listen: createMemoryNetwork().listen, // an in-memory network instead of TCP
+ * };
+ * await using broker = await startBroker(options);
+ * // A wildcard address cannot be connected to: routes advertise 127.0.0.1
+ * // unless `advertisedHost` says otherwise.
+ * assert.equal(broker.address, "127.0.0.1:10911");
+ * ```
+ */
 export interface StartBrokerOptions
   extends Omit<BrokerOptions, "address" | "store" | "topics" | "onTopicsChanged"> {
   /** Address to listen on. @default {"127.0.0.1"} */
@@ -609,7 +678,27 @@ export interface StartBrokerOptions
   ) => Promise<MessageStore>;
 }
 
-/** A running broker. */
+/**
+ * A running broker.
+ *
+ * @example A client on the same in-memory network
+ * ```ts
+ * import { type BrokerHandle, startBroker } from "./broker.ts";
+ * import { createMemoryNetwork } from "../transport/memory.ts";
+ * import { RemotingClient } from "../remoting/remoting_client.ts";
+ * import { createRequest } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = createMemoryNetwork();
+ * const broker: BrokerHandle = await startBroker({ listen: net.listen, port: 9876 });
+ * const client = new RemotingClient({ connect: net.connect });
+ * const res = await client.invoke(broker.address, createRequest(106), { timeout: 1000 });
+ * assert.equal(res.code, 0);
+ * assert.equal(broker.stats.requests, 1);
+ * await client.close();
+ * await broker.close(); // or `await using broker = ...`
+ * ```
+ */
 export interface BrokerHandle {
   /** `host:port`: the name server address for clients, also Java's `namesrvAddr`. */
   readonly address: string;

@@ -66,7 +66,31 @@ export interface BrokerSettings {
   readonly maxSuspendMillis: number;
 }
 
-/** Counters of a broker. */
+/**
+ * Counters of a broker.
+ *
+ * @example Counting requests of an in-memory connection
+ * ```ts
+ * import type { BrokerCounters } from "./context.ts";
+ * import { Broker } from "./broker.ts";
+ * import { memoryPair } from "../transport/memory.ts";
+ * import { RemotingConnection } from "../remoting/connection.ts";
+ * import { createRequest } from "../codec/remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const broker = new Broker();
+ * const [a, b] = memoryPair();
+ * broker.handle(b);
+ * const client = new RemotingConnection(a);
+ * await client.invoke(createRequest(106), { timeout: 1000 }); // GET_BROKER_CLUSTER_INFO
+ * const counters: BrokerCounters = broker.stats;
+ * assert.equal(counters.connectionsAccepted, 1);
+ * assert.equal(counters.requests, 1);
+ * assert.equal(counters.messagesStored, 0);
+ * await client.close();
+ * await broker.close();
+ * ```
+ */
 export interface BrokerCounters {
   /** Connections accepted since start. */
   connectionsAccepted: number;

@@ -36,6 +36,16 @@ import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts"
 /**
  * Delays of levels 1..18 in ms (`messageDelayLevel`:
  * `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`).
+ *
+ * @example
+ * ```ts
+ * import { DELAY_LEVELS } from "./delay.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Level n waits DELAY_LEVELS[n - 1]: a message sent with delayLevel 3 is delivered after 10 s.
+ * assert.equal(DELAY_LEVELS[3 - 1], 10_000);
+ * assert.equal(DELAY_LEVELS.at(-1), 2 * 60 * 60 * 1000);
+ * ```
  */
 export const DELAY_LEVELS: readonly number[] = [
   1_000,
@@ -148,6 +158,11 @@ export interface DelayServiceOptions {
    * @default {1000}
    */
   retryDelay?: number;
+  /**
+   * Delay of each of the 18 levels, in ms (Java's `messageDelayLevel`).
+   * @default {DELAY_LEVELS}
+   */
+  levels?: readonly number[];
 }
 
 interface Level {
@@ -204,7 +219,7 @@ export class DelayService {
     this.#timers = options.timers ?? systemTimers;
     this.#logger = options.logger ?? silentLogger;
     this.#retryDelay = options.retryDelay ?? 1000;
-    this.#levels = DELAY_LEVELS.map((delay, queueId) => ({
+    this.#levels = (options.levels ?? DELAY_LEVELS).map((delay, queueId) => ({
       queueId,
       delay,
       next: 0,

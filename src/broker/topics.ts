@@ -32,7 +32,23 @@ export const Perm = {
   PRIORITY: 8,
 } as const;
 
-/** One topic's configuration (`TopicConfig.java`). */
+/**
+ * One topic's configuration (`TopicConfig.java`).
+ *
+ * @example Create a topic and persist it
+ * ```ts
+ * import { Perm, type TopicConfig, TopicManager } from "./topics.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const orders: TopicConfig = {
+ *   topicName: "orders", readQueueNums: 8, writeQueueNums: 8, perm: Perm.READ | Perm.WRITE,
+ *   topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false,
+ * };
+ * const topics = new TopicManager({ clusterName: "DefaultCluster", brokerName: "broker-a" });
+ * assert.equal(topics.update(orders), true);
+ * assert.deepEqual(topics.persistent(), [orders]); // system topics are recreated, not persisted
+ * ```
+ */
 export interface TopicConfig {
   /** Topic name. */
   topicName: string;
@@ -84,7 +100,23 @@ const FIXED_SYSTEM_TOPICS = new Set([
   "CHECKPOINT_TOPIC",
 ]);
 
-/** Options of {@linkcode TopicManager}. */
+/**
+ * Options of {@linkcode TopicManager}.
+ *
+ * @example
+ * ```ts
+ * import { TopicManager, type TopicManagerOptions } from "./topics.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let changes = 0;
+ * const options: TopicManagerOptions = {
+ *   clusterName: "DefaultCluster", brokerName: "broker-a", defaultQueueNums: 4, onChange: () => changes++,
+ * };
+ * const topics = new TopicManager(options);
+ * assert.equal(topics.createFromTemplate("orders", "TBW102", 16)?.writeQueueNums, 4); // capped by TBW102
+ * assert.equal(changes, 1);
+ * ```
+ */
 export interface TopicManagerOptions {
   /** Cluster name; names the reply topic `<cluster>_REPLY_TOPIC`. */
   clusterName: string;

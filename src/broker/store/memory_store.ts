@@ -41,7 +41,25 @@ import type {
   PutResult,
 } from "./types.ts";
 
-/** Options of {@linkcode MemoryStore}. */
+/**
+ * Options of {@linkcode MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, type MemoryStoreOptions } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MemoryStoreOptions = { memoryLimitBytes: 64 * 1024 * 1024, now: () => 1_700_000_000_000 };
+ * const store = new MemoryStore(options);
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * const put = await store.put({
+ *   topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: {}, tagsCode: 0,
+ * });
+ * assert.equal(put.storeTimestamp, 1_700_000_000_000); // store times come from `now`
+ * await store.close();
+ * ```
+ */
 export interface MemoryStoreOptions {
   /**
    * Most bytes of records to keep; beyond it the oldest records are dropped.

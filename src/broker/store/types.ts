@@ -12,7 +12,28 @@
 
 import type { HostAddress } from "../../codec/message_ext.ts";
 
-/** A message to append. The store assigns offsets and the store time. */
+/**
+ * A message to append. The store assigns offsets and the store time.
+ *
+ * @example A tagged message
+ * ```ts
+ * import type { PutMessageInput } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { javaStringHashCode } from "../../codec/bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const message: PutMessageInput = {
+ *   topic: "orders", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: Date.now(),
+ *   bornHost: { address: "10.0.0.5", port: 50000 }, storeHost: { address: "10.0.0.1", port: 10911 },
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body: new TextEncoder().encode("{}"),
+ *   properties: { TAGS: "created", UNIQ_KEY: "0A0000051234000000010000002A0000" },
+ *   tagsCode: javaStringHashCode("created"), // what tag filters compare
+ * };
+ * const store = new MemoryStore();
+ * assert.equal((await store.put(message)).queueOffset, 0);
+ * await store.close();
+ * ```
+ */
 export interface PutMessageInput {
   /** Topic to append to. */
   topic: string;
@@ -44,7 +65,32 @@ export interface PutMessageInput {
   tagsCode: number;
 }
 
-/** Where a message was stored. */
+/**
+ * Where a message was stored.
+ *
+ * @example The offset message id names the store host and the physical offset
+ * ```ts
+ * import type { PutResult } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { parseOffsetMessageId } from "../../codec/message_id.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore({ now: () => 1_700_000_000_000 });
+ * const host = { address: "10.0.0.1", port: 10911 };
+ * const put = (body: string): Promise<PutResult> =>
+ *   store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new TextEncoder().encode(body), properties: {}, tagsCode: 0,
+ *   });
+ * const first = await put("a");
+ * const second = await put("b");
+ * assert.equal(second.queueOffset, 1);
+ * assert.equal(second.commitLogOffset, first.commitLogOffset + first.size); // records are contiguous
+ * assert.deepEqual(parseOffsetMessageId(second.msgId), { storeHost: host, commitLogOffset: second.commitLogOffset });
+ * assert.equal(second.storeTimestamp, 1_700_000_000_000);
+ * await store.close();
+ * ```
+ */
 export interface PutResult {
   /** Position of the record in the log (physical offset). */
   commitLogOffset: number;
@@ -58,7 +104,30 @@ export interface PutResult {
   size: number;
 }
 
-/** Outcome of a read, mirroring RocketMQ's `GetMessageStatus`. */
+/**
+ * Outcome of a read, mirroring RocketMQ's `GetMessageStatus`.
+ *
+ * @example Reading past the end
+ * ```ts
+ * import type { GetStatus } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * await store.put({
+ *   topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: {}, tagsCode: 0,
+ * });
+ * const status = async (queueId: number, offset: number): Promise<GetStatus> =>
+ *   (await store.get("T", queueId, offset, 32, 1 << 20)).status;
+ * assert.equal(await status(0, 0), "FOUND");
+ * assert.equal(await status(0, 1), "OFFSET_OVERFLOW_ONE"); // caught up: a pull is held here
+ * assert.equal(await status(0, 5), "OFFSET_OVERFLOW_BADLY");
+ * assert.equal(await status(7, 0), "NO_MATCHED_LOGIC_QUEUE"); // no such queue
+ * await store.close();
+ * ```
+ */
 export type GetStatus =
   | "FOUND"
   | "NO_MATCHED_MESSAGE"
@@ -69,7 +138,31 @@ export type GetStatus =
   | "OFFSET_TOO_SMALL"
   | "NO_MATCHED_LOGIC_QUEUE";
 
-/** Result of {@linkcode MessageStore.get}. */
+/**
+ * Result of {@linkcode MessageStore.get}.
+ *
+ * @example
+ * ```ts
+ * import type { GetResult } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { decodeStoredMessage } from "../../codec/message_ext.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * for (const body of ["a", "b", "c"]) {
+ *   await store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new TextEncoder().encode(body), properties: {}, tagsCode: 0,
+ *   });
+ * }
+ * const result: GetResult = await store.get("T", 0, 1, 32, 1 << 20);
+ * assert.deepEqual(result.queueOffsets, [1, 2]);
+ * assert.equal(new TextDecoder().decode(decodeStoredMessage(result.records[0]!).body), "b");
+ * assert.deepEqual([result.nextBeginOffset, result.minOffset, result.maxOffset], [3, 0, 3]);
+ * await store.close();
+ * ```
+ */
 export interface GetResult {
   /** What happened. */
   status: GetStatus;
@@ -85,10 +178,57 @@ export interface GetResult {
   maxOffset: number;
 }
 
-/** Filter applied while reading: `true` keeps the message. */
+/**
+ * Filter applied while reading: `true` keeps the message.
+ *
+ * @example Server-side tag filtering
+ * ```ts
+ * import type { MessageFilter } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { javaStringHashCode } from "../../codec/bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * for (const tag of ["A", "B", "A"]) {
+ *   await store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: { TAGS: tag },
+ *     tagsCode: javaStringHashCode(tag),
+ *   });
+ * }
+ * const onlyB: MessageFilter = (tagsCode) => tagsCode === javaStringHashCode("B");
+ * const result = await store.get("T", 0, 0, 32, 1 << 20, onlyB);
+ * assert.deepEqual(result.queueOffsets, [1]);
+ * assert.equal(result.nextBeginOffset, 3); // skipped messages are passed over, not read again
+ * await store.close();
+ * ```
+ */
 export type MessageFilter = (tagsCode: number) => boolean;
 
-/** Told when a message is appended (for long polling). */
+/**
+ * Told when a message is appended (for long polling).
+ *
+ * @example
+ * ```ts
+ * import type { ArrivalListener } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const arrivals: string[] = [];
+ * const listener: ArrivalListener = (topic, queueId, queueOffset) => arrivals.push(`${topic}/${queueId}@${queueOffset}`);
+ * const unsubscribe = store.onArrival(listener);
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * await store.put({
+ *   topic: "T", queueId: 2, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *   reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: {}, tagsCode: 0,
+ * });
+ * unsubscribe();
+ * assert.deepEqual(arrivals, ["T/2@0"]);
+ * await store.close();
+ * ```
+ */
 export type ArrivalListener = (
   topic: string,
   queueId: number,
@@ -96,10 +236,61 @@ export type ArrivalListener = (
   tagsCode: number,
 ) => void;
 
-/** How `searchOffset` resolves a timestamp between two messages. */
+/**
+ * How `searchOffset` resolves a timestamp between two messages.
+ *
+ * @example A time between two messages
+ * ```ts
+ * import type { BoundaryType } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let clock = 1_000;
+ * const store = new MemoryStore({ now: () => clock });
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * for (const at of [1_000, 2_000]) {
+ *   clock = at;
+ *   await store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: at, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: {}, tagsCode: 0,
+ *   });
+ * }
+ * const at1500 = (boundary: BoundaryType) => store.searchOffset("T", 0, 1_500, boundary);
+ * assert.equal(await at1500("LOWER"), 1); // the first message stored at or after 1500
+ * assert.equal(await at1500("UPPER"), 0); // the last message stored at or before 1500
+ * await store.close();
+ * ```
+ */
 export type BoundaryType = "LOWER" | "UPPER";
 
-/** A message store. */
+/**
+ * A message store.
+ *
+ * @example Code written against the interface works with either store
+ * ```ts
+ * import type { MessageStore } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Messages a group has not consumed yet in one queue.
+ * function lag(store: MessageStore, group: string, topic: string, queueId: number): number {
+ *   const committed = store.queryOffset(group, topic, queueId) ?? store.minOffset(topic, queueId);
+ *   return store.maxOffset(topic, queueId) - committed;
+ * }
+ *
+ * const store: MessageStore = new MemoryStore();
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * for (let i = 0; i < 5; i++) {
+ *   await store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([i]), properties: {}, tagsCode: 0,
+ *   });
+ * }
+ * store.commitOffset("CG", "T", 0, 3); // the next offset to consume
+ * assert.equal(lag(store, "CG", "T", 0), 2);
+ * await store.close();
+ * ```
+ */
 export interface MessageStore {
   /**
    * Append one message. Resolves once the store's flush policy holds
@@ -125,7 +316,11 @@ export interface MessageStore {
   maxOffset(topic: string, queueId: number): number;
   /** Smallest offset still present (0 for an unknown queue). */
   minOffset(topic: string, queueId: number): number;
-  /** Queue offset of the first message stored at or after `timestamp`. */
+  /**
+   * Queue offset of the first message stored at or after `timestamp` (the
+   * max offset if none) with `LOWER`, the default; of the last message
+   * stored at or before it with `UPPER`.
+   */
   searchOffset(
     topic: string,
     queueId: number,
