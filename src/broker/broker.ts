@@ -285,6 +285,13 @@ export class Broker {
    * @throws {InvalidArgumentError} When an option is invalid.
    */
   constructor(options: BrokerOptions = {}) {
+    const levels = options.delayLevels;
+    if (
+      levels !== undefined &&
+      (levels.length !== 18 || levels.some((ms) => !Number.isFinite(ms) || ms < 0))
+    ) {
+      throw new InvalidArgumentError("delayLevels", "must be 18 delays in ms, each ≥ 0");
+    }
     const address = options.address ?? "127.0.0.1:9876";
     const storeHost = parseAdvertised(address);
     const timers = options.timers ?? systemTimers;
