@@ -46,6 +46,19 @@ function hasBrand(value: unknown, name: string): boolean {
 /**
  * Every stable error code this library uses. A code never changes meaning once
  * released; new kinds get new codes.
+ *
+ * @example Decide by code, not by message
+ * ```ts
+ * import { ConnectionClosedError, type ErrorCode, FrameTooLargeError, NoRouteError, RocketMQError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const transient: ReadonlySet<ErrorCode> = new Set(["ERR_CONNECTION", "ERR_CONNECTION_CLOSED", "ERR_REMOTING_TIMEOUT"]);
+ * const isTransient = (e: unknown): boolean => e instanceof RocketMQError && transient.has(e.code);
+ * assert.equal(isTransient(new ConnectionClosedError("10.0.0.1:10911")), true);
+ * assert.equal(isTransient(new NoRouteError("orders")), false);
+ * // A subclass has its own code: a FrameTooLargeError is a CodecError, but not ERR_CODEC.
+ * assert.equal(new FrameTooLargeError(20_000_000, 16_777_216).code, "ERR_FRAME_TOO_LARGE");
+ * ```
  */
 export type ErrorCode =
   | "ERR_CODEC"
@@ -102,7 +115,30 @@ export class RocketMQError extends Error {
   }
 }
 
-/** The kinds of malformed input a {@linkcode CodecError} reports. */
+/**
+ * The kinds of malformed input a {@linkcode CodecError} reports.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, type CodecErrorReason } from "./errors.ts";
+ * import { parseFastJson } from "./codec/fastjson.ts";
+ * import { parseOffsetMessageId } from "./codec/message_id.ts";
+ * import { decodeCommand } from "./codec/frame.ts";
+ * import assert from "node:assert/strict";
+ *
+ * function reasonOf(decode: () => unknown): CodecErrorReason | undefined {
+ *   try {
+ *     decode();
+ *   } catch (e) {
+ *     if (e instanceof CodecError) return e.reason;
+ *   }
+ *   return undefined;
+ * }
+ * assert.equal(reasonOf(() => parseFastJson('{"a":')), "json");
+ * assert.equal(reasonOf(() => parseOffsetMessageId("not-an-id")), "message-id");
+ * assert.equal(reasonOf(() => decodeCommand(new Uint8Array([0, 0, 0, 4, 9, 0, 0, 0]))), "frame"); // serialize type 9
+ * ```
+ */
 export type CodecErrorReason =
   | "frame"
   | "header"
@@ -443,7 +479,20 @@ export class RemotingTimeoutError extends RocketMQError {
   }
 }
 
-/** Where a {@linkcode BrokerError} came from. */
+/**
+ * Where a {@linkcode BrokerError} came from.
+ *
+ * @example
+ * ```ts
+ * import { BrokerError, type BrokerErrorContext } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const context: BrokerErrorContext = { requestCode: 310, address: "10.0.0.1:10911" };
+ * const err = new BrokerError(14, "service not available now", context);
+ * assert.equal(err.message, "response 14 SERVICE_NOT_AVAILABLE to request code 310 from 10.0.0.1:10911: service not available now");
+ * assert.equal(new BrokerError(14, undefined).message, "response 14 SERVICE_NOT_AVAILABLE"); // both fields are optional
+ * ```
+ */
 export interface BrokerErrorContext {
   /** Request code of the call that failed. */
   requestCode?: number;
@@ -605,10 +654,41 @@ export class ClientClosedError extends RocketMQError {
  *   evidence that a reply could not reach this client (the connection to a
  *   broker that pushes replies was lost during the wait, or a pushed reply
  *   for this request could not be decoded).
+ *
+ * @example
+ * ```ts
+ * import { type RequestStage, RequestTimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RequestTimeoutError({
+ *   topic: "rpc", correlationId: "c1", timeout: 3000, stage: "reply-undeliverable",
+ *   detail: "connection to 10.0.0.1:10911 lost",
+ * });
+ * const stage: RequestStage = err.stage;
+ * // The request was stored: a responder may have handled it even though no reply came back.
+ * assert.equal(stage, "reply-undeliverable");
+ * assert.match(err.message, /could not reach this client \(connection to 10\.0\.0\.1:10911 lost\)$/);
+ * ```
  */
 export type RequestStage = "sending" | "awaiting-reply" | "reply-undeliverable";
 
-/** Details of a {@linkcode RequestTimeoutError}. */
+/**
+ * Details of a {@linkcode RequestTimeoutError}.
+ *
+ * @example
+ * ```ts
+ * import { RequestTimeoutError, type RequestTimeoutDetails } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const details: RequestTimeoutDetails = {
+ *   topic: "rpc", correlationId: "c1", timeout: 3000, stage: "awaiting-reply",
+ *   stored: { brokerName: "broker-a", queueId: 2, queueOffset: 41, msgId: "0A0000051234000000010000002A0000" },
+ * };
+ * const err = new RequestTimeoutError(details);
+ * assert.equal(err.stored?.queueOffset, 41); // where to look for the request on the broker
+ * assert.equal(err.message, "request c1 to rpc timed out after 3000 ms: stored by the broker, but no reply arrived");
+ * ```
+ */
 export interface RequestTimeoutDetails {
   /** The request's topic. */
   topic: string;

@@ -1,7 +1,8 @@
 /**
  * A minimal logging interface shared by the client and the broker, so that
  * users can route our log lines into theirs. The default writes to the
- * console (stderr for warnings and errors) from a minimum level.
+ * console from a minimum level: debug lines with `console.debug` (stdout),
+ * info, warn and error lines with `console.error` (stderr).
  *
  * @example Route log lines elsewhere
  * ```ts
@@ -23,10 +24,45 @@
  * @module
  */
 
-/** Structured context of a log line. */
+/**
+ * Structured context of a log line.
+ *
+ * @example How the console logger writes fields
+ * ```ts
+ * import { consoleLogger, type LogFields } from "./logger.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const original = console.error;
+ * console.error = (line: string) => lines.push(line);
+ * try {
+ *   const fields: LogFields = { address: "10.0.0.1:10911", attempt: 2, error: new Error("refused") };
+ *   consoleLogger("warn").warn("connect failed", fields);
+ * } finally {
+ *   console.error = original;
+ * }
+ * assert.match(lines[0]!, / WARN connect failed address=10\.0\.0\.1:10911 attempt=2 error=Error: refused$/);
+ * ```
+ */
 export type LogFields = Record<string, unknown>;
 
-/** Where log lines go. */
+/**
+ * Where log lines go.
+ *
+ * @example Into a structured logger
+ * ```ts
+ * import type { LogFields, Logger } from "./logger.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const records: object[] = [];
+ * const to = (level: string) => (message: string, fields?: LogFields) => {
+ *   records.push({ level, message, ...fields });
+ * };
+ * const logger: Logger = { debug: to("debug"), info: to("info"), warn: to("warn"), error: to("error") };
+ * logger.warn("retrying send", { attempt: 2 });
+ * assert.deepEqual(records, [{ level: "warn", message: "retrying send", attempt: 2 }]);
+ * ```
+ */
 export interface Logger {
   /** Detail for debugging. */
   debug(message: string, fields?: LogFields): void;
@@ -38,7 +74,29 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** Log levels, lowest first. */
+/**
+ * Log levels, lowest first.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogger, type LogLevel } from "./logger.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: string[] = [];
+ * const original = console.error;
+ * console.error = (line: string) => lines.push(line);
+ * try {
+ *   const level: LogLevel = "warn"; // warn and error are written, debug and info dropped
+ *   const logger = consoleLogger(level);
+ *   logger.info("connected");
+ *   logger.warn("retrying");
+ * } finally {
+ *   console.error = original;
+ * }
+ * assert.equal(lines.length, 1);
+ * assert.match(lines[0]!, /WARN retrying$/);
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };

@@ -19,10 +19,41 @@
  * @module
  */
 
-/** An opaque timer handle. */
+/**
+ * An opaque timer handle.
+ *
+ * @example
+ * ```ts
+ * import { ManualTimers, type TimerHandle } from "./timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timers = new ManualTimers();
+ * let fired = false;
+ * const handle: TimerHandle = timers.setTimeout(() => fired = true, 10);
+ * timers.clearTimeout(handle); // only ever passed back to the same Timers
+ * timers.advance(10);
+ * assert.equal(fired, false);
+ * ```
+ */
 export type TimerHandle = unknown;
 
-/** Clock and one-shot timers. */
+/**
+ * Clock and one-shot timers.
+ *
+ * @example Code written against Timers runs on a manual clock in tests
+ * ```ts
+ * import { ManualTimers, type Timers } from "./timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * function after(timers: Timers, ms: number): Promise<number> {
+ *   return new Promise((resolve) => timers.setTimeout(() => resolve(timers.now()), ms));
+ * }
+ * const timers = new ManualTimers(1_000);
+ * const done = after(timers, 250);
+ * timers.advance(250);
+ * assert.equal(await done, 1_250);
+ * ```
+ */
 export interface Timers {
   /** Milliseconds since the epoch. */
   now(): number;

@@ -35,10 +35,35 @@ import type {
   Transport,
 } from "./types.ts";
 
-/** A runtime with a built-in transport adapter. */
+/**
+ * A runtime with a built-in transport adapter.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime, type RuntimeName } from "./default.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const runtime: RuntimeName | undefined = detectRuntime({ Deno: { version: { deno: "2.1.0" } } });
+ * assert.equal(runtime, "deno");
+ * ```
+ */
 export type RuntimeName = "deno" | "bun" | "node";
 
-/** The functions of a transport adapter module. */
+/**
+ * The functions of a transport adapter module.
+ *
+ * @example Any connect/listen pair is an adapter
+ * ```ts
+ * import { loadAdapter, type TransportAdapter } from "./default.ts";
+ * import { createMemoryNetwork } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const builtIn: TransportAdapter = await loadAdapter("deno");
+ * const inMemory: TransportAdapter = createMemoryNetwork();
+ * assert.equal(typeof builtIn.connect, "function");
+ * assert.equal(typeof inMemory.listen, "function");
+ * ```
+ */
 export interface TransportAdapter {
   /** Opens connections. */
   connect: Connect;

@@ -95,7 +95,25 @@ class MemoryEnd implements SocketDriver {
   }
 }
 
-/** Addresses of the first transport of a {@linkcode memoryPair}. */
+/**
+ * Addresses of the first transport of a {@linkcode memoryPair}.
+ *
+ * @example
+ * ```ts
+ * import { memoryPair, type MemoryPairOptions } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MemoryPairOptions = {
+ *   localAddr: { hostname: "10.0.0.5", port: 50000 },
+ *   remoteAddr: { hostname: "10.0.0.1", port: 10911 },
+ * };
+ * const [client, server] = memoryPair(options);
+ * assert.deepEqual(client.remoteAddr, { hostname: "10.0.0.1", port: 10911 });
+ * assert.deepEqual(server.remoteAddr, { hostname: "10.0.0.5", port: 50000 }); // mirrored
+ * await client.close();
+ * await server.closed;
+ * ```
+ */
 export interface MemoryPairOptions {
   /** Local address of the first transport (remote of the second). @default {{ hostname: "memory", port: 1 }} */
   localAddr?: NetAddr;
@@ -142,7 +160,22 @@ export function memoryPair(options: MemoryPairOptions = {}): [Transport, Transpo
   return [ta.transport, tb.transport];
 }
 
-/** A private in-memory network: a {@linkcode Connect} and a {@linkcode Listen} that reach each other. */
+/**
+ * A private in-memory network: a {@linkcode Connect} and a {@linkcode Listen} that reach each other.
+ *
+ * @example Networks do not see each other
+ * ```ts
+ * import { createMemoryNetwork, type MemoryNetwork } from "./memory.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const a: MemoryNetwork = createMemoryNetwork();
+ * const b: MemoryNetwork = createMemoryNetwork();
+ * const listener = await a.listen({ hostname: "127.0.0.1", port: 9876 });
+ * await assert.rejects(b.connect({ hostname: "127.0.0.1", port: 9876 }), ConnectionError);
+ * await listener.close();
+ * ```
+ */
 export interface MemoryNetwork {
   /** Connects to a listener of this network; refused when none listens there. */
   connect: Connect;

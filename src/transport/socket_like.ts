@@ -23,7 +23,22 @@
 import { formatAddress, type SocketDriver, socketTransport } from "./_socket.ts";
 import type { NetAddr, Transport } from "./types.ts";
 
-/** A socket with Web streams, as `cloudflare:sockets` returns. */
+/**
+ * A socket with Web streams, as `cloudflare:sockets` returns.
+ *
+ * @example The transport closes the socket
+ * ```ts
+ * import { fromSocketLike, type SocketLike } from "./socket_like.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>(); // what is written comes back
+ * let closes = 0;
+ * const socket: SocketLike = { readable: pipe.readable, writable: pipe.writable, close: () => closes++ };
+ * const transport = fromSocketLike(socket);
+ * await transport.close();
+ * assert.equal(closes, 1);
+ * ```
+ */
 export interface SocketLike {
   /** Bytes from the peer. Its chunks must not be reused by the socket. */
   readonly readable: ReadableStream<Uint8Array>;
@@ -35,7 +50,25 @@ export interface SocketLike {
   close(): unknown;
 }
 
-/** Addresses of a {@linkcode SocketLike}, for the transport to report. */
+/**
+ * Addresses of a {@linkcode SocketLike}, for the transport to report.
+ *
+ * @example Errors name the peer
+ * ```ts
+ * import { fromSocketLike, type SocketLikeInfo } from "./socket_like.ts";
+ * import { ConnectionClosedError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const info: SocketLikeInfo = { remoteAddr: { hostname: "10.0.0.1", port: 10911 } };
+ * const transport = fromSocketLike({ readable: pipe.readable, writable: pipe.writable, close: () => {} }, info);
+ * assert.deepEqual(transport.remoteAddr, info.remoteAddr);
+ * await transport.close();
+ * const err = await transport.writable.getWriter().write(new Uint8Array([1])).catch((e) => e);
+ * assert.ok(err instanceof ConnectionClosedError);
+ * assert.equal(err.address, "10.0.0.1:10911");
+ * ```
+ */
 export interface SocketLikeInfo {
   /** Local address. */
   localAddr?: NetAddr;
