@@ -22,6 +22,8 @@ import org.apache.rocketmq.common.message.MessageExt;
  *   [--fail-attempts 0]   deliveries with reconsumeTimes &lt; N are failed (RECONSUME_LATER, or
  *                         SUSPEND_CURRENT_QUEUE_A_MOMENT when orderly), to exercise redelivery
  *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false]
+ *   [--bench-count 0]     benchmarks: N &gt; 0 prints no line per delivery; once N messages were delivered it
+ *                         prints {@code summary} (first delivery to N-th: throughput, CPU time, memory)
  * </pre>
  *
  * <p>Stdout: {@code ready} (started, and owning a queue or the wait ran out), {@code assignment} on every
@@ -46,6 +48,7 @@ public final class Consumer {
       int failAttempts = a.integer("fail-attempts", 0);
       long awaitMs = a.lng("await-assignment-ms", 20000);
       boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
+      long benchCount = a.lng("bench-count", 0);
       a.rejectUnknown();
 
       DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
@@ -65,7 +68,18 @@ public final class Consumer {
       consumer.subscribe(topic, tags);
       String clientId = consumer.buildMQClientId();
       AtomicLong delivered = new AtomicLong();
-      switch (mode) {
+      if (benchCount > 0) {
+        if (!mode.equals("concurrently")) throw new IllegalArgumentException("--bench-count needs concurrently");
+        Bench bench = new Bench(benchCount);
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
+          bench.delivered(msgs.size());
+          delivered.addAndGet(msgs.size());
+          return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+      }
+      switch (benchCount > 0 ? "bench" : mode) {
+        case "bench":
+          break;
         case "concurrently":
           consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
             boolean ok = true;
@@ -96,6 +110,39 @@ public final class Consumer {
       assignments.watch(clientId);
     } catch (Throwable t) {
       Out.fatal(t);
+    }
+  }
+
+  /** Counts deliveries; prints the summary once, at the N-th. */
+  private static final class Bench {
+    private final long target;
+    private final AtomicLong count = new AtomicLong();
+    private volatile long firstNanos;
+    private volatile long cpu0;
+
+    Bench(long target) {
+      this.target = target;
+    }
+
+    void delivered(int n) {
+      long before = count.getAndAdd(n);
+      if (before == 0) {
+        synchronized (this) {
+          if (firstNanos == 0) {
+            firstNanos = System.nanoTime();
+            cpu0 = Requester.processCpuNanos();
+          }
+        }
+      }
+      if (before < target && before + n >= target) {
+        long elapsed = System.nanoTime() - firstNanos;
+        long cpu = Requester.processCpuNanos() - cpu0;
+        double secs = elapsed / 1e9;
+        Json j = Json.obj().put("event", "summary").put("count", before + n).put("elapsedMs", elapsed / 1_000_000L)
+            .put("throughputPerSec", secs > 0 ? (before + n) / secs : 0).put("runCpuMs", cpu / 1_000_000L)
+            .put("cpuMsPer1k", cpu / 1e6 / (before + n) * 1000.0);
+        Out.emit(Stats.addProcess(j));
+      }
     }
   }
 

@@ -2,8 +2,12 @@ package rocketmq.interop;
 
 import java.lang.management.ManagementFactory;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.MessageQueueSelector;
+import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.message.Message;
@@ -18,6 +22,9 @@ import org.apache.rocketmq.common.message.Message;
  *                      orderSeq = its index within that key); a selector sends each key to one queue
  *   [--queue-id -1]    send every message to this queue id (selector)
  *   [--timeout-ms 3000] [--interval-ms 0] [--run-id R] [--quiet]
+ *   [--inflight 0]     benchmarks: N &gt; 0 sends asynchronously ({@code send(msg, SendCallback)}) with at
+ *                      most N sends in flight, prints only the summary (and errors); the summary then has
+ *                      {@code runCpuMs}, the process CPU time of the sending loop
  * </pre>
  *
  * <p>{@code {i}} in {@code --keys}/{@code --tags} is replaced by the message index. Stdout: {@code started},
@@ -45,6 +52,7 @@ public final class Producer {
       long intervalMs = a.lng("interval-ms", 0);
       String run = a.str("run-id", UUID.randomUUID().toString().substring(0, 8));
       boolean quiet = a.flag("quiet");
+      int inflight = a.integer("inflight", 0);
       a.rejectUnknown();
 
       DefaultMQProducer producer = new DefaultMQProducer(group);
@@ -54,6 +62,12 @@ public final class Producer {
       long startupMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
       Out.emit(Json.obj().put("event", "started").put("clientId", producer.buildMQClientId())
           .put("group", group).put("run", run).put("startupMs", startupMs));
+
+      if (inflight > 0) {
+        boolean ok = sendAsync(producer, topic, count, bodySize, binary, run, inflight, timeoutMs, startupMs);
+        producer.shutdown();
+        System.exit(ok ? 0 : 1);
+      }
 
       MessageQueueSelector byKey = (mqs, msg, arg) -> {
         if (queueId >= 0) {
@@ -117,5 +131,59 @@ public final class Producer {
     } catch (Throwable t) {
       Out.fatal(t);
     }
+  }
+
+  /** Benchmark mode: pipelined asynchronous sends, at most {@code inflight} at once. */
+  private static boolean sendAsync(DefaultMQProducer producer, String topic, long count, int bodySize,
+      boolean binary, String run, int inflight, long timeoutMs, long startupMs) throws InterruptedException {
+    Semaphore permits = new Semaphore(inflight);
+    AtomicLong ok = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    Stats latency = new Stats();
+    long cpu0 = Requester.processCpuNanos();
+    long t0 = System.nanoTime();
+    for (long i = 0; i < count; i++) {
+      Message m = new Message(topic, Bodies.make(run, i, bodySize, binary));
+      permits.acquire();
+      long s = System.nanoTime();
+      try {
+        producer.send(m, new SendCallback() {
+          @Override
+          public void onSuccess(SendResult r) {
+            if (r.getSendStatus() == SendStatus.SEND_OK) {
+              ok.incrementAndGet();
+              latency.add((System.nanoTime() - s) / 1000);
+            } else {
+              errors.incrementAndGet();
+            }
+            permits.release();
+          }
+
+          @Override
+          public void onException(Throwable e) {
+            if (errors.incrementAndGet() <= 5) {
+              Out.emit(Json.obj().put("event", "error").put("ok", false).put("error", Json.describe(e)));
+            }
+            permits.release();
+          }
+        }, timeoutMs);
+      } catch (Exception e) {
+        errors.incrementAndGet();
+        permits.release();
+      }
+    }
+    if (!permits.tryAcquire(inflight, timeoutMs + 5000, TimeUnit.MILLISECONDS)) {
+      errors.addAndGet(count - ok.get() - errors.get());
+    }
+    long elapsed = System.nanoTime() - t0;
+    long runCpu = Requester.processCpuNanos() - cpu0;
+    double secs = elapsed / 1e9;
+    Json j = Json.obj().put("event", "summary").put("run", run).put("allOk", errors.get() == 0)
+        .put("sent", count).put("ok", ok.get()).put("errors", errors.get()).put("inflight", inflight)
+        .put("elapsedMs", elapsed / 1_000_000L).put("throughputPerSec", secs > 0 ? ok.get() / secs : 0)
+        .put("latencyMs", latency.latencyMs()).put("startupMs", startupMs).put("runCpuMs", runCpu / 1_000_000L);
+    if (ok.get() > 0) j.put("cpuMsPer1k", runCpu / 1e6 / ok.get() * 1000.0);
+    Out.emit(Stats.addProcess(j));
+    return errors.get() == 0;
   }
 }

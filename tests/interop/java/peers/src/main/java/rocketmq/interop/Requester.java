@@ -30,6 +30,8 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *   [--timeout-ms 3000] [--body-size 64] [--body binary|text] [--expect reverse|echo|none]
  *   [--queue-id -1]                  mq forms: fixed queue id (default round-robin over the topic's queues)
  *   [--warmup 0]                     untimed, unreported requests (plain form) before the run
+ *   [--warmup-ms 0]                  benchmarks: before the run, the first form at the run's concurrency for
+ *                                    this long, unreported
  *   [--group G] [--tags T] [--quiet] [--run-id R]
  * </pre>
  *
@@ -54,6 +56,10 @@ public final class Requester {
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong nullCallbacks = new AtomicLong();
   private final AtomicLong duplicateCompletions = new AtomicLong();
+  /** Wall clock (epoch ms) of the first reply received, warm-up included; 0 until then. */
+  private final AtomicLong firstReplyEpochMs = new AtomicLong();
+  /** True during --warmup-ms: nothing is printed. */
+  private volatile boolean warmingUp;
   private List<MessageQueue> queues;
 
   /** Per-form counters. */
@@ -101,6 +107,7 @@ public final class Requester {
       int concurrency = a.integer("concurrency", 1);
       if (concurrency < 1) throw new IllegalArgumentException("--concurrency >= 1");
       int warmup = a.integer("warmup", 0);
+      long warmupMs = a.lng("warmup-ms", 0);
 
       DefaultMQProducer producer = new DefaultMQProducer(group);
       producer.setNamesrvAddr(namesrv);
@@ -119,18 +126,35 @@ public final class Requester {
         }
       }
 
+      if (warmupMs > 0) {
+        r.warmingUp = true;
+        r.runForm(forms.get(0), Long.MAX_VALUE, warmupMs, concurrency);
+        r.warmingUp = false;
+      }
+
       Map<String, FormStats> results = new LinkedHashMap<>();
+      long cpu0 = processCpuNanos();
       long t0 = System.nanoTime();
       for (String form : forms) {
         results.put(form, r.runForm(form, count > 0 ? count : Long.MAX_VALUE, durationMs, concurrency));
       }
       long elapsed = System.nanoTime() - t0;
-      boolean allOk = r.summary(results, elapsed, startupMs);
+      long runCpu = cpu0 >= 0 ? processCpuNanos() - cpu0 : -1;
+      boolean allOk = r.summary(results, elapsed, startupMs, runCpu);
       producer.shutdown();
       System.exit(allOk ? 0 : 1);
     } catch (Throwable t) {
       Out.fatal(t);
     }
+  }
+
+  /** CPU time (all threads) of this process so far, or -1. */
+  static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean) {
+      return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+    }
+    return -1;
   }
 
   private Message message(long n, String form) {
@@ -279,6 +303,8 @@ public final class Requester {
   private void complete(String form, FormStats st, long n, Message req, long startNanos, Message reply,
       Throwable err) {
     long micros = (System.nanoTime() - startNanos) / 1000L;
+    if (reply != null) firstReplyEpochMs.compareAndSet(0, System.currentTimeMillis());
+    if (warmingUp) return;
     String corr = req.getProperty("CORRELATION_ID");
     boolean ok;
     Json line = Json.obj();
@@ -316,7 +342,7 @@ public final class Requester {
     return props;
   }
 
-  private boolean summary(Map<String, FormStats> results, long elapsedNanos, long startupMs) {
+  private boolean summary(Map<String, FormStats> results, long elapsedNanos, long startupMs, long runCpuNanos) {
     Stats all = new Stats();
     long sent = 0;
     long ok = 0;
@@ -346,7 +372,13 @@ public final class Requester {
         .put("ok", ok).put("errors", errors).put("mismatches", mismatches).put("lost", lost)
         .put("duplicateCompletions", duplicateCompletions.get()).put("nullCallbacks", nullCallbacks.get())
         .put("elapsedMs", elapsedNanos / 1_000_000L).put("throughputPerSec", secs > 0 ? ok / secs : 0)
-        .put("latencyMs", all.latencyMs()).put("startupMs", startupMs).putObjects("forms", perForm);
+        .put("latencyMs", all.latencyMs()).put("startupMs", startupMs).putObjects("forms", perForm)
+        .put("jvmStartEpochMs", ManagementFactory.getRuntimeMXBean().getStartTime());
+    if (firstReplyEpochMs.get() > 0) j.put("firstReplyEpochMs", firstReplyEpochMs.get());
+    if (runCpuNanos >= 0) {
+      j.put("runCpuMs", runCpuNanos / 1_000_000L);
+      if (ok > 0) j.put("cpuMsPer1k", runCpuNanos / 1e6 / ok * 1000.0);
+    }
     Out.emit(Stats.addProcess(j));
     return allOk;
   }
