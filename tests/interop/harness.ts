@@ -894,6 +894,11 @@ export interface StartRocketMQOptions {
   tlsMode?: "permissive" | "disabled";
   /** Extra JVM flags for both servers (appended). */
   jvmArgs?: string[];
+  /**
+   * Files to write under the broker's `ROCKETMQ_HOME` before it starts, by relative path (for
+   * example `conf/plain_acl.yml` for an ACL test).
+   */
+  brokerHomeFiles?: Record<string, string>;
   /** How long to wait for readiness. @default 120000 */
   readyTimeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL on stop (a 5.x broker takes 6-15 s to shut down). @default 30000 */
@@ -1180,7 +1185,8 @@ class Cluster implements RocketMQCluster {
         if (!addrs.includes(this.brokerAddress)) return false;
       }
       const info = await remotingCall(this.brokerAddress, 28, {}, 1000).catch(() => null);
-      return info?.code === 0;
+      // With ACL on, the harness's unsigned call is refused: any answer means it is up.
+      return info !== null && (info.code === 0 || this.brokerConfig.aclEnable === "true");
     });
     return Math.round(performance.now() - t0);
   }
@@ -1341,6 +1347,11 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     if (line === "4") {
       await Deno.writeTextFile(`${nsHome}/conf/logback_namesrv.xml`, logbackXml("namesrv.log"));
       await Deno.writeTextFile(`${brokerHome}/conf/logback_broker.xml`, logbackXml("broker.log"));
+    }
+    for (const [path, text] of Object.entries(options.brokerHomeFiles ?? {})) {
+      const file = `${brokerHome}/${path}`;
+      await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(file, text);
     }
     // Name server N; broker L-2 (fast), L (main), L+1 (HA). Choose them together: N = base, L = base + 3.
     const base = findPorts([0, 1, 3, 4]);
