@@ -72,7 +72,18 @@ export const RequestCode = {
   SET_MESSAGE_REQUEST_MODE: 401,
 } as const;
 
-/** A known request code. */
+/**
+ * A known request code: the union of the values of {@linkcode RequestCode}.
+ *
+ * @example
+ * ```ts
+ * import { RequestCode } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const code: RequestCode = RequestCode.HEART_BEAT;
+ * assert.equal(code, 34);
+ * ```
+ */
 export type RequestCode = typeof RequestCode[keyof typeof RequestCode];
 
 /**
@@ -132,7 +143,18 @@ export const ResponseCode = {
   GO_AWAY: 1500,
 } as const;
 
-/** A known response code. */
+/**
+ * A known response code: the union of the values of {@linkcode ResponseCode}.
+ *
+ * @example
+ * ```ts
+ * import { ResponseCode, responseCodeName } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const code: ResponseCode = ResponseCode.PULL_NOT_FOUND;
+ * assert.equal(responseCodeName(code), "PULL_NOT_FOUND");
+ * ```
+ */
 export type ResponseCode = typeof ResponseCode[keyof typeof ResponseCode];
 
 const RESPONSE_NAMES: ReadonlyMap<number, string> = new Map(
@@ -187,7 +209,18 @@ export const LanguageCode = {
   NODE_JS: 13,
 } as const;
 
-/** A known language code. */
+/**
+ * A known language code: the union of the values of {@linkcode LanguageCode}.
+ *
+ * @example
+ * ```ts
+ * import { LanguageCode, languageName } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const code: LanguageCode = LanguageCode.JAVA; // what this library announces by default
+ * assert.equal(languageName(code), "JAVA");
+ * ```
+ */
 export type LanguageCode = typeof LanguageCode[keyof typeof LanguageCode];
 
 /**
@@ -262,7 +295,18 @@ export const SerializeType = {
   ROCKETMQ: 1,
 } as const;
 
-/** A header serialization. */
+/**
+ * A header serialization: the union of the values of {@linkcode SerializeType}.
+ *
+ * @example
+ * ```ts
+ * import { SerializeType } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const type: SerializeType = SerializeType.ROCKETMQ; // the binary header
+ * assert.equal(type, 1);
+ * ```
+ */
 export type SerializeType = typeof SerializeType[keyof typeof SerializeType];
 
 /**
