@@ -9,7 +9,7 @@
  * import assert from "node:assert/strict";
  *
  * const route = new TopicRoute("orders", {
- *   queueDatas: [{ brokerName: "b", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }],
+ *   queueDatas: [{ brokerName: "b", readQueueNums: 2, writeQueueNums: 2, perm: 6 }],
  *   brokerDatas: [{ cluster: "C", brokerName: "b", brokerAddrs: { "0": "127.0.0.1:10911" } }],
  * });
  * assert.equal(route.publishQueues.length, 2);
