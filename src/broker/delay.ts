@@ -34,15 +34,16 @@ import { SCHEDULE_TOPIC } from "./topics.ts";
 import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
 
 /**
- * Delays of levels 1..18 in ms (`messageDelayLevel`:
- * `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`).
+ * Default delays of levels 1..18 in ms (Java's default `messageDelayLevel`:
+ * `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h`); a broker
+ * started with `delayLevels` uses those instead.
  *
  * @example
  * ```ts
  * import { DELAY_LEVELS } from "./delay.ts";
  * import assert from "node:assert/strict";
  *
- * // Level n waits DELAY_LEVELS[n - 1]: a message sent with delayLevel 3 is delivered after 10 s.
+ * // Level n waits DELAY_LEVELS[n - 1]: by default, a message sent with delayLevel 3 waits 10 s.
  * assert.equal(DELAY_LEVELS[3 - 1], 10_000);
  * assert.equal(DELAY_LEVELS.at(-1), 2 * 60 * 60 * 1000);
  * ```
