@@ -105,7 +105,9 @@ function format(level: string, message: string, fields?: LogFields): string {
   let line = `${new Date().toISOString()} ${level.toUpperCase()} ${message}`;
   if (fields) {
     for (const [key, value] of Object.entries(fields)) {
-      const text = value instanceof Error ? `${value.name}: ${value.message}` : typeof value === "string"
+      const text = value instanceof Error
+        ? `${value.name}: ${value.message}`
+        : typeof value === "string"
         ? value
         : JSON.stringify(value);
       line += ` ${key}=${text}`;

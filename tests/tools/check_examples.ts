@@ -42,10 +42,15 @@ for (const node of Object.values(doc.nodes)) {
       if (declaration.jsDoc?.tags?.some((t) => t.kind === "example")) documented.add(symbol.name);
       if (declaration.jsDoc && !seen.has(symbol.name)) {
         const where = declaration.location;
-        seen.set(symbol.name, `${where.filename.replace(/^file:\/\/.*?\/(src|mod)/, "$1")}:${where.line}`);
+        seen.set(
+          symbol.name,
+          `${where.filename.replace(/^file:\/\/.*?\/(src|mod)/, "$1")}:${where.line}`,
+        );
       }
     }
-    if (!seen.has(symbol.name)) seen.set(symbol.name, symbol.declarations[0]?.location.filename ?? "?");
+    if (!seen.has(symbol.name)) {
+      seen.set(symbol.name, symbol.declarations[0]?.location.filename ?? "?");
+    }
   }
 }
 const missing = new Map<string, string>();
