@@ -27,7 +27,18 @@
  * @module
  */
 
-import * as fsp from "node:fs/promises";
+import type * as Fsp from "node:fs/promises";
+
+let loaded: Promise<typeof Fsp> | undefined;
+
+/**
+ * `node:fs/promises`, loaded on first use: in Deno, the first `node:*` import
+ * boots the Node compatibility layer (about 45 ms), which a broker without
+ * `dataDir`, and every client importing `mod.ts`, should not pay at start-up.
+ */
+function nodeFs(): Promise<typeof Fsp> {
+  return loaded ??= import("node:fs/promises");
+}
 
 /** An open file, read and written at explicit positions. */
 export interface StoreFile {
@@ -104,9 +115,9 @@ function isRefusal(error: unknown): boolean {
 }
 
 class NodeStoreFile implements StoreFile {
-  readonly #handle: fsp.FileHandle;
+  readonly #handle: Fsp.FileHandle;
 
-  constructor(handle: fsp.FileHandle) {
+  constructor(handle: Fsp.FileHandle) {
     this.#handle = handle;
   }
 
@@ -175,16 +186,18 @@ class NodeStoreFile implements StoreFile {
  */
 export const nodeFileSystem: FileSystem = {
   async open(path, options) {
+    const fsp = await nodeFs();
     const flags = options?.create ? fsp.constants.O_RDWR | fsp.constants.O_CREAT : "r+";
     return new NodeStoreFile(await fsp.open(path, flags, 0o644));
   },
-  rename(from, to) {
-    return fsp.rename(from, to);
+  async rename(from, to) {
+    await (await nodeFs()).rename(from, to);
   },
   async mkdir(path) {
-    await fsp.mkdir(path, { recursive: true });
+    await (await nodeFs()).mkdir(path, { recursive: true });
   },
   async readdir(path) {
+    const fsp = await nodeFs();
     try {
       return await fsp.readdir(path);
     } catch (error) {
@@ -193,6 +206,7 @@ export const nodeFileSystem: FileSystem = {
     }
   },
   async stat(path) {
+    const fsp = await nodeFs();
     try {
       const st = await fsp.stat(path);
       return { size: st.size, isDirectory: st.isDirectory() };
@@ -202,6 +216,7 @@ export const nodeFileSystem: FileSystem = {
     }
   },
   async remove(path) {
+    const fsp = await nodeFs();
     try {
       await fsp.unlink(path);
     } catch (error) {
@@ -209,7 +224,8 @@ export const nodeFileSystem: FileSystem = {
     }
   },
   async syncDir(path) {
-    let handle: fsp.FileHandle;
+    const fsp = await nodeFs();
+    let handle: Fsp.FileHandle;
     try {
       handle = await fsp.open(path, "r");
     } catch (error) {
