@@ -5,8 +5,50 @@
 // being its summary, the way the Java peers of tests/interop do.
 
 // deno-lint-ignore-file no-console
-import { readFileSync } from "node:fs";
-import process from "node:process";
+//
+// No static `node:*` import: in Deno the first one boots the Node
+// compatibility layer (20-45 ms), which would be charged to our client's cold
+// start. `process` is only touched where it is needed, after the first reply.
+
+/** The little of Node's `process` used here (Node and Bun have it as a global). */
+interface NodeProcess {
+  argv: string[];
+  pid: number;
+  exit(code: number): never;
+  cpuUsage(): { user: number; system: number };
+  memoryUsage: { rss(): number };
+  on(event: string, listener: () => void): void;
+  stdin: { on(event: string, listener: () => void): void; resume(): void };
+}
+
+/** The Deno global, when running on Deno. */
+interface DenoGlobal {
+  args: string[];
+  pid: number;
+  exit(code: number): never;
+  readTextFileSync(path: string): string;
+}
+
+const deno = (globalThis as { Deno?: DenoGlobal }).Deno;
+
+function nodeProcess(): NodeProcess {
+  return (globalThis as unknown as { process: NodeProcess }).process;
+}
+
+/** Command-line arguments after the script. */
+export function argv(): string[] {
+  return deno ? deno.args : nodeProcess().argv.slice(2);
+}
+
+/** This process's id. */
+export function pid(): number {
+  return deno ? deno.pid : nodeProcess().pid;
+}
+
+/** Exits the process. */
+export function exit(code: number): never {
+  return deno ? deno.exit(code) : nodeProcess().exit(code);
+}
 
 /** The runtime this process runs on. */
 export function runtimeName(): "deno" | "bun" | "node" {
@@ -18,14 +60,14 @@ export class Args {
   readonly #values = new Map<string, string>();
   readonly #used = new Set<string>();
 
-  constructor(argv: readonly string[] = process.argv.slice(2)) {
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i]!;
+  constructor(args: readonly string[] = argv()) {
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!;
       if (!arg.startsWith("--")) throw new Error(`unexpected argument ${arg}`);
       const eq = arg.indexOf("=");
       if (eq > 0) this.#values.set(arg.slice(2, eq), arg.slice(eq + 1));
-      else if (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) {
-        this.#values.set(arg.slice(2), argv[++i]!);
+      else if (i + 1 < args.length && !args[i + 1]!.startsWith("--")) {
+        this.#values.set(arg.slice(2), args[++i]!);
       } else this.#values.set(arg.slice(2), "true");
     }
   }
@@ -110,15 +152,17 @@ export interface LatencySummary {
 
 /** CPU time (user + system) this process has used so far, in ms. */
 export function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
+  const { user, system } = nodeProcess().cpuUsage();
   return (user + system) / 1000;
 }
 
 /** Resident memory now and at its peak (Linux: /proc/self/status), in KiB. */
-export function memoryKb(): { rssKb: number; peakRssKb?: number } {
-  const rssKb = Math.round(process.memoryUsage.rss() / 1024);
+export async function memoryKb(): Promise<{ rssKb: number; peakRssKb?: number }> {
+  const rssKb = Math.round(nodeProcess().memoryUsage.rss() / 1024);
   try {
-    const status = readFileSync("/proc/self/status", "utf8");
+    const status = deno
+      ? deno.readTextFileSync("/proc/self/status")
+      : (await import("node:fs")).readFileSync("/proc/self/status", "utf8");
     const hwm = /^VmHWM:\s+(\d+)/m.exec(status);
     const rss = /^VmRSS:\s+(\d+)/m.exec(status);
     return {
@@ -142,7 +186,7 @@ export function fatal(err: unknown): never {
     error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
   });
   if (err instanceof Error && err.stack) console.error(err.stack);
-  process.exit(2);
+  exit(2);
 }
 
 /**
@@ -155,10 +199,11 @@ export function onStop(stop: () => Promise<void> | void, watchStdin: boolean): v
     if (stopping) return;
     stopping = true;
     Promise.resolve().then(stop).then(
-      () => process.exit(0),
+      () => exit(0),
       (err) => fatal(err),
     );
   };
+  const process = nodeProcess();
   process.on("SIGTERM", run);
   process.on("SIGINT", run);
   if (!watchStdin) return;

@@ -12,17 +12,18 @@
 // The responder replies with the request body reversed, as ours does.
 
 import { createRequire } from "node:module";
-import process from "node:process";
 import {
   Args,
   closedLoop,
   cpuMs,
   emit,
+  exit,
   fatal,
   isReversed,
   makeBody,
   memoryKb,
   onStop,
+  pid,
   runtimeName,
 } from "./_common.ts";
 
@@ -62,9 +63,9 @@ async function main(): Promise<void> {
     await nc.flush();
     onStop(async () => {
       await nc.drain();
-      emit({ event: "stopped", cpuMs: cpuMs(), ...memoryKb() });
+      emit({ event: "stopped", cpuMs: cpuMs(), ...await memoryKb() });
     }, watchStdin);
-    emit({ event: "ready", runtime: runtimeName(), pid: process.pid, version: nc.info?.version });
+    emit({ event: "ready", runtime: runtimeName(), pid: pid(), version: nc.info?.version });
     return;
   }
   if (role !== "requester") throw new Error(`--role must be requester or responder, got ${role}`);
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
       firstReplyEpochMs,
       ...(spawnEpochMs > 0 ? { coldStartMs: firstReplyEpochMs - spawnEpochMs } : {}),
       cpuMs: cpuMs(),
-      ...memoryKb(),
+      ...await memoryKb(),
     });
     await nc.close();
     return;
@@ -116,10 +117,10 @@ async function main(): Promise<void> {
     runCpuMs: Math.round(run.cpuMs),
     cpuMsPer1k: run.ok > 0 ? (run.cpuMs / run.ok) * 1000 : null,
     cpuMs: Math.round(cpuMs()),
-    ...memoryKb(),
+    ...await memoryKb(),
   });
   await nc.close();
-  process.exit(0);
+  exit(0);
 }
 
 main().catch(fatal);

@@ -386,7 +386,7 @@ function panel(
 ): string {
   const out: string[] = [];
   const left = 70, bottom = 80, top = 28;
-  const plotW = width - left - 10;
+  const plotW = width - left - 50;
   const plotH = height - top - bottom;
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== undefined && v > 0);
   const max = all.length ? Math.max(...all) : 1;
@@ -487,7 +487,7 @@ export function renderSvg(r: BenchResults): string {
   const ids = [...new Set(r.requestReply.map((x) => x.id))];
   const label = (id: string) => id.replace("@rocketmq", " @RMQ").replace("@ours", " @ours");
   const concs = [...new Set(r.requestReply.map((x) => x.concurrency))].sort((a, b) => a - b);
-  const width = Math.max(900, 90 + ids.length * 70);
+  const width = Math.max(900, 120 + ids.length * 70);
   const ph = 300;
   const parts: string[] = [];
   parts.push(

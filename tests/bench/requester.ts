@@ -10,17 +10,18 @@
 // Replies must be the request body reversed (tests/bench/responder.ts and the
 // Java Responder in "reverse" mode do that).
 
-import process from "node:process";
 import { Producer } from "../../mod.ts";
 import {
   Args,
   closedLoop,
   cpuMs,
   emit,
+  exit,
   fatal,
   isReversed,
   makeBody,
   memoryKb,
+  pid,
   runtimeName,
 } from "./_common.ts";
 
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   args.flag("stdin-watch"); // accepted for symmetry; the requester ends by itself
   args.done();
 
-  const producer = new Producer({ nameServer, group: `bench_req_${process.pid}` });
+  const producer = new Producer({ nameServer, group: `bench_req_${pid()}` });
   await producer.start();
   const startedAt = Date.now();
   const once = async (seq: number): Promise<boolean> => {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       firstReplyEpochMs,
       ...(spawnEpochMs > 0 ? { coldStartMs: firstReplyEpochMs - spawnEpochMs } : {}),
       cpuMs: cpuMs(),
-      ...memoryKb(),
+      ...await memoryKb(),
     });
     await producer.close();
     return;
@@ -86,10 +87,10 @@ async function main(): Promise<void> {
     runCpuMs: Math.round(run.cpuMs),
     cpuMsPer1k: run.ok > 0 ? (run.cpuMs / run.ok) * 1000 : null,
     cpuMs: Math.round(cpuMs()),
-    ...memoryKb(),
+    ...await memoryKb(),
     stats: producer.stats,
   });
   await producer.close();
 }
 
-main().then(() => process.exit(0), fatal);
+main().then(() => exit(0), fatal);

@@ -7,9 +7,8 @@
 // Prints {"event":"ready",...} once it owns queues of the topic, then runs
 // until SIGTERM (or stdin closes, with --stdin-watch) and prints "stopped".
 
-import process from "node:process";
 import { PushConsumer } from "../../mod.ts";
-import { Args, cpuMs, emit, fatal, memoryKb, onStop, runtimeName } from "./_common.ts";
+import { Args, cpuMs, emit, fatal, memoryKb, onStop, pid, runtimeName } from "./_common.ts";
 
 async function main(): Promise<void> {
   const args = new Args();
@@ -24,7 +23,7 @@ async function main(): Promise<void> {
   consumer.subscribe(topic, "*", (message) => message.body.slice().reverse());
   onStop(async () => {
     await consumer.close();
-    emit({ event: "stopped", stats: consumer.stats, cpuMs: cpuMs(), ...memoryKb() });
+    emit({ event: "stopped", stats: consumer.stats, cpuMs: cpuMs(), ...await memoryKb() });
   }, watchStdin);
   await consumer.start();
   const deadline = Date.now() + 60_000;
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   emit({
     event: "ready",
     runtime: runtimeName(),
-    pid: process.pid,
+    pid: pid(),
     clientId: consumer.clientId,
     assigned: consumer.assignedQueues.filter((q) => q.topic === topic).length,
   });

@@ -10,16 +10,26 @@
 // `consume` starts from the first offset of a group without offsets and
 // measures first message → count-th message (plus start → count-th).
 
-import process from "node:process";
 import { Producer, PushConsumer } from "../../mod.ts";
-import { Args, cpuMs, emit, fatal, Latencies, makeBody, memoryKb, runtimeName } from "./_common.ts";
+import {
+  Args,
+  cpuMs,
+  emit,
+  exit,
+  fatal,
+  Latencies,
+  makeBody,
+  memoryKb,
+  pid,
+  runtimeName,
+} from "./_common.ts";
 
 async function send(args: Args, nameServer: string, topic: string): Promise<void> {
   const count = args.num("count", 100_000);
   const inflight = args.num("inflight", 128);
   const bodySize = args.num("body-size", 1024);
   args.done();
-  const producer = new Producer({ nameServer, group: `bench_send_${process.pid}` });
+  const producer = new Producer({ nameServer, group: `bench_send_${pid()}` });
   await producer.start();
   // One send first: route lookup and connection are not part of the rate.
   await producer.send({ topic, body: makeBody(0, bodySize) });
@@ -58,7 +68,7 @@ async function send(args: Args, nameServer: string, topic: string): Promise<void
     latencyMs: latencies.summary(),
     runCpuMs: Math.round(runCpuMs),
     cpuMsPer1k: ok > 1 ? (runCpuMs / (ok - 1)) * 1000 : null,
-    ...memoryKb(),
+    ...await memoryKb(),
   });
   await producer.close();
 }
@@ -100,7 +110,7 @@ async function consume(args: Args, nameServer: string, topic: string): Promise<v
     throughputPerSec: received / (elapsedMs / 1000),
     runCpuMs: Math.round(runCpuMs),
     cpuMsPer1k: received > 0 ? (runCpuMs / received) * 1000 : null,
-    ...memoryKb(),
+    ...await memoryKb(),
   });
   await consumer.close();
 }
@@ -116,4 +126,4 @@ async function main(): Promise<void> {
   else throw new Error(`--role must be send or consume, got ${role}`);
 }
 
-main().then(() => process.exit(0), fatal);
+main().then(() => exit(0), fatal);
