@@ -125,6 +125,94 @@ class FrameSplitter {
 }
 
 /**
+ * Decodes bytes, pushed in chunks cut anywhere, into
+ * {@linkcode RemotingCommand}s, synchronously: the engine of
+ * {@linkcode RemotingDecoderStream}, for read loops that take chunks from a
+ * `ReadableStream` themselves and want no extra stream stage per frame.
+ *
+ * Same rules as the stream: a bad length field or a frame above
+ * `maxFrameSize` throws a {@linkcode CodecError} before anything is allocated
+ * for it (the decoder is then unusable); a malformed frame goes to
+ * `onInvalidFrame` when given, and throws otherwise; bodies of frames that lie
+ * within one chunk are views into that chunk.
+ *
+ * @example Feed chunks, collect commands
+ * ```ts
+ * import { RemotingDecoder } from "./remoting_decoder_stream.ts";
+ * import { encodeCommand } from "./frame.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeCommand(createRequest(105, { topic: "T" }, { opaque: 7 }));
+ * const decoder = new RemotingDecoder();
+ * const opaques: number[] = [];
+ * decoder.push(frame.subarray(0, 10), (c) => opaques.push(c.opaque));
+ * assert.equal(decoder.buffered, 10);
+ * decoder.push(frame.subarray(10), (c) => opaques.push(c.opaque));
+ * decoder.end(); // throws if the input stopped inside a frame
+ * assert.deepEqual(opaques, [7]);
+ * ```
+ */
+export class RemotingDecoder {
+  readonly #splitter: FrameSplitter;
+  readonly #onInvalidFrame: ((error: CodecError) => void) | undefined;
+
+  /**
+   * Create the decoder.
+   *
+   * @param options Size limit and handling of malformed frames.
+   */
+  constructor(options: RemotingDecoderStreamOptions = {}) {
+    this.#splitter = new FrameSplitter(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.#onInvalidFrame = options.onInvalidFrame;
+  }
+
+  /** Bytes held for a frame that has not arrived in full. */
+  get buffered(): number {
+    return this.#splitter.buffered;
+  }
+
+  /**
+   * Decode a chunk; `onCommand` is called for every frame it completes, in
+   * order, before `push` returns.
+   *
+   * @param chunk The next bytes of the stream; not copied, so not to be
+   * reused by the caller.
+   * @param onCommand Receives each decoded command.
+   * @throws {CodecError} On a bad length field, an oversized frame, or a
+   * malformed frame without `onInvalidFrame`.
+   */
+  push(chunk: Uint8Array, onCommand: (command: RemotingCommand) => void): void {
+    const onInvalidFrame = this.#onInvalidFrame;
+    this.#splitter.push(chunk, (payload) => {
+      let command: RemotingCommand;
+      try {
+        command = decodePayload(payload);
+      } catch (err) {
+        if (onInvalidFrame && err instanceof CodecError) {
+          onInvalidFrame(err);
+          return;
+        }
+        throw err;
+      }
+      onCommand(command);
+    });
+  }
+
+  /**
+   * Declare the end of the input.
+   *
+   * @throws {CodecError} When the input ended inside a frame.
+   */
+  end(): void {
+    const buffered = this.#splitter.buffered;
+    if (buffered > 0) {
+      throw new CodecError("frame", `stream ended inside a frame (${buffered} bytes buffered)`);
+    }
+  }
+}
+
+/**
  * Decodes a stream of bytes, chunked in any way (a frame split over many
  * chunks, many frames in one chunk), into {@linkcode RemotingCommand}s.
  *
@@ -160,31 +248,13 @@ export class RemotingDecoderStream extends TransformStream<Uint8Array, RemotingC
    * @param options Size limit and handling of malformed frames.
    */
   constructor(options: RemotingDecoderStreamOptions = {}) {
-    const splitter = new FrameSplitter(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
-    const onInvalidFrame = options.onInvalidFrame;
+    const decoder = new RemotingDecoder(options);
     super({
       transform(chunk, controller) {
-        splitter.push(chunk, (payload) => {
-          let command: RemotingCommand;
-          try {
-            command = decodePayload(payload);
-          } catch (err) {
-            if (onInvalidFrame && err instanceof CodecError) {
-              onInvalidFrame(err);
-              return;
-            }
-            throw err;
-          }
-          controller.enqueue(command);
-        });
+        decoder.push(chunk, (command) => controller.enqueue(command));
       },
       flush() {
-        if (splitter.buffered > 0) {
-          throw new CodecError(
-            "frame",
-            `stream ended inside a frame (${splitter.buffered} bytes buffered)`,
-          );
-        }
+        decoder.end();
       },
     });
   }

@@ -39,7 +39,7 @@ import {
   isResponse,
   type RemotingCommand,
 } from "../codec/remoting_command.ts";
-import { RemotingDecoderStream } from "../codec/remoting_decoder_stream.ts";
+import { RemotingDecoder } from "../codec/remoting_decoder_stream.ts";
 import type { Transport } from "../transport/types.ts";
 import { type PendingStats, PendingTable } from "./pending.ts";
 import { systemTimers, type Timers } from "./timers.ts";
@@ -345,20 +345,29 @@ export class RemotingConnection {
   }
 
   async #readLoop(): Promise<void> {
-    const decoder = new RemotingDecoderStream({
+    // The decoder runs inside this loop rather than as a pipeThrough stage:
+    // one promise per chunk read instead of one per frame, and no second
+    // stream's queue between the socket and the dispatch.
+    const decoder = new RemotingDecoder({
       maxFrameSize: this.#maxFrameSize,
       onInvalidFrame: (error) => this.#onInvalidFrame(error),
     });
+    const onCommand = (command: RemotingCommand): void => {
+      this.#stats.framesIn++;
+      this.#dispatch(command);
+    };
     let error: Error | undefined;
     try {
-      const reader = this.transport.readable.pipeThrough(decoder).getReader();
+      const reader = this.transport.readable.getReader();
       try {
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) break;
-          this.#stats.framesIn++;
+          if (done) {
+            decoder.end();
+            break;
+          }
           this.#lastActivity = this.#timers.now();
-          this.#dispatch(value);
+          decoder.push(value, onCommand);
         }
       } finally {
         reader.releaseLock();

@@ -9,7 +9,7 @@ import { SerializeType } from "../../src/codec/codes.ts";
 import { decodeCommand, encodeCommand } from "../../src/codec/frame.ts";
 import type { RemotingCommand } from "../../src/codec/remoting_command.ts";
 import { createRequest } from "../../src/codec/remoting_command.ts";
-import { RemotingDecoderStream } from "../../src/codec/remoting_decoder_stream.ts";
+import { RemotingDecoder, RemotingDecoderStream } from "../../src/codec/remoting_decoder_stream.ts";
 import { CodecError, FrameTooLargeError } from "../../src/errors.ts";
 import { bytewise, commandArb, mutated, normalised, pipe, split } from "./_commands.ts";
 
@@ -51,6 +51,34 @@ describe("RemotingDecoderStream yields the same commands whatever the chunking",
   it("an empty stream yields nothing and ends cleanly", async () => {
     assert.deepEqual(await pipe(new RemotingDecoderStream(), []), { values: [] });
     assert.deepEqual(await pipe(new RemotingDecoderStream(), [new Uint8Array(0)]), { values: [] });
+  });
+});
+
+describe("RemotingDecoder (the synchronous engine the connection's read loop uses)", () => {
+  it("decodes the same commands as the stream, whatever the chunking", async () => {
+    await fc.assert(
+      fc.asyncProperty(framesArb, cutsArb, async (frames, cuts) => {
+        const chunks = chunked(concat(frames), cuts);
+        const decoder = new RemotingDecoder();
+        const values: RemotingCommand[] = [];
+        for (const chunk of chunks) decoder.push(chunk, (c) => values.push(c));
+        decoder.end();
+        const streamed = await pipe(new RemotingDecoderStream(), chunks);
+        assert.deepEqual(values.map(normalised), streamed.values.map(normalised));
+        assert.equal(values.length, frames.length);
+      }),
+      { numRuns: 100, interruptAfterTimeLimit: 5000 },
+    );
+  });
+
+  it("end() inside a frame and a length above the maximum throw CodecErrors", () => {
+    const frame = encodeCommand(createRequest(34, {}, { opaque: 1 }));
+    const partial = new RemotingDecoder();
+    partial.push(frame.subarray(0, frame.length - 1), () => assert.fail("no command yet"));
+    assert.equal(partial.buffered, frame.length - 1);
+    assert.throws(() => partial.end(), CodecError);
+    const small = new RemotingDecoder({ maxFrameSize: 16 });
+    assert.throws(() => small.push(frame, () => {}), FrameTooLargeError);
   });
 });
 
