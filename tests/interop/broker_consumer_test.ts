@@ -1,6 +1,7 @@
 // The official Java push consumer (clustering) against OUR broker: every
 // message is delivered to the group across a rebalance (a second consumer
-// joins mid-run), and orderly consumption keeps per-queue order.
+// joins mid-run), once except for messages in flight on a queue that moved
+// (RocketMQ's at-least-once), and orderly consumption keeps per-queue order.
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -31,7 +32,7 @@ const key = (m: ConsumerMessageEvent): string => `${m.queueId}:${m.queueOffset}`
 
 for (const line of ROCKETMQ_LINES) {
   describe(`Java ${line}.x push consumers on the embedded broker`, () => {
-    it("clustering: every message reaches the group once, across a rebalance", async () => {
+    it("clustering: every message reaches the group across a rebalance; redelivery only on moved queues", async () => {
       await using broker = await startBroker({ port: 0, logger: silentLogger });
       const nameServer = broker.address;
       const topic = uniqueName("cc");
@@ -83,8 +84,26 @@ for (const line of ROCKETMQ_LINES) {
       const delivered = all();
       const unique = new Set(delivered.map(key));
       assert.equal(unique.size, total, "no message lost");
-      const duplicates = delivered.length - unique.size;
-      assert.equal(duplicates, 0, `each message once per group (${duplicates} redelivered)`);
+      // RocketMQ's concurrent push consumer is at-least-once across a
+      // rebalance, on any broker: a message the first consumer is still
+      // handling when its queue moves is not committed (the Java client skips
+      // processConsumeResult for a dropped process queue), so the new owner
+      // gets it again. What must hold: nobody sees a message twice, and a
+      // message reaches both consumers only on a queue that moved to the
+      // second one.
+      for (const consumer of [first, second]) {
+        const own = consumer.messages().filter((m) => m.result === "success").map(key);
+        assert.equal(new Set(own).size, own.length, "no consumer sees a message twice");
+      }
+      const firstKeys = new Set(first.messages().map(key));
+      const moved = new Set(second.assignment().map((q) => Number(q.split(":").at(-1))));
+      const twice = second.messages().filter((m) => firstKeys.has(key(m)));
+      for (const m of twice) {
+        assert.ok(moved.has(m.queueId), `redelivered ${key(m)} is on a queue that moved`);
+      }
+      assert.equal(delivered.length - unique.size, twice.length);
+      // deno-lint-ignore no-console -- the figure belongs in the test log
+      console.log(`    ${twice.length} of ${total} redelivered on moved queues (at-least-once)`);
       assert.ok(broker.stats.consumerGroups >= 1);
     });
 
