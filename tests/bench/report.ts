@@ -157,7 +157,7 @@ export function renderMarkdown(r: BenchResults): string {
         (s.concurrencies as number[]).join(", ")
       } requests in flight; ${s.bodySize}-byte requests, ` +
       `replies = the body reversed; topics of ${s.queues} queues; responders with ` +
-      `${s.responderConcurrency} handlers. Every requester, responder and broker is its own process. ` +
+      `${s.responderConcurrency} handlers. Every requester, responder and broker is its own process; Deno and Bun run our TypeScript as is, Node runs it bundled to one .mjs by deno bundle (as a JS build of the package would be). ` +
       `Ratios are against scenario 1 (Java ↔ Java via RocketMQ) at the same concurrency. ` +
       `CPU is per 1,000 requests: the requester's from its own counters (Java: OperatingSystemMXBean, ` +
       `ours/NATS: process.cpuUsage()), the responder's and the broker's from /proc (≈: sampled over ` +
