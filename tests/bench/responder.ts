@@ -2,9 +2,9 @@
 // reversed, in its own process. Runs under Deno, Bun and Node (tsx).
 //
 //   deno run -A tests/bench/responder.ts --namesrv 127.0.0.1:9876 --topic T \
-//     [--group G] [--concurrency 20] [--stdin-watch]
+//     [--group G] [--concurrency 20] [--queues 4] [--stdin-watch]
 //
-// Prints {"event":"ready",...} once it owns queues of the topic, then runs
+// Prints {"event":"ready",...} once it owns all --queues queues of the topic, then runs
 // until SIGTERM (or stdin closes, with --stdin-watch) and prints "stopped".
 
 import { PushConsumer } from "../../mod.ts";
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const topic = args.str("topic");
   const group = args.str("group", `${topic}_responder`);
   const concurrency = args.num("concurrency", 20);
+  const queues = args.num("queues", 4);
   const watchStdin = args.flag("stdin-watch");
   args.done();
 
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
   }, watchStdin);
   await consumer.start();
   const deadline = Date.now() + 60_000;
-  while (!consumer.assignedQueues.some((q) => q.topic === topic)) {
+  // Every queue, not just one: a queue whose start offset is still being
+  // computed would skip requests sent meanwhile (see QUERY_CONSUMER_OFFSET).
+  while (consumer.assignedQueues.filter((q) => q.topic === topic).length < queues) {
     if (Date.now() > deadline) throw new Error(`no queue of ${topic} assigned within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

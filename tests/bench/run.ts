@@ -681,6 +681,8 @@ function ourResponder(runtime: Runtime, broker: BrokerTarget, topic: string) {
       topic,
       "--concurrency",
       String(settings.responderConcurrency),
+      "--queues",
+      String(settings.queues),
     ]);
     try {
       await child.event("ready", 90_000);
