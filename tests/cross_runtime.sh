@@ -16,6 +16,7 @@ tests/transport/memory_test.ts
 tests/transport/socket_like_test.ts
 tests/transport/default_test.ts
 tests/codec/crc32_test.ts
+tests/codec/utf8_test.ts
 tests/codec/properties_test.ts
 tests/codec/message_test.ts
 tests/codec/message_ext_test.ts

@@ -33,3 +33,21 @@ export function utf8Length(text: string): number {
   }
   return length;
 }
+
+/**
+ * Write a string's UTF-8 bytes into `out` at `pos`; `out` must have room for
+ * `utf8Length(text)` bytes there. ASCII is copied by hand: in Deno every
+ * `TextEncoder` call is a call into the runtime, dearer than the copy for
+ * the short keys and values of a header.
+ *
+ * @returns The number of bytes written.
+ */
+export function utf8Write(text: string, out: Uint8Array, pos: number): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return i + encoder.encodeInto(text.slice(i), out.subarray(pos + i)).written;
+    out[pos + i] = c;
+  }
+  return n;
+}

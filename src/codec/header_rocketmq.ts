@@ -21,7 +21,7 @@
 import { CodecError, InvalidArgumentError } from "../errors.ts";
 import type { CommandHeader } from "./header_json.ts";
 import { setField } from "./remoting_command.ts";
-import { utf8Decode, utf8Encode } from "./_utf8.ts";
+import { utf8Decode, utf8Length, utf8Write } from "./_utf8.ts";
 
 const FIXED = 2 + 1 + 2 + 4 + 4;
 
@@ -53,24 +53,29 @@ export function encodeRocketMQHeader(command: CommandHeader): Uint8Array {
   if (command.version < -32768 || command.version > 32767) {
     throw new InvalidArgumentError("version", `${command.version} does not fit 16 bits`);
   }
-  const remark = command.remark ? utf8Encode(command.remark) : undefined;
-  const entries: [Uint8Array, Uint8Array][] = [];
+  // Lengths first, then one allocation, strings written in place: no
+  // intermediate array per key and value.
+  const remark = command.remark ?? "";
+  const remarkLength = utf8Length(remark);
+  const keys: string[] = [];
+  const values: string[] = [];
   let extLength = 0;
   for (const key of Object.keys(command.extFields)) {
     const value = command.extFields[key];
     if (value === undefined || value === null) continue;
-    const k = utf8Encode(key);
-    if (k.length > 32767) {
+    const keyLength = utf8Length(key);
+    if (keyLength > 32767) {
       throw new InvalidArgumentError(
         `extFields.${key.slice(0, 20)}`,
         "key longer than 32767 bytes",
       );
     }
-    const v = utf8Encode(String(value));
-    entries.push([k, v]);
-    extLength += 2 + k.length + 4 + v.length;
+    const text = String(value);
+    keys.push(key);
+    values.push(text);
+    extLength += 2 + keyLength + 4 + utf8Length(text);
   }
-  const size = FIXED + 4 + (remark?.length ?? 0) + 4 + extLength;
+  const size = FIXED + 4 + remarkLength + 4 + extLength;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setInt16(0, command.code);
@@ -79,23 +84,17 @@ export function encodeRocketMQHeader(command: CommandHeader): Uint8Array {
   view.setInt32(5, command.opaque);
   view.setInt32(9, command.flag);
   let pos = FIXED;
-  view.setInt32(pos, remark?.length ?? 0);
-  pos += 4;
-  if (remark) {
-    out.set(remark, pos);
-    pos += remark.length;
-  }
+  view.setInt32(pos, remarkLength);
+  pos += 4 + utf8Write(remark, out, pos + 4);
   view.setInt32(pos, extLength);
   pos += 4;
-  for (const [k, v] of entries) {
-    view.setInt16(pos, k.length);
-    pos += 2;
-    out.set(k, pos);
-    pos += k.length;
-    view.setInt32(pos, v.length);
-    pos += 4;
-    out.set(v, pos);
-    pos += v.length;
+  for (let i = 0; i < keys.length; i++) {
+    const keyLength = utf8Write(keys[i]!, out, pos + 2);
+    view.setInt16(pos, keyLength);
+    pos += 2 + keyLength;
+    const valueLength = utf8Write(values[i]!, out, pos + 4);
+    view.setInt32(pos, valueLength);
+    pos += 4 + valueLength;
   }
   return out;
 }
