@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   // Every queue, not just one: a queue whose start offset is still being
   // computed would skip requests sent meanwhile (see QUERY_CONSUMER_OFFSET).
   while (consumer.assignedQueues.filter((q) => q.topic === topic).length < queues) {
-    if (Date.now() > deadline) throw new Error(`no queue of ${topic} assigned within 60 s`);
+    if (Date.now() > deadline) {
+      throw new Error(`fewer than ${queues} queues of ${topic} assigned within 60 s`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   emit({

@@ -415,7 +415,8 @@ async function bundleForNode(): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   for (const script of NODE_BUNDLED) {
     const out = `${dir}/${script.replace(/\.ts$/, ".mjs")}`;
-    const { code, stderr } = await new Deno.Command("deno", {
+    // The Deno running this script: no PATH lookup that could throw.
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["bundle", "--quiet", "--platform", "deno", "-o", out, `${ROOT}/tests/bench/${script}`],
       stdout: "null",
       stderr: "piped",
