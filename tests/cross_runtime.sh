@@ -73,6 +73,9 @@ node)
   exec node --import "file://$loader" --test "$@" $FILES
   ;;
 bun)
+  if ! command -v bun >/dev/null 2>&1; then
+    npm install --prefix .tools --no-audit --no-fund bun@1 >&2
+  fi
   for f in $FILES; do set -- "$@" "./$f"; done # bun test wants ./-prefixed paths
   exec bun test "$@"
   ;;

@@ -30,6 +30,7 @@ import {
   startRocketMQ,
   uniqueName,
 } from "./harness.ts";
+import { npmTool, npmToolBin, ROOT } from "../tools/npm_tools.ts";
 
 /** A broker to test through: a real RocketMQ cluster or our embedded broker. */
 interface Target {
@@ -160,15 +161,14 @@ async function ourResponder(
 
 /** Run `tests/interop/_ours_pair.ts` under another runtime against the cluster. */
 async function oursOn(runtime: "node" | "bun", nameServer: string, topic: string) {
-  const root = new URL("../../", import.meta.url).pathname;
-  const tools = `${root}.tools/node_modules`;
-  const script = `${root}tests/interop/_ours_pair.ts`;
+  // tsx and Bun come from .tools, installed there with npm when missing.
+  const script = `${ROOT}tests/interop/_ours_pair.ts`;
   const args = runtime === "node"
-    ? ["--import", `file://${tools}/tsx/dist/loader.mjs`, script]
+    ? ["--import", `file://${await npmTool("tsx")}/dist/loader.mjs`, script]
     : [script];
-  const command = new Deno.Command(runtime === "node" ? "node" : `${tools}/.bin/bun`, {
+  const command = new Deno.Command(runtime === "node" ? "node" : await npmToolBin("bun"), {
     args,
-    cwd: root,
+    cwd: ROOT,
     env: { NAMESRV_ADDR: nameServer, PAIR_TOPIC: topic },
     stdout: "piped",
     stderr: "piped",
