@@ -68,6 +68,15 @@ export interface ClientOptions {
   connect?: Connect;
   /** TLS for all connections. */
   tls?: boolean | TlsOptions;
+  /**
+   * Addresses to dial instead of the ones name servers hand out, for brokers
+   * registered under private addresses (behind NAT, in a container network,
+   * from an edge runtime): `{ "10.0.0.7:10911": "broker-a.example.com:10911" }`,
+   * or a function from `host:port` to `host:port`. Addresses not in the map
+   * are dialed as they are.
+   * @default {every address as it is}
+   */
+  addressMap?: Readonly<Record<string, string>> | ((address: string) => string);
   /** ACL credentials; every request is signed when given. */
   credentials?: Credentials;
   /** Where log lines go. @default {silentLogger} */
@@ -118,6 +127,13 @@ function pid(): number {
   return typeof p === "number" ? p : Math.floor(Math.random() * 65536);
 }
 
+function addressResolver(
+  map: Readonly<Record<string, string>> | ((address: string) => string),
+): (address: string) => string {
+  if (typeof map === "function") return map;
+  return (address) => Object.hasOwn(map, address) ? map[address]! : address;
+}
+
 /** The shared client machinery. */
 export class ClientInstance {
   /** Connections to name servers and brokers. */
@@ -165,6 +181,7 @@ export class ClientInstance {
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
       ...(signer ? { beforeRequest: signer } : {}),
+      ...(options.addressMap ? { resolveAddress: addressResolver(options.addressMap) } : {}),
       timers: this.timers,
       onRequest: (request, connection) => this.#onPush(request, connection),
       onConnect: (address) => {
@@ -205,6 +222,11 @@ export class ClientInstance {
       this.#clientId = `${ip ?? "127.0.0.1"}@${this.#instanceName}`;
     }
     return this.#clientId;
+  }
+
+  /** The name server addresses, in the order tried. */
+  get nameServers(): string[] {
+    return [...this.#nameServers];
   }
 
   /** Whether `start()` ran and `close()` did not. */

@@ -47,6 +47,14 @@ export interface RemotingClientOptions {
   /** TLS for every connection. */
   tls?: boolean | TlsOptions;
   /**
+   * Where to dial for an address (`host:port` in, `host:port` out), for
+   * peers known by an address that is not reachable from here (a name
+   * server handing out brokers' private addresses). Connections stay keyed
+   * by the original address.
+   * @default {every address as it is}
+   */
+  resolveAddress?: (address: string) => string;
+  /**
    * Milliseconds allowed to open a connection.
    * @default {3000}
    */
@@ -154,7 +162,7 @@ export class RemotingClient {
     timeout?: number,
     signal?: AbortSignal,
   ): Promise<RemotingConnection> {
-    const { hostname, port } = parseAddress(address);
+    const { hostname, port } = parseAddress(this.#options.resolveAddress?.(address) ?? address);
     const connect = this.#options.connect ?? defaultConnect;
     const options: ConnectOptions = {
       hostname,
