@@ -1,6 +1,10 @@
 /**
  * Validation of client options with valibot, once, at construction or call
- * time. A failure is an {@linkcode InvalidArgumentError} naming the option.
+ * time. A failure is an {@linkcode InvalidArgumentError} naming the option,
+ * in words ("must not be empty", "must be at least 1, got 0"), not schema
+ * text. An option name the schema does not know is refused with the closest
+ * known name ("did you mean nameServer?"): the known names are the schemas'
+ * keys, so an option added to a schema is known at once.
  *
  * @example
  * ```ts
@@ -12,6 +16,10 @@
  * assert.throws(
  *   () => parseProducerOptions({ nameServer: "127.0.0.1:9876", sendTimeout: -1 }),
  *   (e) => e instanceof InvalidArgumentError && e.path === "sendTimeout",
+ * );
+ * assert.throws(
+ *   () => parseProducerOptions({ nameserver: "127.0.0.1:9876" }),
+ *   /unknown option \(did you mean nameServer\?\)/,
  * );
  * ```
  *
@@ -28,20 +36,114 @@ const groupName = v.pipe(
   v.string(),
   v.minLength(1),
   v.maxLength(255),
-  v.regex(/^[%|a-zA-Z0-9_-]+$/, "must contain only [%|a-zA-Z0-9_-]"),
+  v.regex(/^[%|a-zA-Z0-9_-]+$/, "must contain only letters, digits and %|_-"),
 );
-const nameServer = v.union([
-  v.pipe(v.string(), v.minLength(1)),
-  v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
-]);
 
-/** Fields common to producers and consumers (the rest passes through unchecked). */
+/**
+ * Why `text` is not a usable `host:port` address, or `undefined` when it is.
+ * IPv6 hosts may be bracketed (`[::1]:9876`).
+ *
+ * @param text The address.
+ * @returns The problem, in words.
+ */
+export function addressProblem(text: string): string | undefined {
+  const colon = text.lastIndexOf(":");
+  if (colon < 0) {
+    return `${JSON.stringify(text)} has no port: expected host:port (e.g. 127.0.0.1:9876)`;
+  }
+  let host = text.slice(0, colon);
+  const port = text.slice(colon + 1);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "" || /[\s/@]/.test(host) || host.includes("[") || host.includes("]")) {
+    return `${JSON.stringify(text)} is not host:port (e.g. 127.0.0.1:9876)`;
+  }
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    return `the port of ${JSON.stringify(text)} must be 1 to 65535`;
+  }
+  return undefined;
+}
+
+/** `host:port`, several separated by `;`, or a non-empty array of them. */
+const nameServer = v.pipe(
+  v.union(
+    [v.string(), v.array(v.string())],
+    "must be host:port, several separated by ;, or an array of them",
+  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const value = dataset.value;
+    const list = (typeof value === "string" ? value.split(";") : value)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    if (list.length === 0) {
+      addIssue({ message: "must name at least one name server (host:port)" });
+      return;
+    }
+    for (const address of list) {
+      const problem = addressProblem(address);
+      if (problem) {
+        addIssue({ message: problem });
+        return;
+      }
+    }
+  }),
+);
+
+const fn = (what: string) =>
+  v.custom<(...args: never[]) => unknown>(
+    (value) => typeof value === "function",
+    `must be a function (${what})`,
+  );
+
+const objectWith = <T>(methods: readonly string[], what: string) =>
+  v.custom<T>(
+    (value) =>
+      typeof value === "object" && value !== null &&
+      methods.every((m) => typeof (value as Record<string, unknown>)[m] === "function"),
+    `must be ${what} (an object with ${methods.join(", ")})`,
+  );
+
+const addressMap = v.union(
+  [
+    v.pipe(
+      v.record(v.string(), v.string()),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        for (const [from, to] of Object.entries(dataset.value)) {
+          const problem = addressProblem(from) ?? addressProblem(to);
+          if (problem) {
+            addIssue({ message: problem });
+            return;
+          }
+        }
+      }),
+    ),
+    fn("address => address"),
+  ],
+  'must map "host:port" to "host:port" (an object), or be a function (address) => address',
+);
+
+/** Fields common to producers and consumers: every option of `ClientOptions`. */
 const clientSchema = {
   nameServer,
   instanceName: v.optional(
     v.pipe(v.string(), v.minLength(1), v.regex(/^[^@]+$/, "must not contain @")),
   ),
   clientIP: v.optional(v.pipe(v.string(), v.minLength(1))),
+  connect: v.optional(fn("options => Promise<Transport>")),
+  tls: v.optional(v.union([
+    v.boolean(),
+    v.object({
+      caCerts: v.optional(v.array(v.string())),
+      serverName: v.optional(v.string()),
+      insecure: v.optional(v.boolean()),
+      cert: v.optional(v.string()),
+      key: v.optional(v.string()),
+    }),
+  ], "must be true, false or TLS settings ({ caCerts, serverName, cert, key, insecure })")),
+  addressMap: v.optional(addressMap),
+  logger: v.optional(objectWith(["debug", "info", "warn", "error"], "a Logger")),
+  timers: v.optional(objectWith(["now", "setTimeout", "clearTimeout"], "a Timers")),
   rpcTimeout: v.optional(positiveMs),
   heartbeatInterval: v.optional(positiveMs),
   routeRefreshInterval: v.optional(positiveMs),
@@ -127,16 +229,177 @@ const consumerSchema = v.looseObject({
 /** Consumer options after defaults. */
 export type ParsedConsumerOptions = v.InferOutput<typeof consumerSchema>;
 
+// ---- turning schema failures into words ------------------------------------------------------
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+function distance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d[i] = [i];
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      }
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The known name closest to `name`: the same but for case, or at most a
+ * third of its letters off.
+ *
+ * @param name The name given.
+ * @param known The names accepted.
+ * @returns The suggestion, if one is close enough.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+type AnySchema = v.GenericSchema & {
+  entries?: Record<string, AnySchema>;
+  wrapped?: AnySchema;
+  options?: AnySchema[];
+};
+
+/** The object schemas `schema` accepts a plain object through. */
+function objectSchemas(schema: AnySchema): Array<Record<string, AnySchema>> {
+  if (schema.entries) return [schema.entries];
+  if (schema.wrapped) return objectSchemas(schema.wrapped);
+  if (Array.isArray(schema.options)) {
+    return schema.options.flatMap((o) =>
+      typeof o === "object" && o !== null ? objectSchemas(o) : []
+    );
+  }
+  return [];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Throws for the first key of `value` (or of a nested options object) the schema does not know. */
+function refuseUnknownKeys(schema: AnySchema, value: unknown, prefix: string): void {
+  if (!isPlainObject(value)) return;
+  const shapes = objectSchemas(schema);
+  if (shapes.length === 0) return;
+  const known = new Set(shapes.flatMap((entries) => Object.keys(entries)));
+  for (const key of Object.keys(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!known.has(key)) {
+      const suggestion = closestName(key, known);
+      throw new InvalidArgumentError(
+        path,
+        suggestion
+          ? `unknown option (did you mean ${suggestion}?)`
+          : `unknown option; known options: ${[...known].join(", ")}`,
+      );
+    }
+    if (value[key] === undefined) continue;
+    for (const entries of shapes) {
+      const entry = entries[key];
+      if (entry) refuseUnknownKeys(entry, value[key], path);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case "number":
+    case "boolean":
+    case "bigint":
+      return String(value);
+    case "undefined":
+      return "nothing";
+    case "function":
+      return "a function";
+    default:
+      return `an ${typeof value}`;
+  }
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+  object: "an object",
+  strict_object: "an object",
+  loose_object: "an object",
+  array: "an array",
+  record: "an object",
+};
+
+/** A valibot issue in words, or the schema's own message when it is written for people. */
+export function describeIssue(issue: v.BaseIssue<unknown>): string {
+  // Messages written in the schemas ("must ...") are already words.
+  if (!issue.message.startsWith("Invalid ")) {
+    return issue.input === undefined && issue.kind === "schema"
+      ? `is required (${issue.message.replace(/^must be /, "")})`
+      : issue.message;
+  }
+  const got = describe(issue.input);
+  const requirement = (issue as { requirement?: unknown }).requirement;
+  const unit = typeof issue.input === "string" ? "characters" : "entries";
+  switch (issue.type) {
+    case "min_length":
+      return requirement === 1 ? "must not be empty" : `must have at least ${requirement} ${unit}`;
+    case "max_length":
+      return `must have at most ${requirement} ${unit}, got ${
+        (issue.input as { length?: number }).length
+      }`;
+    case "min_value":
+      return `must be at least ${requirement}, got ${got}`;
+    case "max_value":
+      return `must be at most ${requirement}, got ${got}`;
+    case "integer":
+      return `must be a whole number, got ${got}`;
+    case "finite":
+      return `must be a finite number, got ${got}`;
+    case "picklist":
+      return `must be one of ${
+        (issue.expected ?? "").replace(/^\(|\)$/g, "").split(" | ").join(", ")
+      }, got ${got}`;
+    case "number":
+      return issue.input === undefined ? "is required (a number)" : `must be a number, got ${got}`;
+    default: {
+      const word = TYPE_WORDS[issue.type] ?? issue.expected ?? issue.type;
+      return issue.input === undefined ? `is required (${word})` : `must be ${word}, got ${got}`;
+    }
+  }
+}
+
 function parse<S extends v.GenericSchema>(
   schema: S,
   value: unknown,
   root: string,
 ): v.InferOutput<S> {
+  refuseUnknownKeys(schema as AnySchema, value, "");
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
   const issue = result.issues[0];
   const path = v.getDotPath(issue) ?? root;
-  throw new InvalidArgumentError(path, issue.message);
+  throw new InvalidArgumentError(path, describeIssue(issue));
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   ConnectionError,
   IllegalStateError,
   InvalidArgumentError,
+  RemotingTimeoutError,
 } from "../errors.ts";
 import { RequestCode, ResponseCode } from "../codec/codes.ts";
 import { createOneway, createRequest } from "../codec/remoting_command.ts";
@@ -457,6 +458,8 @@ export class PushConsumer {
    * take a share of their queues, and start pulling.
    *
    * @throws {IllegalStateError} Without subscriptions.
+   * @throws {ConnectionError} When no name server answers (connection
+   * refused, or no answer within `rpcTimeout`); the consumer is then closed.
    */
   async start(): Promise<void> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
@@ -474,10 +477,23 @@ export class PushConsumer {
     this.#instance.addConsumer({ group: this.group, consumerData: () => this.#consumerData() });
     this.#instance.start();
     this.#state = "running";
-    // Learn the brokers, register with all of them, then take our queues.
-    await Promise.allSettled(
+    // Learn the brokers, register with all of them, then take our queues. A
+    // topic without a route yet is fine (it may be created later); no name
+    // server answering at all is not: starting would only pretend to consume.
+    const lookups = await Promise.allSettled(
       [...this.#subscriptions.keys()].map((topic) => this.#instance.getRoute(topic)),
     );
+    for (const lookup of lookups) {
+      const reason: unknown = lookup.status === "rejected" ? lookup.reason : undefined;
+      if (reason instanceof ConnectionError || reason instanceof RemotingTimeoutError) {
+        await this.close();
+        throw new ConnectionError(
+          this.#instance.nameServers.join(";"),
+          `no name server answered, so the consumer did not start (it is closed): ${reason.message}`,
+          { cause: reason },
+        );
+      }
+    }
     await this.#instance.heartbeatAll();
     await this.#rebalance();
     this.#scheduleRebalance();
