@@ -27,8 +27,9 @@
  * @module
  */
 
-import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as NodeNet from "node:net";
+import type * as NodeTls from "node:tls";
+import { IllegalStateError } from "../errors.ts";
 import { checkConnectOptions, checkListenOptions, dial } from "./_connect.ts";
 import {
   AcceptQueue,
@@ -40,6 +41,34 @@ import {
 } from "./_socket.ts";
 import type { ConnectOptions, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
+// `node:net` and `node:tls` come from `process.getBuiltinModule` when first
+// needed, not from import statements: a module graph that contains this file
+// (every client's, through the runtime default) then names no `node:` module,
+// so it bundles for runtimes without Node compatibility (Cloudflare Workers)
+// and loads there; the adapter is simply never called on them.
+interface NodeModules {
+  net: typeof NodeNet;
+  tls: typeof NodeTls;
+}
+let modules: NodeModules | undefined;
+
+function nodeModules(): NodeModules {
+  if (modules) return modules;
+  const proc = (globalThis as {
+    process?: { getBuiltinModule?: (id: string) => unknown };
+  }).process;
+  if (typeof proc?.getBuiltinModule !== "function") {
+    throw new IllegalStateError(
+      "the node transport needs process.getBuiltinModule (Node 20.16 or later, Bun, Deno)",
+    );
+  }
+  modules = {
+    net: proc.getBuiltinModule("node:net") as typeof NodeNet,
+    tls: proc.getBuiltinModule("node:tls") as typeof NodeTls,
+  };
+  return modules;
+}
+
 function addr(hostname?: string, port?: number, family?: string): NetAddr | undefined {
   return hostname && port !== undefined ? netAddr(hostname, port, family) : undefined;
 }
@@ -47,7 +76,8 @@ function addr(hostname?: string, port?: number, family?: string): NetAddr | unde
 /** Longest wait for a TLS close_notify to be flushed before the socket is destroyed. */
 const TLS_CLOSE_TIMEOUT = 1000;
 
-function wrap(socket: net.Socket, address: string): Transport {
+function wrap(socket: NodeNet.Socket, address: string): Transport {
+  const { tls } = nodeModules();
   let failPending: ((cause: Error) => void) | undefined;
   const destroy = (): void => {
     // destroy() alone sends no TLS close_notify, and peers such as rustls
@@ -116,9 +146,10 @@ function wrap(socket: net.Socket, address: string): Transport {
 export async function connect(options: ConnectOptions): Promise<Transport> {
   const target = checkConnectOptions(options);
   const { hostname: host, port, address, tls: settings } = target;
+  const { net, tls } = nodeModules();
   return await dial(target, (signal) =>
     new Promise<Transport>((resolve, reject) => {
-      let socket: net.Socket;
+      let socket: NodeNet.Socket;
       if (settings) {
         const name = settings.serverName ?? host;
         socket = tls.connect({
@@ -176,11 +207,12 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  */
 export async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, address, tls: settings } = checkListenOptions(options);
+  const { net, tls } = nodeModules();
   const queue = new AcceptQueue();
   const server = settings
     ? tls.createServer({ cert: settings.cert, key: settings.key })
     : net.createServer();
-  server.on(settings ? "secureConnection" : "connection", (socket: net.Socket) => {
+  server.on(settings ? "secureConnection" : "connection", (socket: NodeNet.Socket) => {
     const peer = formatAddress(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);
     queue.push(wrap(socket, peer));
   });
@@ -198,7 +230,7 @@ export async function listen(options: ListenOptions): Promise<Listener> {
     throw toConnectionError(address, cause, "cannot listen: ");
   }
   server.on("error", () => {}); // accept errors (EMFILE…): libuv keeps listening
-  const bound = server.address() as net.AddressInfo;
+  const bound = server.address() as NodeNet.AddressInfo;
   let closing: Promise<void> | undefined;
   return {
     addr: netAddr(bound.address, bound.port, bound.family),
