@@ -8,6 +8,8 @@
  * - {@linkcode PushConsumer}: consumes a group's share of a topic; for
  *   requests, the handler's return value is the reply, or it replies
  *   manually with `context.reply()` / `consumer.reply()`.
+ * - {@linkcode requestOnce}: one request from a client that lives for that
+ *   call only (edge functions; see also the `./client` entry).
  * - `startBroker()`: an embedded RocketMQ-compatible name
  *   server and broker on one port; the official Java client works against it.
  *
@@ -33,82 +35,9 @@
  * @module
  */
 
-export {
-  BrokerError,
-  type BrokerErrorContext,
-  ClientClosedError,
-  CodecError,
-  type CodecErrorReason,
-  ConnectionClosedError,
-  ConnectionError,
-  type ErrorCode,
-  FrameTooLargeError,
-  IllegalStateError,
-  InvalidArgumentError,
-  NoResponderError,
-  NoRouteError,
-  RemoteError,
-  RemotingTimeoutError,
-  RequestAbortedError,
-  type RequestStage,
-  type RequestTimeoutDetails,
-  RequestTimeoutError,
-  RocketMQError,
-  TooManyRequestsError,
-} from "./src/errors.ts";
-export {
-  Producer,
-  type ProducerOptions,
-  type ProducerStats,
-  type QueueSelector,
-  type RequestCallback,
-  type RequestOptions,
-  type SendOptions,
-} from "./src/client/producer.ts";
-export type { SendResult, SendStatus } from "./src/client/send_request.ts";
-export {
-  type ConsumeContext,
-  type ConsumerStats,
-  type MessageHandler,
-  PushConsumer,
-  type PushConsumerOptions,
-} from "./src/client/push_consumer.ts";
-export {
-  bodyText,
-  type Message,
-  type MessageExt,
-  type MessageQueue,
-  type ReplyMessage,
-  type ReplyValue,
-  type RequestTiming,
-  RpcProperty,
-} from "./src/client/message.ts";
-export type { ClientOptions } from "./src/client/client_instance.ts";
-export type { Credentials } from "./src/client/acl.ts";
-export type { RequestTrackerStats } from "./src/client/request_tracker.ts";
-export {
-  consoleLogger,
-  type LogFields,
-  type Logger,
-  type LogLevel,
-  silentLogger,
-} from "./src/logger.ts";
-export {
-  ManualTimers,
-  systemTimers,
-  type TimerHandle,
-  type Timers,
-} from "./src/remoting/timers.ts";
-export type {
-  Connect,
-  ConnectOptions,
-  Listen,
-  Listener,
-  ListenOptions,
-  NetAddr,
-  TlsOptions,
-  Transport,
-} from "./src/transport/types.ts";
+// The client: its own entry (`./client`) lists its exports once; this entry
+// adds the embedded broker.
+export * from "./src/client/mod.ts";
 import type { BrokerHandle, StartBrokerOptions } from "./src/broker/mod.ts";
 
 export type {
