@@ -55,6 +55,7 @@ tests/broker/broker_test.ts
 tests/broker/restart_test.ts
 tests/broker/fuzz_test.ts
 tests/broker/delay_test.ts
+tests/cli/cli_test.ts
 "
 
 runtime="${1:-}"
