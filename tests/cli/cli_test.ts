@@ -5,56 +5,12 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { main } from "../../src/cli/main.ts";
-import { type CliIO, processIO } from "../../src/cli/_io.ts";
+import { fakeIO } from "./_fake_io.ts";
 import { startBroker } from "../../src/broker/mod.ts";
 import type { BrokerHandle } from "../../src/broker/mod.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { PushConsumer } from "../../src/client/push_consumer.ts";
 import { javaStringHashCode } from "../../src/codec/bodies.ts";
-
-/** An in-memory process: output captured, signals sent by the test, a real shell. */
-function fakeIO(env: Record<string, string> = {}, stdin = "") {
-  const out: Uint8Array[] = [];
-  let err = "";
-  const handlers = new Set<() => void>();
-  const waiters: Array<() => void> = [];
-  const io: CliIO = {
-    out: (data) => void out.push(typeof data === "string" ? new TextEncoder().encode(data) : data),
-    err: (text) => {
-      err += text;
-      for (const wake of waiters.splice(0)) wake();
-    },
-    env: (name) => env[name],
-    stdin: () => Promise.resolve(new TextEncoder().encode(stdin)),
-    onSignal(handler) {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
-    },
-    exec: processIO().exec,
-  };
-  return {
-    io,
-    get out() {
-      return new TextDecoder().decode(
-        out.reduce((a, b) => {
-          const c = new Uint8Array(a.length + b.length);
-          c.set(a);
-          c.set(b, a.length);
-          return c;
-        }, new Uint8Array()),
-      );
-    },
-    get err() {
-      return err;
-    },
-    /** Sends SIGINT. */
-    interrupt: () => handlers.forEach((h) => h()),
-    /** Resolves once stderr matches. */
-    async waitForErr(pattern: RegExp): Promise<void> {
-      while (!pattern.test(err)) await new Promise<void>((resolve) => waiters.push(resolve));
-    },
-  };
-}
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();

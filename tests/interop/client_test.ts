@@ -2,7 +2,7 @@
 // brokers (5.x and 4.9.x) and through our embedded broker: our requester ↔
 // Java responder, Java requester ↔ our responder (automatic and manual
 // replies), ours ↔ ours on Deno, Bun and Node, the request-reply behaviour
-// suite, and a broker restart mid-run.
+// suite, the rocketmq-rpc CLI, and a broker restart mid-run.
 import { after, before, describe, it } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,6 +31,8 @@ import {
   uniqueName,
 } from "./harness.ts";
 import { npmTool, npmToolBin, ROOT } from "../tools/npm_tools.ts";
+import { main } from "../../src/cli/main.ts";
+import { fakeIO } from "../cli/_fake_io.ts";
 
 /** A broker to test through: a real RocketMQ cluster or our embedded broker. */
 interface Target {
@@ -312,6 +314,57 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
         for (const form of ["promise", "callback", "selector", "queue"]) {
           assert.ok((result.forms[form] ?? 0) > 0, `${runtime}: no ${form} replies`);
         }
+      }
+    });
+
+    it("the rocketmq-rpc CLI through this broker: reply --exec, request, bench", async () => {
+      const topic = uniqueName("cli");
+      await cluster.createTopic(topic);
+      const env = { NAMESRV_ADDR: cluster.nameServer };
+      const responder = fakeIO(env);
+      const replying = main(["reply", topic, "--exec", "tr a-z A-Z", "--quiet"], responder.io);
+      await Promise.race([
+        responder.waitForErr(/^ready: replying to \S+ as group \S+ \(4 queues\)/m),
+        replying.then((code) => {
+          throw new Error(`reply exited with ${code}: ${responder.err}`);
+        }),
+      ]);
+      try {
+        const request = fakeIO(env);
+        const args = ["request", topic, "abc", "--count", "3", "--timeout", "10000"];
+        assert.equal(await main(args, request.io), 0, request.err);
+        assert.equal(request.out, "ABC\n".repeat(3));
+        assert.match(request.err, /3 requests: 3 ok, 0 failed; round trip p50 /);
+        const selected = fakeIO(env);
+        assert.equal(
+          await main(["request", topic, "xyz", "--selector-arg", "42", "--quiet"], selected.io),
+          0,
+          selected.err,
+        );
+        assert.equal(selected.out, "XYZ\n");
+        const bench = fakeIO(env);
+        assert.equal(
+          await main(
+            [
+              "bench",
+              "--topic",
+              topic,
+              "--no-responder",
+              "--count",
+              "30",
+              "--warmup",
+              "3",
+              "--json",
+            ],
+            bench.io,
+          ),
+          0,
+          bench.err,
+        );
+        assert.equal(JSON.parse(bench.out).ok, 30);
+      } finally {
+        responder.interrupt();
+        assert.equal(await replying, 0, responder.err);
       }
     });
 
