@@ -295,13 +295,27 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Nested option objects whose keys are checked too (not data such as `queue`). */
+const NESTED_OPTIONS = new Set(["tls", "credentials", "failFast"]);
+
+const knownKeys = new WeakMap<
+  AnySchema,
+  { shapes: Array<Record<string, AnySchema>>; known: Set<string> }
+>();
+
 /** Throws for the first key of `value` (or of a nested options object) the schema does not know. */
 function refuseUnknownKeys(schema: AnySchema, value: unknown, prefix: string): void {
   if (!isPlainObject(value)) return;
-  const shapes = objectSchemas(schema);
+  let cached = knownKeys.get(schema);
+  if (!cached) {
+    const shapes = objectSchemas(schema);
+    cached = { shapes, known: new Set(shapes.flatMap((entries) => Object.keys(entries))) };
+    knownKeys.set(schema, cached);
+  }
+  const { shapes, known } = cached;
   if (shapes.length === 0) return;
-  const known = new Set(shapes.flatMap((entries) => Object.keys(entries)));
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const path = prefix ? `${prefix}.${key}` : key;
     if (!known.has(key)) {
       const suggestion = closestName(key, known);
@@ -312,7 +326,7 @@ function refuseUnknownKeys(schema: AnySchema, value: unknown, prefix: string): v
           : `unknown option; known options: ${[...known].join(", ")}`,
       );
     }
-    if (value[key] === undefined) continue;
+    if (!NESTED_OPTIONS.has(key) || value[key] === undefined) continue;
     for (const entries of shapes) {
       const entry = entries[key];
       if (entry) refuseUnknownKeys(entry, value[key], path);

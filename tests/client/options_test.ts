@@ -118,6 +118,16 @@ describe("unknown option names are refused with the closest known one", () => {
     );
   });
 
+  it("nested option objects are checked; data such as a queue is not", () => {
+    refused(
+      () => parseRequestOptions({ failFast: { grop: "g" } }, 3000),
+      "failFast.grop",
+      /did you mean group\?/,
+    );
+    const queue = { topic: "T", brokerName: "broker-a", queueId: 1, label: "from elsewhere" };
+    assert.equal(parseRequestOptions({ queue }, 3000).queue?.queueId, 1);
+  });
+
   it("closestName() suggests by case and by small edits only", () => {
     const known = ["nameServer", "group", "rpcTimeout", "sendTimeout"];
     assert.equal(closestName("NAMESERVER", known), "nameServer");
