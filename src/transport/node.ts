@@ -1,6 +1,9 @@
 /**
  * Transport adapter for Node (and runtimes with `node:net` compatibility):
  * `net.connect` / `tls.connect` and `net.createServer` / `tls.createServer`.
+ * The two modules come from `process.getBuiltinModule` (Node 20.16+, Bun,
+ * Deno) when first used, not from import statements, so bundles that
+ * contain this adapter load on runtimes without them.
  *
  * A write resolves when Node's write callback reports the chunk flushed to
  * the kernel; one chunk is handed to Node at a time, so Node's own write

@@ -23,14 +23,20 @@ async function run(
   env: Record<string, string> = {},
 ): Promise<{ stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
-  const output = await new Deno.Command(command, {
-    args,
-    cwd,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(command, {
+      args,
+      cwd,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Error(`${command} is not on PATH: the package test needs Node.js (node, npm) and tar`);
+  }
   const result = {
     stdout: decode(output.stdout),
     stderr: decode(output.stderr),
