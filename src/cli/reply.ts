@@ -125,10 +125,13 @@ export async function reply(
   const off = io.onSignal(() => stop());
   try {
     await consumer.start();
+    const queues = consumer.assignedQueues.filter((q) => q.topic === topic).length;
     io.err(
-      `ready: replying to ${topic} as group ${consumer.group} (${
-        consumer.assignedQueues.filter((q) => q.topic === topic).length
-      } queues)\n`,
+      `ready: replying to ${topic} as group ${consumer.group} (${queues} queues${
+        queues === 0
+          ? ": the topic has no route yet, or other members of the group own its queues"
+          : ""
+      })\n`,
     );
     onReady?.();
     await stopped;

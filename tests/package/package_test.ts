@@ -35,7 +35,9 @@ async function run(
     }).output();
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    throw new Error(`${command} is not on PATH: the package test needs Node.js (node, npm) and tar`);
+    throw new Error(
+      `${command} is not on PATH: the package test needs Node.js (node, npm) and tar`,
+    );
   }
   const result = {
     stdout: decode(output.stdout),
