@@ -61,18 +61,36 @@ export interface RemotingDecoderStreamOptions {
   onInvalidFrame?: (error: CodecError) => void;
 }
 
+/** Pieces of a frame at least this long are kept as they arrived; shorter ones are copied together. */
+const KEEP_PIECE = 1024;
+/** Most bytes of short pieces copied into one buffer. */
+const MAX_GATHER = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+
 /**
  * Splits a byte stream into frame payloads (the bytes after each length
- * field). A payload that lies within one chunk is a view into that chunk;
- * otherwise it is assembled in a buffer of exactly its size, allocated only
- * after the length has been checked.
+ * field). A payload that lies within one chunk is a view into that chunk.
+ * Otherwise the pieces that arrive are kept (short ones copied together into
+ * a buffer that doubles as they come) and copied into one buffer of the
+ * payload's size once the last piece is in: what is held for a frame in
+ * progress grows with the bytes received, never with the length declared,
+ * so a peer that announces 16 MiB and sends 1 KiB makes us hold about 1 KiB.
+ * Costs as before: one allocation and one copy per frame that spans chunks
+ * (short pieces are copied twice); none for a frame within one chunk.
  */
 class FrameSplitter {
   readonly #maxFrameSize: number;
   readonly #lengthBytes = new Uint8Array(4);
   #lengthHave = 0;
-  #payload: Uint8Array | undefined;
+  /** Declared payload length of the frame in progress; -1 between frames. */
+  #payloadLength = -1;
+  /** Bytes of the frame in progress received so far. */
   #payloadHave = 0;
+  /** Pieces received, in order (views of chunks, or of filled gather buffers). */
+  #pieces: Uint8Array[] = [];
+  /** Where short pieces are copied together; `#gathered` bytes of it are used. */
+  #gather: Uint8Array = EMPTY;
+  #gathered = 0;
 
   constructor(maxFrameSize: number) {
     this.#maxFrameSize = maxFrameSize;
@@ -80,23 +98,17 @@ class FrameSplitter {
 
   /** Bytes buffered for an incomplete frame. */
   get buffered(): number {
-    return this.#payload ? 4 + this.#payloadHave : this.#lengthHave;
+    return this.#payloadLength >= 0 ? 4 + this.#payloadHave : this.#lengthHave;
   }
 
   push(chunk: Uint8Array, emit: (payload: Uint8Array) => void): void {
     let pos = 0;
     while (pos < chunk.length) {
-      const payload = this.#payload;
-      if (payload) {
-        const n = Math.min(chunk.length - pos, payload.length - this.#payloadHave);
-        payload.set(chunk.subarray(pos, pos + n), this.#payloadHave);
-        this.#payloadHave += n;
+      if (this.#payloadLength >= 0) {
+        const n = Math.min(chunk.length - pos, this.#payloadLength - this.#payloadHave);
+        this.#keep(chunk.subarray(pos, pos + n));
         pos += n;
-        if (this.#payloadHave === payload.length) {
-          this.#payload = undefined;
-          this.#payloadHave = 0;
-          emit(payload);
-        }
+        if (this.#payloadHave === this.#payloadLength) emit(this.#assemble());
         continue;
       }
       let length: number;
@@ -118,9 +130,66 @@ class FrameSplitter {
         this.#lengthHave = 0;
         length = readFrameLength(this.#lengthBytes, 0, this.#maxFrameSize);
       }
-      this.#payload = new Uint8Array(length);
+      this.#payloadLength = length;
       this.#payloadHave = 0;
     }
+  }
+
+  /** Hold a piece of the frame in progress. */
+  #keep(piece: Uint8Array): void {
+    this.#payloadHave += piece.length;
+    if (piece.length >= KEEP_PIECE) {
+      this.#sealGather();
+      this.#pieces.push(piece);
+      return;
+    }
+    let gather = this.#gather;
+    if (this.#gathered + piece.length > gather.length) {
+      if (this.#gathered + piece.length > MAX_GATHER) {
+        this.#sealGather();
+        gather = EMPTY;
+      }
+      // Double as bytes come, never beyond what the frame still needs.
+      const used = this.#gathered;
+      const grown = new Uint8Array(
+        Math.min(
+          Math.max(2 * gather.length, used + piece.length, KEEP_PIECE),
+          used + piece.length + this.#payloadLength - this.#payloadHave,
+          MAX_GATHER,
+        ),
+      );
+      grown.set(gather.subarray(0, used));
+      this.#gather = gather = grown;
+    }
+    gather.set(piece, this.#gathered);
+    this.#gathered += piece.length;
+  }
+
+  #sealGather(): void {
+    if (this.#gathered === 0) return;
+    this.#pieces.push(this.#gather.subarray(0, this.#gathered));
+    this.#gather = EMPTY;
+    this.#gathered = 0;
+  }
+
+  /** The completed payload, in one buffer of its size; resets for the next frame. */
+  #assemble(): Uint8Array {
+    this.#sealGather();
+    const pieces = this.#pieces;
+    let payload: Uint8Array;
+    if (pieces.length === 1) payload = pieces[0]!;
+    else {
+      payload = new Uint8Array(this.#payloadLength);
+      let at = 0;
+      for (const piece of pieces) {
+        payload.set(piece, at);
+        at += piece.length;
+      }
+    }
+    this.#pieces = [];
+    this.#payloadLength = -1;
+    this.#payloadHave = 0;
+    return payload;
   }
 }
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { concat } from "../../src/bytes.ts";
 import { SerializeType } from "../../src/codec/codes.ts";
-import { decodeCommand, encodeCommand } from "../../src/codec/frame.ts";
+import { decodeCommand, DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../../src/codec/frame.ts";
 import type { RemotingCommand } from "../../src/codec/remoting_command.ts";
 import { createRequest } from "../../src/codec/remoting_command.ts";
 import { RemotingDecoder, RemotingDecoderStream } from "../../src/codec/remoting_decoder_stream.ts";
@@ -79,6 +79,87 @@ describe("RemotingDecoder (the synchronous engine the connection's read loop use
     assert.throws(() => partial.end(), CodecError);
     const small = new RemotingDecoder({ maxFrameSize: 16 });
     assert.throws(() => small.push(frame, () => {}), FrameTooLargeError);
+  });
+});
+
+describe("RemotingDecoder holds memory for the bytes received, not for the length declared", () => {
+  /** Runs `fn` with every `new Uint8Array(n)` recorded (n only). */
+  function allocations(fn: () => void): number[] {
+    const sizes: number[] = [];
+    const original = globalThis.Uint8Array;
+    globalThis.Uint8Array = new Proxy(original, {
+      construct(target, args, newTarget) {
+        if (typeof args[0] === "number") sizes.push(args[0]);
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
+    try {
+      fn();
+    } finally {
+      globalThis.Uint8Array = original;
+    }
+    return sizes;
+  }
+
+  it("a frame declared at the 16 MiB maximum with 1 KiB sent reserves a few KiB", () => {
+    const decoder = new RemotingDecoder();
+    const head = new Uint8Array(4 + 1024);
+    new DataView(head.buffer).setInt32(0, DEFAULT_MAX_FRAME_SIZE - 4);
+    const sizes = allocations(() => decoder.push(head, () => assert.fail("no command yet")));
+    assert.equal(decoder.buffered, head.length);
+    assert.ok(sizes.every((n) => n <= 4096), `allocated ${sizes.join(", ")}`);
+  });
+
+  it("a large frame arriving in pieces: each buffer at most twice what arrived, the command intact", () => {
+    const body = new Uint8Array(3 * 1024 * 1024).map((_, i) => i * 7);
+    const frame = encodeCommand(createRequest(34, { topic: "T" }, { opaque: 5, body }));
+    const decoder = new RemotingDecoder();
+    const got: RemotingCommand[] = [];
+    let received = 0;
+    for (
+      const piece of split(frame, [
+        1000,
+        ...Array.from({ length: 60 }, (_, i) => 1000 + (i + 1) * 53_000),
+      ])
+    ) {
+      received += piece.length;
+      const sizes = allocations(() => decoder.push(piece, (c) => got.push(c)));
+      for (const n of sizes) {
+        assert.ok(n <= Math.max(2 * received, 4096), `${n} after ${received} bytes`);
+      }
+    }
+    decoder.end();
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.opaque, 5);
+    assert.deepEqual(got[0]!.body, body);
+  });
+
+  it("whatever the chunking, what is reserved stays within twice what arrived", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (size, cuts) => {
+          const frame = encodeCommand(
+            createRequest(34, {}, { body: new Uint8Array(size).fill(9) }),
+          );
+          const decoder = new RemotingDecoder();
+          const got: RemotingCommand[] = [];
+          let received = 0;
+          let reserved = 0;
+          for (const piece of split(frame, cuts)) {
+            received += piece.length;
+            for (const n of allocations(() => decoder.push(piece, (c) => got.push(c)))) {
+              reserved = n; // the buffer of the frame in progress replaces the previous one
+              assert.ok(reserved <= Math.max(2 * received, 4096));
+            }
+          }
+          assert.equal(got.length, 1);
+          assert.equal(got[0]!.body.length, size);
+        },
+      ),
+      { numRuns: 100, interruptAfterTimeLimit: 5000 },
+    );
   });
 });
 
