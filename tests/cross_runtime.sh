@@ -51,6 +51,7 @@ tests/broker/handlers/reply_message_test.ts
 tests/broker/handlers/lock_test.ts
 tests/broker/handlers/route_test.ts
 tests/broker/malformed_test.ts
+tests/broker/limits_test.ts
 tests/broker/broker_test.ts
 tests/broker/restart_test.ts
 tests/broker/fuzz_test.ts

@@ -135,6 +135,23 @@ export interface BrokerOptions {
    * @default {120000}
    */
   channelIdleTimeout?: number;
+  /**
+   * Most connections served at once; beyond it a new connection is closed
+   * at once, with a warning in the log (Java has no such cap). Each idle
+   * connection costs about 7 (Bun) to 36 KiB (Deno) and a file descriptor:
+   * keep it below the process's `ulimit -n`.
+   * @default {10000}
+   */
+  maxConnections?: number;
+  /**
+   * Most ms a frame may take to arrive once its first byte has; a connection
+   * whose frame is not complete by then is closed (a peer trickling bytes to
+   * hold a connection and its buffer: slowloris). Large frames need a
+   * transfer rate above `maxFrameSize / frameTimeout` (16 MiB in 10 s:
+   * 1.7 MB/s; a 4 MiB message: 420 KB/s).
+   * @default {10000}
+   */
+  frameTimeout?: number;
   /** Longest a pull may be held, whatever it asks. @default {300000} */
   maxSuspendMillis?: number;
   /** Most pulls held at once. @default {100000} */
@@ -171,9 +188,9 @@ export interface BrokerOptions {
  * const broker = new Broker({ timers: new ManualTimers(0) });
  * const stats: BrokerStats = broker.stats;
  * assert.deepEqual(stats, {
- *   connectionsAccepted: 0, requests: 0, messagesStored: 0, messagesPulled: 0, repliesPushed: 0,
- *   repliesFailed: 0, sentBack: 0, malformed: 0, connections: 0, heldPulls: 0, producerGroups: 0,
- *   consumerGroups: 0, scheduledMessages: 0, delayedDelivered: 0, queueLocks: 0,
+ *   connectionsAccepted: 0, connectionsRefused: 0, requests: 0, messagesStored: 0, messagesPulled: 0,
+ *   repliesPushed: 0, repliesFailed: 0, sentBack: 0, malformed: 0, connections: 0, heldPulls: 0,
+ *   producerGroups: 0, consumerGroups: 0, scheduledMessages: 0, delayedDelivered: 0, queueLocks: 0,
  * });
  * await broker.close();
  * ```
@@ -196,6 +213,8 @@ export interface BrokerStats extends BrokerCounters {
 }
 
 const HOUSEKEEPING_INTERVAL = 10_000;
+/** Most often a refused connection is logged; the line counts the others. */
+const REFUSAL_LOG_INTERVAL = 10_000;
 
 function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ||
@@ -271,6 +290,10 @@ export class Broker {
   readonly #channels = new Map<RemotingConnection, ChannelState>();
   readonly #maxFrameSize: number | undefined;
   readonly #idleTimeout: number;
+  readonly #maxConnections: number;
+  readonly #frameTimeout: number;
+  #frameSweep: TimerHandle | undefined;
+  #refusals = { unlogged: 0, loggedAt: -Infinity };
   readonly #unsubscribe: () => void;
   readonly #notifyQueued = new Set<string>();
   #housekeeping: TimerHandle | undefined;
@@ -310,6 +333,8 @@ export class Broker {
       maxSuspendMillis: positive("maxSuspendMillis", options.maxSuspendMillis, 300_000, true),
     };
     this.#idleTimeout = positive("channelIdleTimeout", options.channelIdleTimeout, 120_000);
+    this.#maxConnections = positive("maxConnections", options.maxConnections, 10_000);
+    this.#frameTimeout = positive("frameTimeout", options.frameTimeout, 10_000);
     this.#maxFrameSize = options.maxFrameSize;
     this.#ownsStore = options.store === undefined;
     const store = options.store ?? new MemoryStore({
@@ -353,6 +378,7 @@ export class Broker {
       }),
       counters: {
         connectionsAccepted: 0,
+        connectionsRefused: 0,
         requests: 0,
         messagesStored: 0,
         messagesPulled: 0,
@@ -423,6 +449,10 @@ export class Broker {
       void transport.close();
       return;
     }
+    if (this.#channels.size >= this.#maxConnections) {
+      this.#refuse(transport);
+      return;
+    }
     const remote = transport.remoteAddr;
     const label = remote ? formatAddress(remote.hostname, remote.port) : "unknown";
     const id = this.#nextChannelId++;
@@ -448,6 +478,53 @@ export class Broker {
     this.#ctx.counters.connectionsAccepted++;
     this.#ctx.logger.info("connection opened", { id, remote: label });
     void connection.closed.then((error) => this.#closed(channel, error));
+    this.#scheduleFrameSweep();
+  }
+
+  #refuse(transport: Transport): void {
+    void transport.close();
+    this.#ctx.counters.connectionsRefused++;
+    const refused = this.#refusals;
+    refused.unlogged++;
+    const now = this.#ctx.timers.now();
+    if (now - refused.loggedAt < REFUSAL_LOG_INTERVAL) return;
+    const remote = transport.remoteAddr;
+    this.#ctx.logger.warn("connection refused: maxConnections reached", {
+      remote: remote ? formatAddress(remote.hostname, remote.port) : "unknown",
+      maxConnections: this.#maxConnections,
+      refused: refused.unlogged, // since the previous line
+    });
+    refused.unlogged = 0;
+    refused.loggedAt = now;
+  }
+
+  /**
+   * While connections are open, check every `frameTimeout / 4` (at most 1 s)
+   * for frames that began too long ago: one pass over the connections, no
+   * timer per connection or frame.
+   */
+  #scheduleFrameSweep(): void {
+    if (this.#frameSweep !== undefined || this.#closing) return;
+    const interval = Math.min(1000, Math.max(10, this.#frameTimeout / 4));
+    this.#frameSweep = this.#ctx.timers.setTimeout(() => {
+      this.#frameSweep = undefined;
+      if (this.#closing) return;
+      const now = this.#ctx.timers.now();
+      for (const channel of this.#channels.values()) {
+        const since = channel.connection.partialFrameSince;
+        if (
+          since !== undefined && now - since > this.#frameTimeout && !channel.connection.isClosed
+        ) {
+          this.#ctx.logger.warn("closing a connection whose frame is late", {
+            id: channel.id,
+            remote: channel.label,
+            frameTimeout: this.#frameTimeout,
+          });
+          void channel.connection.close();
+        }
+      }
+      if (this.#channels.size > 0) this.#scheduleFrameSweep();
+    }, interval);
   }
 
   #invalidFrame(channel: ChannelState, error: CodecError): void {
@@ -574,6 +651,8 @@ export class Broker {
     const ctx = this.#ctx;
     if (this.#housekeeping !== undefined) ctx.timers.clearTimeout(this.#housekeeping);
     this.#housekeeping = undefined;
+    if (this.#frameSweep !== undefined) ctx.timers.clearTimeout(this.#frameSweep);
+    this.#frameSweep = undefined;
     ctx.pulls.close();
     ctx.registry.close();
     await Promise.all([...this.#channels.values()].map((c) => c.connection.close()));

@@ -46,6 +46,12 @@ export interface BrokerArgs {
   memoryLimitBytes?: number;
   /** Log level (`--log-level`). */
   logLevel?: LogLevel;
+  /** Most connections at once (`--max-connections`). */
+  maxConnections?: number;
+  /** Ms a frame may take to arrive once begun (`--frame-timeout`). */
+  frameTimeout?: number;
+  /** Ms without traffic before a connection is closed (`--idle-timeout`). */
+  channelIdleTimeout?: number;
 }
 
 /** The usage text. */
@@ -66,6 +72,10 @@ Options:
   --cluster <name>        cluster name (default DefaultCluster)
   --broker-name <name>    broker name (default broker-a)
   --log-level <level>     debug, info, warn, error or silent (default info)
+  --max-connections <n>   connections served at once; more are closed (default 10000)
+  --frame-timeout <ms>    close a connection whose frame takes longer to arrive
+                          (default 10000)
+  --idle-timeout <ms>     close a connection silent for this long (default 120000)
   --help                  show this help
 `;
 
@@ -79,6 +89,9 @@ const VALUE_FLAGS = new Set([
   "flush",
   "memory-limit",
   "log-level",
+  "max-connections",
+  "frame-timeout",
+  "idle-timeout",
 ]);
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -169,6 +182,15 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
           );
         }
         out.logLevel = value as LogLevel;
+        break;
+      case "max-connections":
+        out.maxConnections = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "frame-timeout":
+        out.frameTimeout = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "idle-timeout":
+        out.channelIdleTimeout = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
         break;
     }
   }
@@ -263,6 +285,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.brokerName !== undefined) options.brokerName = args.brokerName;
   if (args.flush !== undefined) options.flush = args.flush;
   if (args.memoryLimitBytes !== undefined) options.memoryLimitBytes = args.memoryLimitBytes;
+  if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;
+  if (args.frameTimeout !== undefined) options.frameTimeout = args.frameTimeout;
+  if (args.channelIdleTimeout !== undefined) options.channelIdleTimeout = args.channelIdleTimeout;
   const handle = await startBroker(options);
   // deno-lint-ignore no-console
   console.log(

@@ -94,6 +94,8 @@ export interface BrokerSettings {
 export interface BrokerCounters {
   /** Connections accepted since start. */
   connectionsAccepted: number;
+  /** Connections closed at once because `maxConnections` were open. */
+  connectionsRefused: number;
   /** Requests received. */
   requests: number;
   /** Messages stored by sends (batches count each message). */

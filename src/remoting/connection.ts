@@ -144,6 +144,7 @@ export class RemotingConnection {
   readonly #queue: Batch[] = [];
   #writing = false;
   #lastActivity: number;
+  #frameSince: number | undefined;
   #stats = { framesOut: 0, framesIn: 0, writes: 0 };
 
   /**
@@ -183,6 +184,15 @@ export class RemotingConnection {
   /** Time of the last frame read or written (ms since the epoch). */
   get lastActivity(): number {
     return this.#lastActivity;
+  }
+
+  /**
+   * When the frame being received began to arrive (ms since the epoch, on the
+   * connection's clock), or `undefined` between frames. A server closes
+   * connections whose frame takes too long (a peer that trickles bytes).
+   */
+  get partialFrameSince(): number | undefined {
+    return this.#frameSince;
   }
 
   /** A snapshot of the counters. */
@@ -348,11 +358,18 @@ export class RemotingConnection {
     // The decoder runs inside this loop rather than as a pipeThrough stage:
     // one promise per chunk read instead of one per frame, and no second
     // stream's queue between the socket and the dispatch.
+    // `completed`: a frame ended within the chunk being decoded, so a frame
+    // still in progress after it began in that chunk.
+    let completed = false;
     const decoder = new RemotingDecoder({
       maxFrameSize: this.#maxFrameSize,
-      onInvalidFrame: (error) => this.#onInvalidFrame(error),
+      onInvalidFrame: (error) => {
+        completed = true;
+        this.#onInvalidFrame(error);
+      },
     });
     const onCommand = (command: RemotingCommand): void => {
+      completed = true;
       this.#stats.framesIn++;
       this.#dispatch(command);
     };
@@ -366,8 +383,12 @@ export class RemotingConnection {
             decoder.end();
             break;
           }
-          this.#lastActivity = this.#timers.now();
+          const now = this.#timers.now();
+          this.#lastActivity = now;
+          completed = false;
           decoder.push(value, onCommand);
+          if (decoder.buffered === 0) this.#frameSince = undefined;
+          else if (completed || this.#frameSince === undefined) this.#frameSince = now;
         }
       } finally {
         reader.releaseLock();

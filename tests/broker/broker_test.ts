@@ -182,6 +182,11 @@ describe("broker CLI arguments", () => {
         "1048576",
         "--log-level",
         "debug",
+        "--max-connections",
+        "500",
+        "--frame-timeout=2000",
+        "--idle-timeout",
+        "60000",
         "--help",
       ]),
       {
@@ -193,6 +198,9 @@ describe("broker CLI arguments", () => {
         flush: "sync",
         memoryLimitBytes: 1048576,
         logLevel: "debug",
+        maxConnections: 500,
+        frameTimeout: 2000,
+        channelIdleTimeout: 60000,
         help: true,
       },
     );
