@@ -40,7 +40,13 @@ import {
 } from "./_socket.ts";
 import type { ConnectOptions, Listener, ListenOptions, NetAddr, Transport } from "./types.ts";
 
+/** Largest read: the buffer while data keeps coming. */
 const READ_SIZE = 64 * 1024;
+/**
+ * Read buffer between bursts, which is what an idle connection holds (a
+ * pending read owns its buffer): 4 KiB instead of 64 KiB per connection.
+ */
+const IDLE_READ_SIZE = 4 * 1024;
 const HANDSHAKE_TIMEOUT = 30_000;
 
 function toNetAddr(addr: Deno.Addr): NetAddr | undefined {
@@ -85,7 +91,7 @@ function wrap(conn: Deno.Conn, address: string): Transport {
   };
   const { transport, events } = socketTransport(address, driver);
   (async () => {
-    let buffer = new Uint8Array(READ_SIZE);
+    let buffer = new Uint8Array(IDLE_READ_SIZE);
     try {
       while (!destroyed) {
         if (paused) {
@@ -98,13 +104,21 @@ function wrap(conn: Deno.Conn, address: string): Transport {
           events.end();
           break;
         }
+        // A read that filled its buffer means more is coming: read up to
+        // 64 KiB next; a short one means the burst is over: back to 4 KiB.
+        const size = n === buffer.length
+          ? READ_SIZE
+          : n <= IDLE_READ_SIZE
+          ? IDLE_READ_SIZE
+          : buffer.length;
         // Hand over a well-filled buffer; copy a small read so that a short
-        // chunk does not pin 64 KiB.
-        if (n > READ_SIZE / 2) {
+        // chunk does not pin a large buffer.
+        if (n > buffer.length / 2) {
           events.data(buffer.subarray(0, n));
-          buffer = new Uint8Array(READ_SIZE);
+          buffer = new Uint8Array(size);
         } else {
           events.data(buffer.slice(0, n));
+          if (buffer.length !== size) buffer = new Uint8Array(size);
         }
       }
     } catch (cause) {
