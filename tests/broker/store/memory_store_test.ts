@@ -174,6 +174,83 @@ describe("MemoryStore", () => {
     await assert.rejects(store.put(msg("T", 0)), IllegalStateError);
   });
 
+  it("holds records in shared segments, and counts the segments and the index it holds", async () => {
+    // One allocation per record (an ArrayBuffer, its backing store, an index
+    // object: several hundred bytes more than the record) made a store that
+    // counted 256 MiB hold 0.8-1.8 GB. Records now share 1 MiB segments.
+    const store = new MemoryStore({ memoryLimitBytes: 64 * 1024 * 1024 });
+    let recordBytes = 0;
+    for (let i = 0; i < 5000; i++) {
+      recordBytes += (await store.put(msg("T", i % 2, { body: new Uint8Array(150) }))).size;
+    }
+    const buffers = new Set<ArrayBufferLike>();
+    for (const q of [0, 1]) {
+      for (let offset = 0; offset < store.maxOffset("T", q);) {
+        const r = await store.get("T", q, offset, 1000, 1 << 30);
+        for (const record of r.records) buffers.add(record.buffer);
+        offset = r.nextBeginOffset;
+      }
+    }
+    assert.equal(buffers.size, 2, "5000 records of 242 bytes in two 1 MiB segments");
+    const segmentBytes = [...buffers].reduce((n, b) => n + b.byteLength, 0);
+    assert.ok(store.bytes >= segmentBytes + 32 * 5000, "the index is counted");
+    assert.ok(store.bytes <= segmentBytes + 64 * 5000 + 2 * 16 * 32, `${store.bytes} held`);
+    assert.ok(recordBytes < segmentBytes);
+  });
+
+  it("drops whole segments, oldest first: reads and lookups see exactly what is held (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ q: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 0, max: 3000 }) }),
+          { minLength: 1, maxLength: 150 },
+        ),
+        fc.integer({ min: 16 * 1024, max: 64 * 1024 }),
+        async (puts, limit) => {
+          const store = new MemoryStore({ memoryLimitBytes: limit });
+          const placed: { q: number; queueOffset: number; phys: number; size: number }[] = [];
+          const next = [0, 0, 0];
+          for (const [i, p] of puts.entries()) {
+            const body = new Uint8Array(p.size).fill(i & 0xff);
+            const r = await store.put(msg("T", p.q, { body, properties: { SEQ: String(i) } }));
+            assert.equal(r.queueOffset, next[p.q]!++);
+            placed.push({
+              q: p.q,
+              queueOffset: r.queueOffset,
+              phys: r.commitLogOffset,
+              size: r.size,
+            });
+            // Records of at most limit/4: the live segments and index never exceed the limit.
+            assert.ok(store.bytes <= limit, `${store.bytes} > ${limit}`);
+          }
+          let held = 0;
+          for (const [i, p] of placed.entries()) {
+            const min = store.minOffset("T", p.q);
+            const record = await store.lookup(p.phys);
+            if (p.queueOffset < min) {
+              assert.equal(record, undefined);
+              continue;
+            }
+            held++;
+            const m = decodeStoredMessage(record!);
+            assert.deepEqual([m.storeSize, m.queueOffset, m.properties.SEQ], [
+              p.size,
+              p.queueOffset,
+              String(i),
+            ]);
+            const got = await store.get("T", p.q, p.queueOffset, 1, 1 << 30);
+            assert.deepEqual(got.records[0], record);
+          }
+          assert.equal(store.messages, held);
+          // Dropping is oldest first, across queues: what is held is a suffix of the log.
+          const firstHeld = placed.findIndex((p) => p.queueOffset >= store.minOffset("T", p.q));
+          assert.equal(held, placed.length - firstHeld);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it("never loses the newest records and keeps offsets dense (property)", async () => {
     await fc.assert(
       fc.asyncProperty(
