@@ -152,6 +152,15 @@ export interface BrokerOptions {
    * @default {10000}
    */
   frameTimeout?: number;
+  /**
+   * Most bytes held, across all connections, for frames still arriving,
+   * beyond the first 64 KiB of each connection (free, so that ordinary
+   * frames never touch it). A connection whose frame would take more is
+   * closed, with a warning: many connections each starting a 16 MiB frame
+   * cannot make the broker hold more than this plus 64 KiB per connection.
+   * @default {134217728} (128 MiB)
+   */
+  partialFrameBudget?: number;
   /** Longest a pull may be held, whatever it asks. @default {300000} */
   maxSuspendMillis?: number;
   /** Most pulls held at once. @default {100000} */
@@ -213,8 +222,32 @@ export interface BrokerStats extends BrokerCounters {
 }
 
 const HOUSEKEEPING_INTERVAL = 10_000;
-/** Most often a refused connection is logged; the line counts the others. */
-const REFUSAL_LOG_INTERVAL = 10_000;
+/** Most often a warning about a flood (refusals, budget) is logged; the line counts the others. */
+const FLOOD_LOG_INTERVAL = 10_000;
+
+/** A warning logged at most once per FLOOD_LOG_INTERVAL, with the number of occurrences since. */
+class FloodWarning {
+  readonly #message: string;
+  readonly #logger: Logger;
+  readonly #timers: Timers;
+  #unlogged = 0;
+  #loggedAt = -Infinity;
+
+  constructor(message: string, logger: Logger, timers: Timers) {
+    this.#message = message;
+    this.#logger = logger;
+    this.#timers = timers;
+  }
+
+  note(fields: Record<string, unknown>): void {
+    this.#unlogged++;
+    const now = this.#timers.now();
+    if (now - this.#loggedAt < FLOOD_LOG_INTERVAL) return;
+    this.#logger.warn(this.#message, { ...fields, occurrences: this.#unlogged });
+    this.#unlogged = 0;
+    this.#loggedAt = now;
+  }
+}
 
 function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ||
@@ -293,7 +326,10 @@ export class Broker {
   readonly #maxConnections: number;
   readonly #frameTimeout: number;
   #frameSweep: TimerHandle | undefined;
-  #refusals = { unlogged: 0, loggedAt: -Infinity };
+  readonly #refusals: FloodWarning;
+  readonly #overBudget: FloodWarning;
+  /** Bytes of the partial-frame budget not taken. */
+  #frameBytesLeft: number;
   readonly #unsubscribe: () => void;
   readonly #notifyQueued = new Set<string>();
   #housekeeping: TimerHandle | undefined;
@@ -335,6 +371,22 @@ export class Broker {
     this.#idleTimeout = positive("channelIdleTimeout", options.channelIdleTimeout, 120_000);
     this.#maxConnections = positive("maxConnections", options.maxConnections, 10_000);
     this.#frameTimeout = positive("frameTimeout", options.frameTimeout, 10_000);
+    this.#frameBytesLeft = positive(
+      "partialFrameBudget",
+      options.partialFrameBudget,
+      128 * 1024 * 1024,
+      true,
+    );
+    this.#refusals = new FloodWarning(
+      "connection refused: maxConnections reached",
+      logger,
+      timers,
+    );
+    this.#overBudget = new FloodWarning(
+      "closing a connection: frames still arriving exceed partialFrameBudget",
+      logger,
+      timers,
+    );
     this.#maxFrameSize = options.maxFrameSize;
     this.#ownsStore = options.store === undefined;
     const store = options.store ?? new MemoryStore({
@@ -464,6 +516,10 @@ export class Broker {
       ...(this.#maxFrameSize !== undefined ? { maxFrameSize: this.#maxFrameSize } : {}),
       onRequest: (request) => dispatch(this.#ctx, request, ref.channel!),
       onInvalidFrame: (error) => this.#invalidFrame(ref.channel!, error),
+      frameBudget: {
+        take: (bytes) => this.#takeFrameBytes(bytes, ref.channel!),
+        give: (bytes) => this.#frameBytesLeft += bytes,
+      },
     });
     const channel: ChannelState = {
       id,
@@ -484,18 +540,20 @@ export class Broker {
   #refuse(transport: Transport): void {
     void transport.close();
     this.#ctx.counters.connectionsRefused++;
-    const refused = this.#refusals;
-    refused.unlogged++;
-    const now = this.#ctx.timers.now();
-    if (now - refused.loggedAt < REFUSAL_LOG_INTERVAL) return;
     const remote = transport.remoteAddr;
-    this.#ctx.logger.warn("connection refused: maxConnections reached", {
+    this.#refusals.note({
       remote: remote ? formatAddress(remote.hostname, remote.port) : "unknown",
       maxConnections: this.#maxConnections,
-      refused: refused.unlogged, // since the previous line
     });
-    refused.unlogged = 0;
-    refused.loggedAt = now;
+  }
+
+  #takeFrameBytes(bytes: number, channel: ChannelState): boolean {
+    if (bytes > this.#frameBytesLeft) {
+      this.#overBudget.note({ id: channel.id, remote: channel.label });
+      return false;
+    }
+    this.#frameBytesLeft -= bytes;
+    return true;
   }
 
   /**

@@ -52,6 +52,8 @@ export interface BrokerArgs {
   frameTimeout?: number;
   /** Ms without traffic before a connection is closed (`--idle-timeout`). */
   channelIdleTimeout?: number;
+  /** Bytes for frames still arriving, across connections (`--partial-frame-budget`). */
+  partialFrameBudget?: number;
 }
 
 /** The usage text. */
@@ -76,6 +78,9 @@ Options:
   --frame-timeout <ms>    close a connection whose frame takes longer to arrive
                           (default 10000)
   --idle-timeout <ms>     close a connection silent for this long (default 120000)
+  --partial-frame-budget <bytes>
+                          bytes held for frames still arriving, over all
+                          connections beyond 64 KiB each (default 134217728)
   --help                  show this help
 `;
 
@@ -92,6 +97,7 @@ const VALUE_FLAGS = new Set([
   "max-connections",
   "frame-timeout",
   "idle-timeout",
+  "partial-frame-budget",
 ]);
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -192,6 +198,9 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
       case "idle-timeout":
         out.channelIdleTimeout = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
         break;
+      case "partial-frame-budget":
+        out.partialFrameBudget = integer(flag, value, 0, Number.MAX_SAFE_INTEGER);
+        break;
     }
   }
   return out;
@@ -288,6 +297,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;
   if (args.frameTimeout !== undefined) options.frameTimeout = args.frameTimeout;
   if (args.channelIdleTimeout !== undefined) options.channelIdleTimeout = args.channelIdleTimeout;
+  if (args.partialFrameBudget !== undefined) options.partialFrameBudget = args.partialFrameBudget;
   const handle = await startBroker(options);
   // deno-lint-ignore no-console
   console.log(

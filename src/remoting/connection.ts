@@ -29,7 +29,12 @@
  * @module
  */
 
-import { CodecError, ConnectionClosedError, RemotingTimeoutError } from "../errors.ts";
+import {
+  CodecError,
+  ConnectionClosedError,
+  ConnectionError,
+  RemotingTimeoutError,
+} from "../errors.ts";
 import { concat } from "../bytes.ts";
 import { CommandFlag, ResponseCode } from "../codec/codes.ts";
 import { DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../codec/frame.ts";
@@ -71,8 +76,59 @@ export interface RemotingConnectionOptions {
    * closed with the error.
    */
   onInvalidFrame?: (error: CodecError, connection: RemotingConnection) => void;
+  /**
+   * Bytes shared by connections for frames still arriving, beyond the first
+   * {@linkcode FREE_PARTIAL_FRAME_BYTES} of each: when the budget refuses,
+   * the connection closes with a {@linkcode ConnectionError}. A server's
+   * defence against peers that start large frames on many connections at
+   * once. Without it, what a connection holds is bounded by `maxFrameSize`
+   * only.
+   */
+  frameBudget?: FrameBudget;
   /** Clock and timers. @default {systemTimers} */
   timers?: Timers;
+}
+
+/**
+ * Bytes of a frame still arriving that a connection holds without taking
+ * them from its {@linkcode FrameBudget}: small frames split across reads
+ * never touch the budget.
+ *
+ * @example
+ * ```ts
+ * import { FREE_PARTIAL_FRAME_BYTES } from "./connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(FREE_PARTIAL_FRAME_BYTES, 65536);
+ * ```
+ */
+export const FREE_PARTIAL_FRAME_BYTES = 64 * 1024;
+
+/**
+ * A pool of bytes that connections draw from while a frame arrives (see
+ * {@linkcode RemotingConnectionOptions.frameBudget}).
+ *
+ * @example A pool of 1 MiB shared by a server's connections
+ * ```ts
+ * import type { FrameBudget } from "./connection.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let left = 1024 * 1024;
+ * const budget: FrameBudget = {
+ *   take: (bytes) => bytes <= left && (left -= bytes, true),
+ *   give: (bytes) => void (left += bytes),
+ * };
+ * assert.equal(budget.take(1000), true);
+ * assert.equal(budget.take(1024 * 1024), false);
+ * budget.give(1000);
+ * assert.equal(left, 1024 * 1024);
+ * ```
+ */
+export interface FrameBudget {
+  /** Take `bytes` more; `false`, taking nothing, when fewer are left. */
+  take(bytes: number): boolean;
+  /** Give back `bytes` taken earlier. */
+  give(bytes: number): void;
 }
 
 /** Options of one call. */
@@ -145,6 +201,8 @@ export class RemotingConnection {
   #writing = false;
   #lastActivity: number;
   #frameSince: number | undefined;
+  /** Bytes taken from the frame budget. */
+  #charged = 0;
   #stats = { framesOut: 0, framesIn: 0, writes: 0 };
 
   /**
@@ -387,8 +445,10 @@ export class RemotingConnection {
           this.#lastActivity = now;
           completed = false;
           decoder.push(value, onCommand);
-          if (decoder.buffered === 0) this.#frameSince = undefined;
+          const buffered = decoder.buffered;
+          if (buffered === 0) this.#frameSince = undefined;
           else if (completed || this.#frameSince === undefined) this.#frameSince = now;
+          if (this.#options.frameBudget && !this.#isClosed) this.#charge(buffered);
         }
       } finally {
         reader.releaseLock();
@@ -397,6 +457,21 @@ export class RemotingConnection {
       error = asError(err);
     }
     this.#shutdown(error);
+  }
+
+  /** Take from (or give back to) the frame budget what a partial frame holds beyond the free part. */
+  #charge(buffered: number): void {
+    const budget = this.#options.frameBudget!;
+    const charge = Math.max(0, buffered - FREE_PARTIAL_FRAME_BYTES);
+    if (charge > this.#charged) {
+      if (!budget.take(charge - this.#charged)) {
+        throw new ConnectionError(
+          this.address,
+          `a frame still arriving holds ${buffered} bytes, more than the frame budget has left`,
+        );
+      }
+    } else if (charge < this.#charged) budget.give(this.#charged - charge);
+    this.#charged = charge;
   }
 
   #dispatch(command: RemotingCommand): void {
@@ -459,6 +534,8 @@ export class RemotingConnection {
     if (this.#isClosed) return;
     this.#isClosed = true;
     this.#closeError = error;
+    if (this.#charged > 0) this.#options.frameBudget!.give(this.#charged);
+    this.#charged = 0;
     this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
     const dropped = new ConnectionClosedError(this.address, { cause: error });
     for (const batch of this.#queue.splice(0)) batch.reject(dropped);

@@ -187,6 +187,7 @@ describe("broker CLI arguments", () => {
         "--frame-timeout=2000",
         "--idle-timeout",
         "60000",
+        "--partial-frame-budget=1048576",
         "--help",
       ]),
       {
@@ -201,6 +202,7 @@ describe("broker CLI arguments", () => {
         maxConnections: 500,
         frameTimeout: 2000,
         channelIdleTimeout: 60000,
+        partialFrameBudget: 1048576,
         help: true,
       },
     );

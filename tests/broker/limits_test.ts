@@ -113,9 +113,64 @@ describe("broker limits (loopback TCP)", () => {
     await broker.close();
   });
 
-  it("validates maxConnections and frameTimeout", async () => {
+  it("holds at most partialFrameBudget (beyond 64 KiB per connection) for frames still arriving", async () => {
+    const logger = new RecordingLogger();
+    const broker = await startBroker({
+      port: 0,
+      logger,
+      partialFrameBudget: 1024 * 1024,
+      frameTimeout: 60_000,
+    });
+    // Four connections start a frame of ~1 MiB and send 700 KiB of it: each
+    // would take ~636 KiB of the 1 MiB budget, so only one can keep going.
+    const frames = [1, 2, 3, 4].map((opaque) =>
+      encodeCommand(
+        createRequest(106, undefined, { opaque, body: new Uint8Array(1000 * 1024).fill(opaque) }),
+      )
+    );
+    const clients = await Promise.all(
+      frames.map(async () =>
+        rawClient(await defaultConnect({ hostname: "127.0.0.1", port: broker.port }))
+      ),
+    );
+    const ended = clients.map(() => false);
+    clients.forEach((c, i) => void c.ended.then(() => ended[i] = true));
+    await Promise.all(clients.map(async (c, i) => {
+      for (let at = 0; at < 700 * 1024; at += 50 * 1024) {
+        await c.write(frames[i]!.subarray(at, at + 50 * 1024)).catch(() => {});
+      }
+    }));
+    await within(
+      until(() => ended.filter(Boolean).length === 3, 60_000),
+      60_000,
+      "three connections closed",
+    );
+    const survivor = ended.indexOf(false);
+    await clients[survivor]!.write(frames[survivor]!.subarray(700 * 1024));
+    const res = await clients[survivor]!.response(survivor + 1, 10_000);
+    assert.equal(res.code, 0);
+    const warnings = logger.lines.filter((l) =>
+      l.message === "closing a connection: frames still arriving exceed partialFrameBudget"
+    );
+    assert.equal(warnings.length, 1); // one line per 10 s, counting the rest
+    assert.equal(warnings[0]!.level, "warn");
+    // What the closed connections held was given back: a new one can take it all.
+    const next = rawClient(await defaultConnect({ hostname: "127.0.0.1", port: broker.port }));
+    const big = encodeCommand(
+      createRequest(106, undefined, { opaque: 9, body: new Uint8Array(1000 * 1024) }),
+    );
+    for (let at = 0; at < big.length; at += 50 * 1024) {
+      await next.write(big.subarray(at, at + 50 * 1024));
+    }
+    assert.equal((await next.response(9, 10_000)).code, 0);
+    for (const c of [...clients, next]) await c.close();
+    await broker.close();
+  });
+
+  it("validates maxConnections, frameTimeout and partialFrameBudget", async () => {
     assert.throws(() => new Broker({ maxConnections: 0 }), InvalidArgumentError);
     assert.throws(() => new Broker({ frameTimeout: -5 }), InvalidArgumentError);
+    assert.throws(() => new Broker({ partialFrameBudget: Number.NaN }), InvalidArgumentError);
     const broker = new Broker({ maxConnections: 1, frameTimeout: 1 });
     await broker.close();
   });

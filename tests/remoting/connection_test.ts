@@ -23,6 +23,7 @@ import {
   RemotingTimeoutError,
 } from "../../src/errors.ts";
 import type { Transport } from "../../src/transport/types.ts";
+import { concat } from "../../src/bytes.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -317,4 +318,74 @@ test("RemotingClient reports a refused connection as ConnectionError naming the 
   assert.ok(err instanceof ConnectionError, String(err));
   assert.equal(err.address, `127.0.0.1:${port}`);
   await client.close();
+});
+
+test("RemotingConnection says since when a frame is arriving, and draws on its frame budget beyond 64 KiB", async () => {
+  const timers = new ManualTimers(1000);
+  const calls: string[] = [];
+  let left = 1 << 20;
+  let wake: (() => void) | undefined;
+  const note = (call: string) => {
+    calls.push(call);
+    wake?.();
+  };
+  /** Waits for the connection's calls (handler, budget) until `check` holds. */
+  const waitFor = async (check: () => boolean) => {
+    while (!check()) await new Promise<void>((resolve) => wake = resolve);
+  };
+  const [a, b] = memoryPair();
+  const server = new RemotingConnection(b, {
+    timers,
+    onRequest: (request) => {
+      note(`request ${request.opaque}`);
+      return undefined;
+    },
+    frameBudget: {
+      take: (bytes) => {
+        note(`take ${bytes}`);
+        if (bytes > left) return false;
+        left -= bytes;
+        return true;
+      },
+      give: (bytes) => {
+        note(`give ${bytes}`);
+        left += bytes;
+      },
+    },
+  });
+  const peer = raw(a);
+  const first = encodeCommand(createOneway(34, {}, { opaque: 1, body: new Uint8Array(200_000) }));
+  const second = encodeCommand(createOneway(34, {}, { opaque: 2 }));
+  assert.equal(server.partialFrameSince, undefined);
+
+  await peer.write(first.subarray(0, 65_000)); // within the free 64 KiB: no take
+  await peer.write(first.subarray(65_000, 70_000));
+  await waitFor(() => calls.length === 1);
+  assert.deepEqual(calls, [`take ${70_000 - 65_536}`]);
+  assert.equal(server.partialFrameSince, 1000);
+
+  timers.advance(500);
+  await peer.write(first.subarray(70_000, 80_000));
+  await waitFor(() => calls.length === 2);
+  assert.equal(calls[1], "take 10000");
+  assert.equal(server.partialFrameSince, 1000, "the same frame: the time it began");
+
+  // The rest of the first frame and the start of the second, in one write.
+  timers.advance(500);
+  await peer.write(concat([first.subarray(80_000), second.subarray(0, 5)]));
+  await waitFor(() => calls.includes("request 1") && calls.at(-1)!.startsWith("give"));
+  assert.equal(left, 1 << 20, "everything given back once the frame was complete");
+  assert.equal(server.partialFrameSince, 2000, "the second frame began at 2000");
+
+  await peer.write(second.subarray(5));
+  await waitFor(() => calls.at(-1) === "request 2");
+  assert.equal(server.partialFrameSince, undefined);
+
+  // A budget that refuses closes the connection with a ConnectionError.
+  left = 0;
+  await peer.write(first.subarray(0, 70_000));
+  const error = await server.closed;
+  assert.ok(error instanceof ConnectionError);
+  assert.match(error.message, /frame budget/);
+  await peer.close().catch(() => {});
 });
