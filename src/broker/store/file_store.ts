@@ -54,7 +54,12 @@
  *
  * Notes: store timestamps never decrease (the clock is clamped to the last
  * one, also across restarts), which `searchOffset`'s binary search relies on.
- * Reads check each record's header against its index entry, not its body CRC.
+ * Reads check each record's header against its index entry, and the body
+ * CRC of every record read from a file: a record that fails it is skipped
+ * (the read moves past it) and logged as an error, never served as if whole.
+ * Records still in the write cache (the last 4 MiB written) are not checked
+ * again. Only the body has a checksum in this layout (as in Java's): damage
+ * to topic or properties bytes that keeps the record decodable goes unseen.
  * A rebuilt index entry takes its tags code from the record's `TAGS` property
  * (Java `String.hashCode()`), as `PutMessageInput.tagsCode` is defined.
  *
@@ -257,6 +262,28 @@ function recordMatches(
     view.getInt32(12) === queueId && getInt64(view, 20) === queueOffset &&
     getInt64(view, 28) === physical;
 }
+
+/** Where BODYLENGTH is in a record: after the fixed fields, the hosts (8 or 20 bytes) and the fields between. */
+function bodyLengthAt(sysFlag: number): number {
+  return 48 + (sysFlag & MessageSysFlag.BORNHOST_V6 ? 20 : 8) + 8 +
+    (sysFlag & MessageSysFlag.STOREHOST_V6 ? 20 : 8) + 4 + 8;
+}
+
+/**
+ * Whether a record's body matches its BODYCRC: the one checksum of the
+ * record layout (Java's `UtilAll.crc32(body) & 0x7FFFFFFF`).
+ */
+function bodyCrcMatches(record: Uint8Array): boolean {
+  const view = viewOf(record);
+  const at = bodyLengthAt(view.getInt32(36));
+  if (at + 4 > record.length) return false;
+  const length = view.getInt32(at);
+  if (length < 0 || at + 4 + length > record.length) return false;
+  return (crc32(record.subarray(at + 4, at + 4 + length)) & 0x7fffffff) === view.getInt32(8);
+}
+
+/** What {@linkcode FileStore} reads in place of a record whose body fails its CRC. */
+const DAMAGED = new Uint8Array(0);
 
 /** The decoded record at physical offset `position`, or what is wrong with it. */
 function checkRecord(bytes: Uint8Array, position: number): StoredMessage | string {
@@ -1293,6 +1320,17 @@ class FileStore implements MessageStore {
         if (out.records.length === 0) gone = p.queueOffset;
         break;
       }
+      if (record === DAMAGED) {
+        // Skipped, never served as if whole; the read moves past it.
+        this.#logger.error("skipping a damaged record: its body does not match its CRC", {
+          topic,
+          queueId,
+          queueOffset: p.queueOffset,
+          commitLogOffset: p.entry.offset,
+          path: this.#segmentAt(p.entry.offset)?.path,
+        });
+        continue;
+      }
       if (!recordMatches(record, p.entry.offset, queueId, p.queueOffset)) {
         throw new StoreError(
           `record at ${p.entry.offset} does not match index entry ${p.queueOffset} of ${topic}:${queueId}`,
@@ -1311,7 +1349,11 @@ class FileStore implements MessageStore {
     return out;
   }
 
-  /** Records of the picked entries; `undefined` where the segment is gone. */
+  /**
+   * Records of the picked entries; `undefined` where the segment is gone,
+   * DAMAGED where a record read from its file fails its body CRC (records
+   * still in the write cache are the bytes written, not checked again).
+   */
   async #readRecords(picked: readonly Picked[]): Promise<Array<Uint8Array | undefined>> {
     const out: Array<Uint8Array | undefined> = new Array(picked.length).fill(undefined);
     let i = 0;
@@ -1357,7 +1399,9 @@ class FileStore implements MessageStore {
       for (let m = i; m < j; m++) {
         const e = picked[m]!.entry;
         const at = e.offset - first.offset;
-        if (at + e.size <= got) out[m] = buffer.subarray(at, at + e.size);
+        if (at + e.size > got) continue;
+        const record = buffer.subarray(at, at + e.size);
+        out[m] = bodyCrcMatches(record) ? record : DAMAGED;
       }
       i = j;
     }
@@ -1488,7 +1532,15 @@ class FileStore implements MessageStore {
           );
           if (full < size) return undefined;
         }
-        return buffer.subarray(0, size);
+        const record = buffer.subarray(0, size);
+        if (!bodyCrcMatches(record)) {
+          this.#logger.error("not serving a damaged record: its body does not match its CRC", {
+            commitLogOffset,
+            path: segment.path,
+          });
+          return undefined;
+        }
+        return record;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw new StoreError(`commit log read failed: ${describe(error)}`, {

@@ -441,6 +441,104 @@ describe("file store: recovery", () => {
   });
 });
 
+describe("file store: reading back checks body CRCs", () => {
+  /** Flip bits of a body byte of a checkpointed record, on disk. */
+  async function damage(dataDir: string, result: PutResult, bodyByte: number, mask = 0x01) {
+    const path = `${dataDir}/commitlog/${"0".repeat(20)}`;
+    const bytes = await readFile(path);
+    // The body ends 2 + properties + topic + 1 bytes before the record does.
+    const record = decodeStoredMessage(bytes.subarray(result.commitLogOffset), 0);
+    const bodyStart = record.body.byteOffset - bytes.byteOffset;
+    bytes[bodyStart + bodyByte]! ^= mask;
+    await writeFile(path, bytes);
+  }
+
+  it("skips a record whose body was damaged on disk and logs it; the rest is served", async () => {
+    const dir = await tempDir();
+    try {
+      let { store } = await open(dir.path, { segmentSize: 1 << 20 });
+      const results = await putAll(store, 6, 500);
+      await store.close(); // checkpointed: reopening reads nothing back
+      await damage(dir.path, results[2]!, 123);
+      const reopened = await open(dir.path, { segmentSize: 1 << 20 });
+      store = reopened.store;
+      const got = await store.get("T", 0, 0, 32, 1 << 20);
+      assert.equal(got.status, "FOUND");
+      assert.deepEqual(got.queueOffsets, [0, 1, 3, 4, 5]);
+      assert.equal(got.nextBeginOffset, 6);
+      for (const record of got.records) {
+        const m = decodeStoredMessage(record);
+        assert.equal(crc32(m.body) & 0x7fffffff, m.bodyCRC);
+      }
+      const alone = await store.get("T", 0, 2, 1, 1 << 20);
+      assert.deepEqual([alone.status, alone.records.length, alone.nextBeginOffset], [
+        "NO_MATCHED_MESSAGE",
+        0,
+        3,
+      ]);
+      assert.equal(await store.lookup(results[2]!.commitLogOffset), undefined);
+      assert.ok(await store.lookup(results[3]!.commitLogOffset));
+      const errors = reopened.logger.lines.filter((l) => l.level === "error");
+      assert.deepEqual(errors.map((l) => [l.message, l.fields?.commitLogOffset]), [
+        ["skipping a damaged record: its body does not match its CRC", results[2]!.commitLogOffset],
+        ["skipping a damaged record: its body does not match its CRC", results[2]!.commitLogOffset],
+        [
+          "not serving a damaged record: its body does not match its CRC",
+          results[2]!.commitLogOffset,
+        ],
+      ]);
+      assert.equal(errors[0]!.fields?.queueOffset, 2);
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it("any bit flipped in any body is caught; every other record is served intact (property)", async () => {
+    const dir = await tempDir();
+    try {
+      const { store } = await open(dir.path, { segmentSize: 1 << 20 });
+      const results = await putAll(store, 8, 300, 2);
+      const intact = await Promise.all(results.map((r) => store.lookup(r.commitLogOffset)));
+      await store.close();
+      const path = `${dir.path}/commitlog/${"0".repeat(20)}`;
+      const pristine = await readFile(path);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(7),
+          fc.nat(299),
+          fc.integer({ min: 0, max: 7 }),
+          async (victim, byte, bit) => {
+            await writeFile(path, pristine);
+            await damage(dir.path, results[victim]!, byte, 1 << bit);
+            const { store } = await open(dir.path, { segmentSize: 1 << 20 });
+            try {
+              for (const q of [0, 1]) {
+                const got = await store.get("T", q, 0, 32, 1 << 20);
+                const expected = results.flatMap((r, i) =>
+                  i % 2 === q && i !== victim ? [r.queueOffset] : []
+                );
+                assert.deepEqual(got.queueOffsets, expected);
+                for (const [k, record] of got.records.entries()) {
+                  const i = results.findIndex((r, j) =>
+                    j % 2 === q && r.queueOffset === got.queueOffsets[k]
+                  );
+                  assert.deepEqual(record, intact[i]);
+                }
+              }
+            } finally {
+              await store.close();
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});
+
 describe("file store: retention", () => {
   it("deletes the oldest segments and index files, advancing min offsets", async () => {
     const dir = await tempDir();
