@@ -22,6 +22,7 @@
 
 import type { RemotingCommand } from "../codec/remoting_command.ts";
 import { utf8Encode } from "../codec/_utf8.ts";
+import { signedContent as codecSignedContent } from "../codec/signature.ts";
 
 /**
  * ACL 1.0 credentials.
@@ -57,7 +58,7 @@ function base64(bytes: Uint8Array): string {
 /**
  * Build the content that is signed: the values of all header fields except
  * `Signature`, sorted by key in UTF-16 order, concatenated, followed by the
- * body.
+ * body (the codec's {@linkcode codecSignedContent}).
  *
  * @param request The request, with `AccessKey` already in its header.
  * @returns The bytes to sign.
@@ -72,15 +73,7 @@ function base64(bytes: Uint8Array): string {
  * ```
  */
 export function signedContent(request: Pick<RemotingCommand, "extFields" | "body">): Uint8Array {
-  const keys = Object.keys(request.extFields).filter((k) => k !== "Signature").sort();
-  let text = "";
-  for (const key of keys) text += request.extFields[key];
-  const head = utf8Encode(text);
-  if (request.body.length === 0) return head;
-  const out = new Uint8Array(head.length + request.body.length);
-  out.set(head);
-  out.set(request.body, head.length);
-  return out;
+  return codecSignedContent(request);
 }
 
 /**
