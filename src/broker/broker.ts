@@ -37,6 +37,8 @@ import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.
 import { defaultListen } from "../transport/default.ts";
 import type { Listen, Listener, Transport } from "../transport/types.ts";
 import { AtomicFileWriter, readTextFile } from "./_config_file.ts";
+import { AccessControl } from "./acl/access_control.ts";
+import type { AclConfig } from "./acl/plain_acl.ts";
 import { ClientRegistry } from "./client_registry.ts";
 import {
   type BrokerContext,
@@ -48,6 +50,7 @@ import {
 import { DelayService } from "./delay.ts";
 import { dispatch } from "./handlers/mod.ts";
 import { PullHoldService } from "./long_polling.ts";
+import { PendingRequests } from "./pending_requests.ts";
 import { RebalanceLockManager } from "./rebalance_lock.ts";
 import { nodeFileSystem } from "./store/_fs.ts";
 import { openFileStore } from "./store/file_store.ts";
@@ -183,6 +186,19 @@ export interface BrokerOptions {
   delayLevels?: readonly number[];
   /** Clock and timers (delays, long polling, expiry). @default {systemTimers} */
   timers?: Timers;
+  // ---- security ----
+  /**
+   * ACL, in the shape of RocketMQ's `plain_acl.yml` (see `parsePlainAcl`):
+   * every request must then be signed by an account allowed to do what it
+   * asks. Off when not given: the embedded broker trusts every client.
+   */
+  acl?: AclConfig;
+  /**
+   * Most RIP-16 requests waiting for their reply at once; a request sent
+   * beyond it is refused with SYSTEM_BUSY.
+   * @default {100000}
+   */
+  maxPendingRequests?: number;
 }
 
 /**
@@ -200,6 +216,7 @@ export interface BrokerOptions {
  *   connectionsAccepted: 0, connectionsRefused: 0, requests: 0, messagesStored: 0, messagesPulled: 0,
  *   repliesPushed: 0, repliesFailed: 0, sentBack: 0, malformed: 0, connections: 0, heldPulls: 0,
  *   producerGroups: 0, consumerGroups: 0, scheduledMessages: 0, delayedDelivered: 0, queueLocks: 0,
+ *   accessDenied: 0, clientIdRefused: 0, repliesRefused: 0, pendingRequests: 0,
  * });
  * await broker.close();
  * ```
@@ -219,6 +236,8 @@ export interface BrokerStats extends BrokerCounters {
   delayedDelivered: number;
   /** Live queue locks. */
   queueLocks: number;
+  /** RIP-16 requests waiting for their reply. */
+  pendingRequests: number;
 }
 
 const HOUSEKEEPING_INTERVAL = 10_000;
@@ -292,6 +311,8 @@ function positive(
 
 interface ChannelState extends Channel {
   readonly abort: AbortController;
+  /** Resolves once the broker forgot the closed channel. */
+  forgotten?: Promise<void>;
 }
 
 /**
@@ -413,7 +434,7 @@ export class Broker {
       storeHost,
       store,
       topics,
-      registry: new ClientRegistry<Channel>({ timers }),
+      registry: new ClientRegistry<Channel>({ timers, reserveMillis: this.#idleTimeout }),
       pulls: new PullHoldService<Channel>({
         timers,
         ...(options.maxHeldPulls !== undefined ? { maxHeld: options.maxHeldPulls } : {}),
@@ -438,11 +459,22 @@ export class Broker {
         repliesFailed: 0,
         sentBack: 0,
         malformed: 0,
+        accessDenied: 0,
+        clientIdRefused: 0,
+        repliesRefused: 0,
       },
       heartbeatFingerprints: new Map(),
       putMessage: (message) => this.#put(message),
       putBatch: (messages) => store.putBatch(messages.map(withHostFlags)),
       notifyConsumerIdsChanged: (group) => this.#notifyConsumerIdsChanged(group),
+      dropChannel: (channel) => this.#dropChannel(channel),
+      requests: new PendingRequests<Channel>({
+        timers,
+        ...(options.maxPendingRequests !== undefined
+          ? { maxEntries: positive("maxPendingRequests", options.maxPendingRequests, 100_000) }
+          : {}),
+      }),
+      acl: options.acl ? new AccessControl(options.acl) : undefined,
     };
     this.#ctx = ctx;
     this.#delay = new DelayService({
@@ -486,6 +518,7 @@ export class Broker {
       scheduledMessages: this.#delay.pending,
       delayedDelivered: this.#delay.delivered,
       queueLocks: this.#ctx.locks.size,
+      pendingRequests: this.#ctx.requests.size,
     };
   }
 
@@ -533,8 +566,15 @@ export class Broker {
     this.#channels.set(connection, channel);
     this.#ctx.counters.connectionsAccepted++;
     this.#ctx.logger.info("connection opened", { id, remote: label });
-    void connection.closed.then((error) => this.#closed(channel, error));
+    channel.forgotten = connection.closed.then((error) => this.#closed(channel, error));
     this.#scheduleFrameSweep();
+  }
+
+  async #dropChannel(channel: Channel): Promise<void> {
+    const state = this.#channels.get(channel.connection);
+    if (!state) return;
+    void channel.connection.close();
+    await state.forgotten;
   }
 
   #refuse(transport: Transport): void {
@@ -608,6 +648,7 @@ export class Broker {
     channel.abort.abort();
     const ctx = this.#ctx;
     const dropped = ctx.pulls.dropChannel(channel);
+    ctx.requests.dropChannel(channel);
     const { groups, clientIds } = ctx.registry.removeChannel(channel);
     for (const group of groups) {
       if (ctx.registry.consumerGroup(group)?.messageModel !== "BROADCASTING") {
@@ -692,6 +733,8 @@ export class Broker {
       }
     }
     ctx.locks.purge();
+    ctx.requests.purge();
+    ctx.registry.purgeReservations();
   }
 
   /**
@@ -713,6 +756,7 @@ export class Broker {
     this.#frameSweep = undefined;
     ctx.pulls.close();
     ctx.registry.close();
+    ctx.requests.clear();
     await Promise.all([...this.#channels.values()].map((c) => c.connection.close()));
     await this.#delay.close();
     this.#unsubscribe();

@@ -24,7 +24,9 @@ import type { RemotingCommand } from "../codec/remoting_command.ts";
 import type { Logger } from "../logger.ts";
 import type { RemotingConnection } from "../remoting/connection.ts";
 import type { Timers } from "../remoting/timers.ts";
+import type { AccessControl } from "./acl/access_control.ts";
 import type { ClientRegistry } from "./client_registry.ts";
+import type { PendingRequests } from "./pending_requests.ts";
 import type { PullHoldService } from "./long_polling.ts";
 import type { RebalanceLockManager } from "./rebalance_lock.ts";
 import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
@@ -42,6 +44,20 @@ export interface Channel {
   readonly label: string;
   /** Aborted when the connection closes. */
   readonly signal: AbortSignal;
+  /**
+   * The ACL account the connection authenticated as (set by its first
+   * signed request; a connection keeps one account). `undefined` without
+   * ACL or before the first request.
+   */
+  principal?: Principal | undefined;
+}
+
+/** An authenticated ACL account, as handlers see it. */
+export interface Principal {
+  /** The account's access key. */
+  readonly accessKey: string;
+  /** Whether the account is an administrator. */
+  readonly admin: boolean;
 }
 
 /** Settings of a running broker that handlers read. */
@@ -110,6 +126,12 @@ export interface BrokerCounters {
   sentBack: number;
   /** Requests answered with an error code because of malformed input. */
   malformed: number;
+  /** Requests refused by the ACL. */
+  accessDenied: number;
+  /** Heartbeats and requests refused because they claimed another connection's client id. */
+  clientIdRefused: number;
+  /** Replies refused: no such request waiting, or a replier not allowed to answer it. */
+  repliesRefused: number;
 }
 
 /** The state handlers work on. */
@@ -147,6 +169,12 @@ export interface BrokerContext {
   putBatch(messages: readonly PutMessageInput[]): Promise<PutResult[]>;
   /** Tell every channel of a consumer group to rebalance (code 40). */
   notifyConsumerIdsChanged(group: string): void;
+  /** Close a channel; resolves once the broker forgot it (registry, pulls). */
+  dropChannel(channel: Channel): Promise<void>;
+  /** Requests waiting for their reply (RIP-16), by correlation id. */
+  readonly requests: PendingRequests<Channel>;
+  /** Access control; `undefined` when ACL is off. */
+  readonly acl: AccessControl | undefined;
 }
 
 /** Answers a request; `undefined` sends nothing. */

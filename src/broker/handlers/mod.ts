@@ -20,6 +20,7 @@
 import { RequestCode, ResponseCode } from "../../codec/codes.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../codec/remoting_command.ts";
 import { CodecError } from "../../errors.ts";
+import { checkAccess } from "../acl/guard.ts";
 import type { BrokerContext, Channel, Handler } from "../context.ts";
 import { updateAndCreateTopic } from "./admin.ts";
 import { getConsumerListByGroup, queryTopicConsumeByWho } from "./consumer_manage.ts";
@@ -82,6 +83,14 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, queryTopicConsumeByWho], // 300
 ]);
 
+/** Codes without a handler (answered once the ACL let them through). */
+function notSupported(_ctx: BrokerContext, request: RemotingCommand): RemotingCommand | undefined {
+  if (isOneway(request)) return undefined;
+  return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, undefined, {
+    remark: ` request type ${request.code} not supported`,
+  });
+}
+
 function failure(
   ctx: BrokerContext,
   request: RemotingCommand,
@@ -120,7 +129,7 @@ function failure(
  * import type { BrokerContext, Channel } from "../context.ts";
  * import assert from "node:assert/strict";
  *
- * const ctx = { counters: { requests: 0 }, logger: silentLogger } as unknown as BrokerContext;
+ * const ctx = { counters: { requests: 0 }, logger: silentLogger, acl: undefined } as unknown as BrokerContext;
  * const res = await dispatch(ctx, createRequest(9999), {} as Channel);
  * assert.equal(res?.code, 3);
  * assert.equal(res?.remark, " request type 9999 not supported");
@@ -137,14 +146,12 @@ export async function dispatch(
     code: request.code,
     opaque: request.opaque,
   });
-  const handler = HANDLERS.get(request.code);
-  if (!handler) {
-    if (isOneway(request)) return undefined;
-    return createResponse(request, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, undefined, {
-      remark: ` request type ${request.code} not supported`,
-    });
-  }
+  const handler = HANDLERS.get(request.code) ?? notSupported;
   try {
+    if (ctx.acl !== undefined) {
+      const refused = await checkAccess(ctx, ctx.acl, request, channel);
+      if (refused !== undefined) return refused ?? undefined;
+    }
     return await handler(ctx, request, channel);
   } catch (err) {
     return failure(ctx, request, channel, err);
