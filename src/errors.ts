@@ -76,7 +76,8 @@ export type ErrorCode =
   | "ERR_REMOTE"
   | "ERR_NO_RESPONDER"
   | "ERR_TOO_MANY_REQUESTS"
-  | "ERR_STORE";
+  | "ERR_STORE"
+  | "ERR_CLIENT_ID_CONFLICT";
 
 /**
  * Base class of every error of this library.
@@ -916,5 +917,67 @@ export class TooManyRequestsError extends RocketMQError {
   /** Brand check that works across copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, "TooManyRequestsError");
+  }
+}
+
+/**
+ * Another client uses this client's id (`ip@instanceName`): another client
+ * of this process with the same `instanceName`, or a broker that refused the
+ * heartbeat because a live connection already holds the id. RocketMQ would
+ * push replies to whichever of the two heartbeated last, so both would lose
+ * replies; give every client its own `instanceName` (or leave it unset).
+ *
+ * @example
+ * ```ts
+ * import { ClientIdConflictError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new ClientIdConflictError("10.0.0.5@billing", {
+ *   address: "127.0.0.1:9876",
+ *   remark: "client id 10.0.0.5@billing is in use by connection 127.0.0.1:50122",
+ * });
+ * assert.equal(err.code, "ERR_CLIENT_ID_CONFLICT");
+ * assert.equal(err.clientId, "10.0.0.5@billing");
+ * assert.match(err.message, /instanceName/);
+ * ```
+ */
+export class ClientIdConflictError extends RocketMQError {
+  /** The client id in conflict. */
+  readonly clientId: string;
+  /** The broker that refused it, when a broker did. */
+  readonly address: string | undefined;
+  /** The broker's remark, when a broker refused it. */
+  readonly remark: string | undefined;
+
+  /**
+   * Create the error.
+   *
+   * @param clientId The client id in conflict.
+   * @param details The refusing broker and its remark, when a broker refused it.
+   * @param options Standard error options.
+   */
+  constructor(
+    clientId: string,
+    details: { address?: string | undefined; remark?: string | undefined } = {},
+    options?: ErrorOptions,
+  ) {
+    const where = details.address
+      ? `broker ${details.address} refused it${details.remark ? ` (${details.remark})` : ""}`
+      : "another client of this process uses it";
+    super(
+      "ERR_CLIENT_ID_CONFLICT",
+      `client id ${clientId} is already in use: ${where}; every client needs its own instanceName`,
+      options,
+    );
+    this.clientId = clientId;
+    this.address = details.address;
+    this.remark = details.remark;
+    this.name = "ClientIdConflictError";
+    brand(this, "ClientIdConflictError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "ClientIdConflictError");
   }
 }

@@ -5,6 +5,14 @@
  * UNREGISTER_CLIENT, by the channel closing, or by 120 s without a
  * heartbeat.
  *
+ * A client id belongs to the first live channel that registered it (and,
+ * when an account is given, to that account): a registration that claims a
+ * client id held by another live channel is refused, so that nobody can
+ * take another client's replies by announcing its id. With an account, the
+ * id stays reserved for that account for `reserveMillis` after its channel
+ * closed, so that a reconnecting client finds it free and nobody else can
+ * claim it in between.
+ *
  * Generic over the channel type, so that it can be tested with plain objects.
  *
  * @example
@@ -75,7 +83,29 @@ export interface ClientIdentity {
 export interface ClientRegistryOptions {
   /** Clock and timers. @default {systemTimers} */
   timers?: Timers;
+  /**
+   * How long a client id registered under an account stays reserved for
+   * that account once its channel closed (ms).
+   * @default {120000}
+   */
+  reserveMillis?: number;
 }
+
+/**
+ * The outcome of {@linkcode ClientRegistry.claim}: `ok`, or who holds the
+ * id (a live channel, or an account that registered it recently).
+ */
+export type ClaimResult<C> =
+  | { ok: true }
+  | { ok: false; owner: C; account: string | undefined }
+  | { ok: false; owner: undefined; account: string };
+
+interface Owner<C> {
+  channel: C;
+  account: string | undefined;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
 
 interface Waiter<C> {
   resolve(channel: C | undefined): void;
@@ -109,10 +139,100 @@ export class ClientRegistry<C> {
   readonly #consumers = new Map<string, ConsumerGroupInfo<C>>();
   readonly #topicGroups = new Map<string, Set<string>>();
   readonly #waiters = new Map<string, Set<Waiter<C>>>();
+  readonly #owners = new Map<string, Owner<C>>();
+  readonly #channelIds = new Map<C, Set<string>>();
+  readonly #reserved = new Map<string, { account: string; until: number }>();
+  readonly #reserveMillis: number;
 
-  /** @param options Clock and timers. */
+  /** @param options Clock, timers and how long ids stay reserved. */
   constructor(options: ClientRegistryOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
+    this.#reserveMillis = options.reserveMillis ?? 120_000;
+  }
+
+  /**
+   * Claim a client id for a channel: granted when nobody holds it, or the
+   * channel already does; refused when another live channel holds it, or
+   * when an account registered it lately and `account` is another one.
+   * {@linkcode ClientRegistry.registerProducer} and
+   * {@linkcode ClientRegistry.registerConsumer} claim too; call this first
+   * to refuse a heartbeat as a whole.
+   *
+   * @param clientId The client id.
+   * @param channel The channel that announces it.
+   * @param account The account the channel authenticated as, if any.
+   * @returns Whether the channel holds the id now, else who does.
+   *
+   * @example
+   * ```ts
+   * import { ClientRegistry } from "./client_registry.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const registry = new ClientRegistry<string>();
+   * assert.deepEqual(registry.claim("10.0.0.5@1", "conn-1"), { ok: true });
+   * assert.deepEqual(registry.claim("10.0.0.5@1", "conn-2"), { ok: false, owner: "conn-1", account: undefined });
+   * registry.removeChannel("conn-1");
+   * assert.deepEqual(registry.claim("10.0.0.5@1", "conn-2"), { ok: true });
+   * ```
+   */
+  claim(clientId: string, channel: C, account?: string): ClaimResult<C> {
+    const owner = this.#owners.get(clientId);
+    if (owner) {
+      if (owner.channel === channel) return { ok: true };
+      return { ok: false, owner: owner.channel, account: owner.account };
+    }
+    const reserved = this.#reserved.get(clientId);
+    if (reserved) {
+      if (reserved.until > this.#timers.now() && reserved.account !== account) {
+        return { ok: false, owner: undefined, account: reserved.account };
+      }
+      this.#reserved.delete(clientId);
+    }
+    this.#owners.set(clientId, { channel, account });
+    let ids = this.#channelIds.get(channel);
+    if (!ids) {
+      ids = new Set();
+      this.#channelIds.set(channel, ids);
+    }
+    ids.add(clientId);
+    return { ok: true };
+  }
+
+  /**
+   * The live channel that holds a client id.
+   *
+   * @param clientId The client id.
+   * @returns The channel, or `undefined`.
+   */
+  ownerOf(clientId: string): C | undefined {
+    return this.#owners.get(clientId)?.channel;
+  }
+
+  /**
+   * The client ids a channel holds.
+   *
+   * @param channel The channel.
+   * @returns The ids (empty when it registered none).
+   */
+  clientIdsOf(channel: C): ReadonlySet<string> {
+    return this.#channelIds.get(channel) ?? EMPTY;
+  }
+
+  /**
+   * Forget reservations whose time passed (housekeeping).
+   *
+   * @returns How many were dropped.
+   */
+  purgeReservations(): number {
+    const now = this.#timers.now();
+    let dropped = 0;
+    for (const [id, r] of this.#reserved) {
+      if (r.until <= now) {
+        this.#reserved.delete(id);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   /** Numbers of groups and registrations, for statistics. */
@@ -123,7 +243,9 @@ export class ClientRegistry<C> {
   }
 
   /**
-   * Register (or refresh) a producer group on a channel.
+   * Register (or refresh) a producer group on a channel. Nothing is
+   * registered when another channel holds the client id (see
+   * {@linkcode ClientRegistry.claim}).
    *
    * @param group Producer group.
    * @param channel The channel.
@@ -136,6 +258,7 @@ export class ClientRegistry<C> {
     clientId: string,
     identity: ClientIdentity = {},
   ): void {
+    if (!this.claim(clientId, channel).ok) return;
     let channels = this.#producers.get(group);
     if (!channels) {
       channels = new Map();
@@ -172,27 +295,14 @@ export class ClientRegistry<C> {
   }
 
   /**
-   * The channel of a client id (`ProducerManager.findChannel`): the most
-   * recently refreshed producer registration with that client id, else a
-   * consumer registration (the client instance serves pushes either way).
+   * The channel of a client id (`ProducerManager.findChannel`): the live
+   * channel that holds it (see {@linkcode ClientRegistry.claim}).
    *
    * @param clientId The client id.
    * @returns The channel, or `undefined`.
    */
   findClientChannel(clientId: string): C | undefined {
-    let best: ChannelRegistration<C> | undefined;
-    for (const channels of this.#producers.values()) {
-      for (const reg of channels.values()) {
-        if (reg.clientId === clientId && (!best || reg.lastUpdate > best.lastUpdate)) best = reg;
-      }
-    }
-    if (best) return best.channel;
-    for (const group of this.#consumers.values()) {
-      for (const reg of group.channels.values()) {
-        if (reg.clientId === clientId && (!best || reg.lastUpdate > best.lastUpdate)) best = reg;
-      }
-    }
-    return best?.channel;
+    return this.#owners.get(clientId)?.channel;
   }
 
   /**
@@ -240,7 +350,8 @@ export class ClientRegistry<C> {
 
   /**
    * Register (or refresh) a consumer group on a channel
-   * (`ConsumerManager.registerConsumer`).
+   * (`ConsumerManager.registerConsumer`). Nothing is registered when another
+   * channel holds the client id (see {@linkcode ClientRegistry.claim}).
    *
    * @param group Consumer group.
    * @param channel The channel.
@@ -259,6 +370,9 @@ export class ClientRegistry<C> {
     subscriptions: readonly SubscriptionData[] | undefined,
     identity: ClientIdentity = {},
   ): ConsumerRegistration {
+    if (!this.claim(clientId, channel).ok) {
+      return { channelAdded: false, subscriptionsChanged: false };
+    }
     let groupInfo = this.#consumers.get(group);
     if (!groupInfo) {
       groupInfo = {
@@ -392,6 +506,22 @@ export class ClientRegistry<C> {
   }
 
   /**
+   * Registrations of the members of every consumer group subscribed to a
+   * topic.
+   *
+   * @param topic The topic.
+   * @returns The registrations (channel and client id), group by group.
+   */
+  *subscribers(topic: string): IterableIterator<Readonly<ChannelRegistration<C>>> {
+    const groups = this.#topicGroups.get(topic);
+    if (!groups) return;
+    for (const group of groups) {
+      const info = this.#consumers.get(group);
+      if (info) yield* info.channels.values();
+    }
+  }
+
+  /**
    * Whether a channel is registered under a client id in any group.
    *
    * @param clientId The client id.
@@ -411,6 +541,17 @@ export class ClientRegistry<C> {
    */
   removeChannel(channel: C): { groups: string[]; clientIds: string[] } {
     const clientIds = new Set<string>();
+    const owned = this.#channelIds.get(channel);
+    if (owned) {
+      this.#channelIds.delete(channel);
+      const until = this.#timers.now() + this.#reserveMillis;
+      for (const id of owned) {
+        const owner = this.#owners.get(id);
+        if (owner?.channel !== channel) continue;
+        this.#owners.delete(id);
+        if (owner.account !== undefined) this.#reserved.set(id, { account: owner.account, until });
+      }
+    }
     for (const [group, channels] of this.#producers) {
       const reg = channels.get(channel);
       if (!reg) continue;

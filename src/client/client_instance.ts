@@ -17,6 +17,7 @@
 import {
   BrokerError,
   ClientClosedError,
+  ClientIdConflictError,
   ConnectionError,
   IllegalStateError,
   NoRouteError,
@@ -118,6 +119,16 @@ export interface PushHandlers {
 }
 
 const INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
+/** Extension field of a heartbeat refused because the client id is in use (embedded broker). */
+const CLIENT_ID_IN_USE = "CLIENT_ID_IN_USE";
+
+/**
+ * Client ids in use by running clients of this process, shared by every copy
+ * of this package: two clients with one id would take each other's replies.
+ */
+const RUNNING_IDS: Set<string> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for("rocketmq-rpc.running-client-ids")
+] ??= new Set<string>()) as Set<string>;
 
 function pid(): number {
   const g = globalThis as { Deno?: { pid?: number }; process?: { pid?: number } };
@@ -254,13 +265,27 @@ export class ClientInstance {
     return () => this.#disconnectListeners.delete(listener);
   }
 
-  /** Start the periodic tasks (heartbeats, route refresh). */
+  /**
+   * Start the periodic tasks (heartbeats, route refresh).
+   *
+   * @throws {ClientIdConflictError} When another running client of this
+   *   process has the same instance name (and IP).
+   */
   start(): void {
     if (this.#state === "closed") throw new ClientClosedError();
     if (this.#state === "running") return;
     if (this.#nameServers.length === 0) {
       throw new IllegalStateError("no name server address configured");
     }
+    const key = this.#processKey();
+    if (RUNNING_IDS.has(key)) {
+      throw new ClientIdConflictError(
+        this.#options.clientIP
+          ? `${this.#options.clientIP}@${this.#instanceName}`
+          : this.#instanceName,
+      );
+    }
+    RUNNING_IDS.add(key);
     this.#state = "running";
     this.#scheduleHeartbeat();
     this.#scheduleRouteRefresh();
@@ -274,10 +299,15 @@ export class ClientInstance {
     if (this.#state === "closed") return;
     const wasRunning = this.#state === "running";
     this.#state = "closed";
+    if (wasRunning) RUNNING_IDS.delete(this.#processKey());
     this.timers.clearTimeout(this.#heartbeatTimer);
     this.timers.clearTimeout(this.#routeTimer);
     if (wasRunning) await this.#unregisterAll();
     await this.remoting.close();
+  }
+
+  #processKey(): string {
+    return `${this.#options.clientIP ?? ""}@${this.#instanceName}`;
   }
 
   /** Register a producer group (sent in heartbeats). */
@@ -457,17 +487,24 @@ export class ClientInstance {
   /**
    * Send a heartbeat to every known broker now (after subscriptions change).
    *
-   * @returns Resolves when all answered (failures are logged).
+   * @returns The failures (also logged; a client id conflict as an error).
    */
-  async heartbeatAll(): Promise<void> {
+  async heartbeatAll(): Promise<unknown[]> {
     const results = await Promise.allSettled(
       [...this.#brokerAddresses].map((address) => this.#heartbeat(address, this.rpcTimeout)),
     );
+    const failures: unknown[] = [];
     for (const result of results) {
       if (result.status === "rejected") {
-        this.logger.warn("heartbeat failed", { error: result.reason });
+        failures.push(result.reason);
+        if (result.reason instanceof ClientIdConflictError) {
+          this.logger.error("heartbeat refused: client id in use", { error: result.reason });
+        } else {
+          this.logger.warn("heartbeat failed", { error: result.reason });
+        }
       }
     }
+    return failures;
   }
 
   /** Broker addresses this client knows from routes. */
@@ -488,6 +525,9 @@ export class ClientInstance {
     const done = (async () => {
       const request = createRequest(RequestCode.HEART_BEAT, {}, { body });
       const response = await this.remoting.invoke(address, request, { timeout, signal });
+      if (response.extFields[CLIENT_ID_IN_USE] === "true") {
+        throw new ClientIdConflictError(this.clientId, { address, remark: response.remark });
+      }
       if (response.code !== ResponseCode.SUCCESS) {
         throw BrokerError.fromResponse(response, { requestCode: RequestCode.HEART_BEAT, address });
       }

@@ -31,6 +31,7 @@ export {
   BrokerError,
   type BrokerErrorContext,
   ClientClosedError,
+  ClientIdConflictError,
   CodecError,
   type CodecErrorReason,
   ConnectionClosedError,

@@ -251,7 +251,7 @@ export interface RequestCallback {
  *
  * const stats: ProducerStats = new Producer({ nameServer: "127.0.0.1:9876" }).stats;
  * assert.deepEqual(stats, {
- *   inFlight: 0, replied: 0, timedOut: 0, aborted: 0, lateReplies: 0, rejectedOverCap: 0,
+ *   inFlight: 0, replied: 0, timedOut: 0, aborted: 0, lateReplies: 0, foreignReplies: 0, rejectedOverCap: 0,
  *   sent: 0, sendRetries: 0, sendFailures: 0,
  * });
  * ```
@@ -370,14 +370,22 @@ export class Producer {
 
   /**
    * Start the producer: heartbeats and route refresh begin. Connections are
-   * opened on first use.
+   * opened on first use; a broker that refuses this client's id (another
+   * live client has it) fails the first request with
+   * `ClientIdConflictError`.
    *
    * @throws {ClientClosedError} After `close()`.
+   * @throws {ClientIdConflictError} When another running client of this
+   *   process has the same `instanceName`.
    */
   start(): Promise<void> {
     if (this.#state === "closed") return Promise.reject(new ClientClosedError());
     if (this.#state === "new") {
-      this.#instance.start();
+      try {
+        this.#instance.start();
+      } catch (err) {
+        return Promise.reject(err);
+      }
       this.#state = "running";
     }
     return Promise.resolve();
@@ -767,6 +775,18 @@ export class Producer {
     return false;
   }
 
+  #foreignReply(correlationId: string, replyTo: string | undefined): void {
+    const count = this.#tracker.noteForeignReply();
+    if (count === 1 || count % 100 === 0) {
+      this.#instance.logger.error(
+        "received a reply to a request this client never sent: another client uses this " +
+          "client's id, and replies are split between the two; give every client its own " +
+          "instanceName",
+        { clientId: this.clientId, replyTo, correlationId, foreignReplies: count },
+      );
+    }
+  }
+
   /** PUSH_REPLY_MESSAGE_TO_CLIENT: a reply for one of our requests. */
   async #onReply(request: RemotingCommand): Promise<RemotingCommand> {
     const arrived = this.#instance.timers.now();
@@ -777,6 +797,15 @@ export class Producer {
       correlationId = properties[MessageProperty.CORRELATION_ID];
       if (!correlationId) {
         throw new CodecError("properties", "reply without CORRELATION_ID");
+      }
+      const replyTo = properties[MessageProperty.REPLY_TO_CLIENT];
+      if (
+        (replyTo !== undefined && replyTo !== this.clientId) || !this.#tracker.knows(correlationId)
+      ) {
+        // A reply to a request this client never sent: another client shares
+        // our client id, and RocketMQ splits the replies of both between us.
+        this.#foreignReply(correlationId, replyTo);
+        return createResponse(request, ResponseCode.SUCCESS);
       }
       if (!this.#tracker.has(correlationId)) {
         // Late or duplicate: drop without decompressing, still acknowledge.

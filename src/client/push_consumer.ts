@@ -43,6 +43,7 @@
 import {
   BrokerError,
   ClientClosedError,
+  ClientIdConflictError,
   ConnectionError,
   IllegalStateError,
   InvalidArgumentError,
@@ -460,6 +461,9 @@ export class PushConsumer {
    * @throws {IllegalStateError} Without subscriptions.
    * @throws {ConnectionError} When no name server answers (connection
    * refused, or no answer within `rpcTimeout`); the consumer is then closed.
+   * @throws {ClientIdConflictError} When another client has this client's id
+   *   (same `instanceName` in this process, or a broker refused the
+   *   heartbeat); the consumer is closed.
    */
   async start(): Promise<void> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
@@ -494,7 +498,12 @@ export class PushConsumer {
         );
       }
     }
-    await this.#instance.heartbeatAll();
+    const failures = await this.#instance.heartbeatAll();
+    const conflict = failures.find((e) => e instanceof ClientIdConflictError);
+    if (conflict) {
+      await this.close();
+      throw conflict;
+    }
     await this.#rebalance();
     this.#scheduleRebalance();
     this.#schedulePersist();

@@ -37,6 +37,9 @@ import { PendingTable } from "../remoting/pending.ts";
 import { systemTimers, type Timers } from "../remoting/timers.ts";
 import type { ReplyMessage } from "./message.ts";
 
+/** How many finished correlation ids are remembered to tell late replies from foreign ones. */
+const RECENT_IDS = 16_384;
+
 /** Where a tracked request was stored. */
 export type StoredAt = NonNullable<RequestTimeoutDetails["stored"]>;
 
@@ -74,7 +77,9 @@ export interface RequestTrackerOptions {
  * timers.advance(50);
  * await reply.catch(() => {});
  * const stats: RequestTrackerStats = tracker.stats;
- * assert.deepEqual(stats, { inFlight: 0, replied: 0, timedOut: 1, aborted: 0, lateReplies: 0, rejectedOverCap: 1 });
+ * assert.deepEqual(stats, {
+ *   inFlight: 0, replied: 0, timedOut: 1, aborted: 0, lateReplies: 0, foreignReplies: 0, rejectedOverCap: 1,
+ * });
  * ```
  */
 export interface RequestTrackerStats {
@@ -88,6 +93,11 @@ export interface RequestTrackerStats {
   aborted: number;
   /** Replies for requests no longer tracked (late or duplicate), dropped. */
   lateReplies: number;
+  /**
+   * Replies to requests this client never sent, dropped: another client
+   * shares this client's id (see {@linkcode RequestTracker.noteForeignReply}).
+   */
+  foreignReplies: number;
   /** Requests refused because `maxInFlight` was reached. */
   rejectedOverCap: number;
 }
@@ -101,6 +111,9 @@ export class RequestTracker {
   #rejectedOverCap = 0;
   #errorReplies = 0;
   #lateErrorReplies = 0;
+  #foreignReplies = 0;
+  /** Correlation ids tracked lately (oldest first), to tell late replies from foreign ones. */
+  readonly #recent = new Set<string>();
 
   /**
    * Create the instance.
@@ -127,6 +140,7 @@ export class RequestTracker {
       timedOut: s.timedOut,
       aborted: s.aborted,
       lateReplies: s.late + this.#lateErrorReplies,
+      foreignReplies: this.#foreignReplies,
       rejectedOverCap: this.#rejectedOverCap,
     };
   }
@@ -177,6 +191,10 @@ export class RequestTracker {
     });
     const forget = () => {
       if (this.#entries.get(correlationId) === entry) this.#entries.delete(correlationId);
+      this.#recent.add(correlationId);
+      if (this.#recent.size > RECENT_IDS) {
+        this.#recent.delete(this.#recent.values().next().value!);
+      }
     };
     reply.then(forget, forget);
     return { reply };
@@ -235,6 +253,29 @@ export class RequestTracker {
   /** Count a reply that arrived for a request no longer tracked. */
   noteLateReply(): void {
     this.#lateErrorReplies++;
+  }
+
+  /**
+   * Whether a correlation id is tracked now or was among the last requests
+   * tracked: a reply for any other id answers a request this client never
+   * sent.
+   *
+   * @param correlationId The id.
+   * @returns `true` for ids of this tracker's recent requests.
+   */
+  knows(correlationId: string): boolean {
+    return this.#pending.has(correlationId) || this.#recent.has(correlationId);
+  }
+
+  /**
+   * Count a reply to a request this client never sent: another client uses
+   * this client's id (with RocketMQ, whichever heartbeated last gets the
+   * replies of both).
+   *
+   * @returns The number of such replies so far.
+   */
+  noteForeignReply(): number {
+    return ++this.#foreignReplies;
   }
 
   /**

@@ -60,6 +60,19 @@ export function attach(
   });
 }
 
+/** Create a user topic with 8 queues and nothing in it. */
+export function emptyTopic(broker: Broker, topic: string): void {
+  broker.topics.update({
+    topicName: topic,
+    readQueueNums: 8,
+    writeQueueNums: 8,
+    perm: 6,
+    topicFilterType: "SINGLE_TAG",
+    topicSysFlag: 0,
+    order: false,
+  });
+}
+
 /** A broker with a recording logger, memory store and the given options. */
 export function newBroker(
   options: BrokerOptions = {},

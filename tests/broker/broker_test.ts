@@ -13,6 +13,7 @@ import {
   attach,
   call,
   consumerHeartbeat,
+  emptyTopic,
   flushMicrotasks,
   messagesOf,
   newBroker,
@@ -62,10 +63,11 @@ describe("startBroker()", () => {
 
   it("closes open connections and held pulls on close", async () => {
     const broker = await startBroker({ port: 0, logger: new RecordingLogger() });
+    emptyTopic(broker.broker, "E");
     const client = new RemotingClient();
     const held = client.invoke(
       broker.address,
-      pullRequest({ group: "G", topic: "TBW102", subscription: "*", suspendMillis: 60_000 }),
+      pullRequest({ group: "G", topic: "E", subscription: "*", suspendMillis: 60_000 }),
       { timeout: 10_000 },
     );
     const outcome = held.then(() => undefined, (err: unknown) => err);

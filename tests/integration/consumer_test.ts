@@ -135,8 +135,9 @@ describe("push consumer through the embedded broker", () => {
       await c.close();
     }
     const dlq: string[] = [];
+    // The group's own dead letters: another group may not read them.
     const reader = consumer(
-      unique("dlq_reader"),
+      group,
       `%DLQ%${group}`,
       (m) => void dlq.push(bodyText(m)),
     );

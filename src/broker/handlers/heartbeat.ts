@@ -3,7 +3,10 @@
  *
  * - 34 HEART_BEAT: registers producer groups and consumer groups with their
  *   subscriptions; creates `%RETRY%<group>`; tells the group's other members
- *   to rebalance when a member joined or the subscribed topics changed.
+ *   to rebalance when a member joined or the subscribed topics changed. A
+ *   heartbeat that claims a client id held by another live connection is
+ *   refused (NO_PERMISSION, extension field `CLIENT_ID_IN_USE`) and logged:
+ *   RocketMQ would push that client's replies to the newcomer.
  * - 35 UNREGISTER_CLIENT
  * - 46 CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 is refused
  *   (this broker has no property filter).
@@ -15,7 +18,11 @@ import { decodeHeartbeatData, ExpressionType, MessageModel } from "../../codec/b
 import { ResponseCode } from "../../codec/codes.ts";
 import { decodeUnregisterClientRequestHeader } from "../../codec/ext_fields.ts";
 import { parseFastJson } from "../../codec/fastjson.ts";
-import { createResponse, type RemotingCommand } from "../../codec/remoting_command.ts";
+import {
+  createRequest,
+  createResponse,
+  type RemotingCommand,
+} from "../../codec/remoting_command.ts";
 import { utf8Decode } from "../../codec/_utf8.ts";
 import { CodecError } from "../../errors.ts";
 import type { BrokerContext, Channel } from "../context.ts";
@@ -51,12 +58,14 @@ import { RETRY_TOPIC_PREFIX } from "../topics.ts";
  * await broker.close();
  * ```
  */
-export function heartbeat(
+export async function heartbeat(
   ctx: BrokerContext,
   request: RemotingCommand,
   channel: Channel,
-): RemotingCommand {
+): Promise<RemotingCommand> {
   const data = decodeHeartbeatData(request.body);
+  const refused = await claimClientId(ctx, request, channel, data.clientID);
+  if (refused) return refused;
   const identity = { language: request.language, version: request.version };
   const fingerprint = data.heartbeatFingerprint ?? 0;
   let subChanged = fingerprint === 0;
@@ -96,6 +105,77 @@ export function heartbeat(
   return createResponse(request, ResponseCode.SUCCESS, {
     IS_SUPPORT_HEART_BEAT_V2: "true",
     IS_SUB_CHANGE: String(subChanged),
+  });
+}
+
+/** Wait for a sign of life of a connection that holds a client id another one claims. */
+const PROBE_TIMEOUT = 3000;
+/** A request code no client serves: any answer, even "not supported", proves the peer alive. */
+const PROBE_CODE = 0;
+
+/**
+ * Extension field of a refused heartbeat: the client id is held by another
+ * connection. Clients of this package turn it into a `ClientIdConflictError`.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_ID_IN_USE } from "./heartbeat.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(CLIENT_ID_IN_USE, "CLIENT_ID_IN_USE");
+ * ```
+ */
+export const CLIENT_ID_IN_USE = "CLIENT_ID_IN_USE";
+
+async function alive(channel: Channel): Promise<boolean> {
+  try {
+    await channel.connection.invoke(createRequest(PROBE_CODE), { timeout: PROBE_TIMEOUT });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A client id belongs to the first live connection that registered it (and,
+ * with ACL, to its account): refuse a heartbeat that claims one held by
+ * another connection. When the holder is of the same account (or there is
+ * no ACL), it is asked for a sign of life first: a client that reconnected
+ * before the broker noticed its old connection died gets its id back.
+ */
+async function claimClientId(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+  channel: Channel,
+  clientId: string,
+): Promise<RemotingCommand | undefined> {
+  const account = channel.principal?.accessKey;
+  let claim = ctx.registry.claim(clientId, channel, account);
+  if (!claim.ok && claim.owner !== undefined && claim.account === account) {
+    const holder = claim.owner;
+    if (!(await alive(holder))) {
+      ctx.logger.info("client id held by a dead connection: closing it", {
+        clientId,
+        holder: holder.label,
+        claimant: channel.label,
+      });
+      await ctx.dropChannel(holder);
+    }
+    claim = ctx.registry.claim(clientId, channel, account);
+  }
+  if (claim.ok) return undefined;
+  ctx.counters.clientIdRefused++;
+  const held = claim.owner !== undefined
+    ? `connection ${claim.owner.label}`
+    : `account ${claim.account} (reserved after its connection closed)`;
+  ctx.logger.warn("heartbeat refused: client id in use", {
+    clientId,
+    channel: channel.label,
+    heldBy: held,
+  });
+  return createResponse(request, ResponseCode.NO_PERMISSION, { [CLIENT_ID_IN_USE]: "true" }, {
+    remark: `client id ${clientId} is in use by ${held}; ` +
+      "every client needs its own instanceName",
   });
 }
 

@@ -3,7 +3,9 @@
  * reads a queue for a consumer group, filtering by tag hash on the broker
  * (the client filters again by tag string). A pull that finds nothing new and
  * carries the suspend flag is held (long polling) and answered the moment a
- * matching message arrives, or when `suspendTimeoutMillis` is up.
+ * matching message arrives, or when `suspendTimeoutMillis` is up. System
+ * topics (stored replies among them) and other groups' `%RETRY%` / `%DLQ%`
+ * topics are refused (see `topic_access.ts`).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import { createResponse, type RemotingCommand } from "../../codec/remoting_comma
 import { type BrokerContext, type Channel, suggestTodo } from "../context.ts";
 import type { GetResult, GetStatus } from "../store/types.ts";
 import { Perm } from "../topics.ts";
+import { pullRefusal } from "../topic_access.ts";
 
 /** Pull sysFlag bits (`PullSysFlag.java`). */
 const FLAG_COMMIT_OFFSET = 0x1;
@@ -129,6 +132,8 @@ async function processPull(
   channel: Channel,
   allowSuspend: boolean,
 ): Promise<RemotingCommand | undefined> {
+  const forbidden = pullRefusal(ctx, header.topic, header.consumerGroup, channel);
+  if (forbidden !== undefined) return refuse(request, ResponseCode.NO_PERMISSION, forbidden);
   const topic = ctx.topics.get(header.topic);
   if (!topic) {
     return refuse(

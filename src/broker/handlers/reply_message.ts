@@ -4,17 +4,26 @@
  * - 324 SEND_REPLY_MESSAGE (V1 header names)
  * - 325 SEND_REPLY_MESSAGE_V2 (V2 names)
  *
- * The reply is pushed with 326 PUSH_REPLY_MESSAGE_TO_CLIENT on the channel of
- * the client named by its `REPLY_TO_CLIENT` property (found through
- * heartbeats), then stored (`storeReplyMessage`, default true as in Java).
- * The replier gets code 0 when the push succeeded, else SYSTEM_ERROR with
- * Java's remark texts.
+ * The reply is pushed with 326 PUSH_REPLY_MESSAGE_TO_CLIENT to the
+ * connection that sent the request, then stored (`storeReplyMessage`,
+ * default true as in Java). The replier gets code 0 when the push
+ * succeeded, else SYSTEM_ERROR with Java's remark texts.
  *
- * Improvement over Java: when the requester's client id is not registered
- * (yet), the broker waits up to `replyWaitMillis` (default 1 s, never longer
- * than the request's `TTL`) for its heartbeat before failing. This closes the
- * race where a fast responder replies before the requester's first heartbeat
- * reached the broker, which in Java loses the reply.
+ * Safer than RocketMQ, which pushes any reply to whichever connection last
+ * announced its `REPLY_TO_CLIENT` id: a reply is accepted only
+ *
+ * - for a request this broker stored and still waits on (before its `TTL`,
+ *   not yet answered, its requester still connected; see
+ *   `pending_requests.ts`), naming that request's requester;
+ * - to the reply topic;
+ * - from a connection that speaks for a consumer group subscribed to the
+ *   request's topic (a member, or a member's process: same IP address, same
+ *   `ip@pid` client id prefix or no heartbeat yet, same ACL account), and,
+ *   with ACL, whose account may SUB that topic.
+ *
+ * A refused reply gets NO_PERMISSION (or SYSTEM_ERROR when nothing waits)
+ * and is neither pushed nor stored. Without ACL, a client on the requester's
+ * host can still pass for a responder; ACL closes that.
  *
  * @module
  */
@@ -32,12 +41,99 @@ import {
   createResponse,
   type RemotingCommand,
 } from "../../codec/remoting_command.ts";
-import { type BrokerContext, type Channel, parseIntOr, tagsCodeOf } from "../context.ts";
-import { checkSendTopic, randomQueueId, sendResponseExtras } from "./send_message.ts";
+import { Permission } from "../acl/access_control.ts";
+import { type BrokerContext, type Channel, tagsCodeOf } from "../context.ts";
+import type { PendingRequest } from "../pending_requests.ts";
+import { checkSendTopic, randomQueueId, type Refusal, sendResponseExtras } from "./send_message.ts";
 
 interface PushOutcome {
   ok: boolean;
   remark: string;
+}
+
+/** The part of a client id shared by a process's clients: `ip@pid` of `ip@pid#nanos`. */
+function processKey(clientId: string): string {
+  const hash = clientId.indexOf("#");
+  return hash < 0 ? clientId : clientId.slice(0, hash);
+}
+
+/**
+ * Whether a connection speaks for a consumer group subscribed to a topic:
+ * it is a member itself, or it belongs to a member's process. A Java
+ * responder replies through a separate `DefaultMQProducer`, whose client id
+ * (`ip@pid#nanos`) shares the consumer's `ip@pid`, and which has sent no
+ * heartbeat yet when it sends its first reply; it comes from the member's
+ * IP address, with the member's ACL account.
+ */
+function speaksForSubscriber(ctx: BrokerContext, topic: string, replier: Channel): boolean {
+  const ids = ctx.registry.clientIdsOf(replier);
+  const account = replier.principal?.accessKey;
+  for (const member of ctx.registry.subscribers(topic)) {
+    const m = member.channel;
+    if (m === replier) return true;
+    if (m.remote.address !== replier.remote.address || m.principal?.accessKey !== account) continue;
+    if (ids.size === 0) return true;
+    const key = processKey(member.clientId);
+    for (const id of ids) if (processKey(id) === key) return true;
+  }
+  return false;
+}
+
+type Acceptance = { pending: PendingRequest<Channel> } | Refusal;
+
+/** Whether a reply answers a request this broker waits on, from a replier allowed to. */
+function acceptReply(
+  ctx: BrokerContext,
+  properties: Record<string, string>,
+  replier: Channel,
+): Acceptance {
+  const clientId = properties[MessageProperty.REPLY_TO_CLIENT];
+  if (clientId === undefined) {
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: `reply message properties[${MessageProperty.REPLY_TO_CLIENT}] is null`,
+    };
+  }
+  const correlationId = properties[MessageProperty.CORRELATION_ID];
+  if (correlationId === undefined) {
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: `reply message properties[${MessageProperty.CORRELATION_ID}] is null`,
+    };
+  }
+  const pending = ctx.requests.get(correlationId);
+  if (pending === undefined) {
+    return {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: `no request waits for a reply with CORRELATION_ID ${correlationId}: ` +
+        "unknown, already answered, expired, or its requester left",
+    };
+  }
+  if (pending.replyTo !== clientId) {
+    return {
+      code: ResponseCode.NO_PERMISSION,
+      remark: `the request ${correlationId} was sent by ${pending.replyTo}, not ${clientId}`,
+    };
+  }
+  const acl = ctx.acl;
+  if (acl !== undefined) {
+    const principal = replier.principal;
+    if (principal === undefined || !acl.may(principal, "topic", pending.topic, Permission.SUB)) {
+      return {
+        code: ResponseCode.NO_PERMISSION,
+        remark: `accessKey=${principal?.accessKey} may not read topic ${pending.topic}, ` +
+          "so it may not answer its requests",
+      };
+    }
+  }
+  if (replier.principal?.admin !== true && !speaksForSubscriber(ctx, pending.topic, replier)) {
+    return {
+      code: ResponseCode.NO_PERMISSION,
+      remark: `connection ${replier.label} is not in a consumer group subscribed to topic ` +
+        `${pending.topic}, so it may not answer its requests`,
+    };
+  }
+  return { pending };
 }
 
 async function pushReply(
@@ -46,29 +142,10 @@ async function pushReply(
   properties: Record<string, string>,
   body: Uint8Array,
   replier: Channel,
+  pending: PendingRequest<Channel>,
 ): Promise<PushOutcome> {
-  const clientId = properties[MessageProperty.REPLY_TO_CLIENT];
-  if (clientId === undefined) {
-    ctx.logger.warn("reply without REPLY_TO_CLIENT", { channel: replier.label });
-    return {
-      ok: false,
-      remark: `reply message properties[${MessageProperty.REPLY_TO_CLIENT}] is null`,
-    };
-  }
-  let target = ctx.registry.findClientChannel(clientId);
-  if (target === undefined) {
-    const ttl = parseIntOr(properties[MessageProperty.TTL], 0);
-    const wait = ttl > 0
-      ? Math.min(ctx.settings.replyWaitMillis, ttl)
-      : ctx.settings.replyWaitMillis;
-    target = await ctx.registry.waitForClient(clientId, wait, replier.signal);
-    if (target !== undefined) ctx.logger.debug("reply waited for its requester", { clientId });
-  }
-  if (target === undefined) {
-    const remark = `push reply message fail, channel of <${clientId}> not found.`;
-    ctx.logger.warn(remark);
-    return { ok: false, remark };
-  }
+  const clientId = pending.replyTo;
+  const target = pending.channel;
   const now = ctx.timers.now();
   const pushProperties = { ...properties, [MessageProperty.PUSH_REPLY_TIME]: String(now) };
   const pushHeader = encodeReplyMessageRequestHeader({
@@ -115,7 +192,7 @@ async function pushReply(
  * @returns The response, once pushed (and stored).
  * @throws {CodecError} When the header is malformed.
  *
- * @example A reply to a client that never registered
+ * @example A reply to a request nobody sent
  * ```ts
  * import { Broker } from "../broker.ts";
  * import { memoryPair } from "../../transport/memory.ts";
@@ -124,7 +201,7 @@ async function pushReply(
  * import { encodeSendHeaderV2 } from "../../codec/message.ts";
  * import assert from "node:assert/strict";
  *
- * const broker = new Broker({ replyWaitMillis: 0 });
+ * const broker = new Broker();
  * const [a, b] = memoryPair();
  * broker.handle(b);
  * const client = new RemotingConnection(a);
@@ -133,7 +210,8 @@ async function pushReply(
  *   properties: "MSG_TYPE\u0001reply\u0002REPLY_TO_CLIENT\u0001gone@1\u0002CORRELATION_ID\u0001c\u0002" });
  * const res = await client.invoke(createRequest(325, header), { timeout: 1000 });
  * assert.equal(res.code, 1);
- * assert.equal(res.remark, "push reply message fail, channel of <gone@1> not found.");
+ * assert.match(res.remark ?? "", /^no request waits for a reply with CORRELATION_ID c/);
+ * assert.equal(broker.stats.repliesRefused, 1);
  * await client.close();
  * await broker.close();
  * ```
@@ -146,7 +224,7 @@ export async function sendReplyMessage(
   const v2 = request.code === RequestCode.SEND_REPLY_MESSAGE_V2;
   const header = decodeSendHeader(request.extFields, { v2 });
   const extras = sendResponseExtras(ctx);
-  const checked = checkSendTopic(ctx, header, channel);
+  const checked = checkSendTopic(ctx, header, channel, "reply");
   if ("code" in checked) {
     return createResponse(request, checked.code, extras, { remark: checked.remark });
   }
@@ -155,9 +233,19 @@ export async function sendReplyMessage(
   properties[MessageProperty.MSG_REGION] = ctx.settings.regionId;
   properties[MessageProperty.TRACE_ON] = "true";
 
-  const outcome = await pushReply(ctx, header, properties, request.body, channel);
-  if (outcome.ok) ctx.counters.repliesPushed++;
-  else ctx.counters.repliesFailed++;
+  const accepted = acceptReply(ctx, properties, channel);
+  if ("code" in accepted) {
+    ctx.counters.repliesRefused++;
+    ctx.logger.warn("reply refused", { channel: channel.label, reason: accepted.remark });
+    return createResponse(request, accepted.code, extras, { remark: accepted.remark });
+  }
+  const outcome = await pushReply(ctx, header, properties, request.body, channel, accepted.pending);
+  if (outcome.ok) {
+    ctx.counters.repliesPushed++;
+    ctx.requests.delete(accepted.pending.correlationId);
+  } else {
+    ctx.counters.repliesFailed++;
+  }
   const fields: Record<string, string> = { ...extras };
   if (outcome.ok) {
     Object.assign(fields, encodeSendMessageResponseHeader({ msgId: "0", queueId, queueOffset: 0 }));

@@ -11,6 +11,11 @@
  * their maximum reconsume times; messages with a `DELAY` level are parked.
  * The response is written only once the store's put resolved.
  *
+ * A RIP-16 request (`CORRELATION_ID` and `REPLY_TO_CLIENT`) is recorded so
+ * that its reply is accepted (see `pending_requests.ts`); its
+ * `REPLY_TO_CLIENT` must be the sending connection's own client id. System
+ * topics are not for sends (see `topic_access.ts`).
+ *
  * Transactional half messages (`TRAN_MSG=true`) are refused with
  * NO_PERMISSION, as a Java broker with `rejectTransactionMessage=true` does:
  * this broker has no transaction check-back.
@@ -40,10 +45,12 @@ import {
 import {
   DLQ_TOPIC_PREFIX,
   isNotAllowedSendTopic,
+  replyTopic,
   RETRY_TOPIC_PREFIX,
   type TopicConfig,
   validateTopic,
 } from "../topics.ts";
+import { sendRefusal } from "../topic_access.ts";
 import type { PutMessageInput, PutResult } from "../store/types.ts";
 
 /** Java `SubscriptionGroupConfig.retryMaxTimes` default. */
@@ -82,11 +89,13 @@ export function sendResponseExtras(ctx: BrokerContext): Record<string, string> {
 /**
  * The topic checks of a send (`AbstractSendMessageProcessor.msgCheck`):
  * name, permission to send, existence with auto-creation from the template
- * (and `%RETRY%` topics), and the queue id.
+ * (and `%RETRY%` topics), and the queue id. Sends may not write system
+ * topics; replies (`kind: "reply"`) go to the reply topic only.
  *
  * @param ctx Broker state.
  * @param header The send header.
  * @param channel The producer's channel (for the remark).
+ * @param kind `"send"` (10/310/320) or `"reply"` (324/325).
  * @returns The topic's configuration, or why the send is refused.
  *
  * @example
@@ -97,7 +106,8 @@ export function sendResponseExtras(ctx: BrokerContext): Record<string, string> {
  * import type { BrokerContext, Channel } from "../context.ts";
  * import assert from "node:assert/strict";
  *
- * const ctx = { topics: new TopicManager({ clusterName: "C", brokerName: "b" }), logger: silentLogger } as unknown as BrokerContext;
+ * const ctx = { topics: new TopicManager({ clusterName: "C", brokerName: "b" }), logger: silentLogger,
+ *   settings: { clusterName: "C" } } as unknown as BrokerContext;
  * const channel = { label: "10.0.0.5:50000" } as Channel;
  * const header = { producerGroup: "PG", topic: "T", defaultTopic: "TBW102", defaultTopicQueueNums: 4, queueId: 0,
  *   sysFlag: 0, bornTimestamp: 0, flag: 0 };
@@ -105,12 +115,15 @@ export function sendResponseExtras(ctx: BrokerContext): Record<string, string> {
  * assert.ok("topicName" in ok && ok.writeQueueNums === 4);
  * const bad = checkSendTopic(ctx, { ...header, queueId: 9 }, channel);
  * assert.ok("code" in bad && bad.code === 29);
+ * const system = checkSendTopic(ctx, { ...header, topic: "C_REPLY_TOPIC" }, channel);
+ * assert.ok("code" in system && system.code === 16); // replies use 324/325
  * ```
  */
 export function checkSendTopic(
   ctx: BrokerContext,
   header: SendMessageRequestHeader,
   channel: Channel,
+  kind: "send" | "reply" = "send",
 ): TopicConfig | Refusal {
   const invalid = validateTopic(header.topic);
   if (invalid) return { code: ResponseCode.INVALID_PARAMETER, remark: invalid };
@@ -119,6 +132,18 @@ export function checkSendTopic(
       code: ResponseCode.NO_PERMISSION,
       remark: `Sending message to topic[${header.topic}] is forbidden.`,
     };
+  }
+  if (kind === "reply") {
+    const expected = replyTopic(ctx.settings.clusterName);
+    if (header.topic !== expected) {
+      return {
+        code: ResponseCode.NO_PERMISSION,
+        remark: `a reply goes to topic[${expected}], not topic[${header.topic}]`,
+      };
+    }
+  } else {
+    const forbidden = sendRefusal(ctx, header.topic);
+    if (forbidden !== undefined) return { code: ResponseCode.NO_PERMISSION, remark: forbidden };
   }
   let topic = ctx.topics.get(header.topic);
   if (!topic) {
@@ -327,6 +352,15 @@ export async function sendMessage(
     });
   }
 
+  const correlationId = properties[MessageProperty.CORRELATION_ID];
+  const replyTo = properties[MessageProperty.REPLY_TO_CLIENT];
+  const isRequest = correlationId !== undefined && replyTo !== undefined &&
+    !header.topic.startsWith(RETRY_TOPIC_PREFIX);
+  if (isRequest) {
+    const refusal = recordRequest(ctx, channel, header.topic, correlationId, replyTo, properties);
+    if (refusal) return refuse(request, ctx, refusal);
+  }
+
   const input: PutMessageInput = {
     topic: storeTopic,
     queueId: storeQueueId,
@@ -345,6 +379,7 @@ export async function sendMessage(
   try {
     result = await ctx.putMessage(input);
   } catch (err) {
+    if (isRequest) ctx.requests.delete(correlationId);
     ctx.logger.warn("send: store put failed", { topic: storeTopic, err });
     return refuse(request, ctx, storeFailure(ctx, err));
   }
@@ -358,6 +393,59 @@ export async function sendMessage(
     }),
     ...sendResponseExtras(ctx),
   });
+}
+
+/**
+ * Record a RIP-16 request (a message with `CORRELATION_ID` and
+ * `REPLY_TO_CLIENT`) so that its reply is accepted later, once, and pushed
+ * to the connection that sent it. The requester's client id must be its own:
+ * held by this connection, or by nobody (then this connection claims it).
+ */
+function recordRequest(
+  ctx: BrokerContext,
+  channel: Channel,
+  topic: string,
+  correlationId: string,
+  replyTo: string,
+  properties: Record<string, string>,
+): Refusal | undefined {
+  const claim = ctx.registry.claim(replyTo, channel, channel.principal?.accessKey);
+  if (!claim.ok) {
+    ctx.counters.clientIdRefused++;
+    const held = claim.owner !== undefined
+      ? `connection ${claim.owner.label}`
+      : `account ${claim.account}`;
+    ctx.logger.warn("request refused: REPLY_TO_CLIENT belongs to another client", {
+      replyTo,
+      channel: channel.label,
+      heldBy: held,
+    });
+    return {
+      code: ResponseCode.NO_PERMISSION,
+      remark: `REPLY_TO_CLIENT ${replyTo} is in use by ${held}; a reply only goes to the ` +
+        "connection that sent the request (every client needs its own instanceName)",
+    };
+  }
+  const ttl = parseIntOr(properties[MessageProperty.TTL], 0);
+  const added = ctx.requests.add(correlationId, {
+    topic,
+    replyTo,
+    channel,
+    ttl: ttl > 0 ? ttl : undefined,
+  });
+  if (added === "conflict") {
+    return {
+      code: ResponseCode.NO_PERMISSION,
+      remark: `CORRELATION_ID ${correlationId} belongs to a request of another connection`,
+    };
+  }
+  if (added === "full") {
+    return {
+      code: ResponseCode.SYSTEM_BUSY,
+      remark: "too many requests are waiting for their reply; try again later",
+    };
+  }
+  return undefined;
 }
 
 function safeEncode(properties: Record<string, string>): string {

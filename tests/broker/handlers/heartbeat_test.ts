@@ -211,4 +211,52 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     await a.close();
     await broker.close();
   });
+
+  it("refuses a heartbeat that claims another live connection's client id, and logs it", async () => {
+    const { broker, logger } = newBroker();
+    const victim = attach(broker, { ip: "10.0.0.7" });
+    const attacker = attach(broker, { ip: "10.0.0.9" });
+    assert.equal((await call(victim, producerHeartbeat("10.0.0.7@victim"))).code, 0);
+    const res = await call(
+      attacker,
+      consumerHeartbeat("10.0.0.7@victim", "G", [subscription("T")]),
+    );
+    assert.equal(res.code, 16);
+    assert.equal(res.extFields.CLIENT_ID_IN_USE, "true");
+    assert.match(
+      res.remark!,
+      /^client id 10\.0\.0\.7@victim is in use by connection 10\.0\.0\.7:\d+/,
+    );
+    assert.equal(broker.stats.clientIdRefused, 1);
+    assert.equal(broker.stats.consumerGroups, 0, "nothing of the refused heartbeat was registered");
+    assert.ok(logger.messages("warn").includes("heartbeat refused: client id in use"));
+    // The victim keeps its id: a repeated heartbeat is fine.
+    assert.equal((await call(victim, producerHeartbeat("10.0.0.7@victim"))).code, 0);
+    await victim.close();
+    await until(() => broker.stats.connections === 1);
+    // Once the holder is gone, the id is free again.
+    assert.equal((await call(attacker, producerHeartbeat("10.0.0.7@victim"))).code, 0);
+    await attacker.close();
+    await broker.close();
+  });
+
+  it("hands the id to a newcomer when the holder does not answer a liveness probe", async () => {
+    const timers = new ManualTimers(Date.now());
+    const { broker } = newBroker({ timers });
+    const stuck = attach(broker, {
+      onRequest: (req) => req.code === 34 ? createResponse(req, 0) : new Promise(() => {}),
+    });
+    const fresh = attach(broker);
+    assert.equal((await call(stuck, producerHeartbeat("cid-1"))).code, 0);
+    const claim = call(fresh, producerHeartbeat("cid-1"), 10_000);
+    await until(() => broker.stats.requests === 2);
+    await flushMicrotasks();
+    timers.advance(3000); // the probe's timeout
+    const res = await claim;
+    assert.equal(res.code, 0, res.remark);
+    await until(() => broker.stats.connections === 1, 2000, "the silent holder closed");
+    await stuck.close();
+    await fresh.close();
+    await broker.close();
+  });
 });

@@ -6,6 +6,7 @@ import {
   attach,
   call,
   consumerHeartbeat,
+  emptyTopic,
   flushMicrotasks,
   messagesOf,
   newBroker,
@@ -78,7 +79,7 @@ describe("PULL_MESSAGE (11)", () => {
     assert.equal((await pull(conn, { group: "G", topic: "U" })).code, 17);
     assert.equal((await pull(conn, { group: "G", topic: "T", subVersion: 6 })).code, 25);
     assert.equal((await pull(conn, { group: "G", topic: "T", subVersion: 5 })).code, 0);
-    const other = await pull(conn, { group: "G2", topic: "TBW102" });
+    const other = await pull(conn, { group: "G2", topic: "T" });
     assert.equal(other.code, 24);
     assert.equal((await pull(conn, { group: "G", topic: "T", queueId: 9 })).code, 29);
     const sql = createRequest(11, {
@@ -173,10 +174,11 @@ describe("PULL_MESSAGE (11)", () => {
     it("answers PULL_NOT_FOUND when suspendTimeoutMillis is up", async () => {
       const timers = new ManualTimers(Date.now());
       const { broker } = newBroker({ timers });
+      emptyTopic(broker, "E");
       const conn = attach(broker);
       const held = pull(conn, {
         group: "G",
-        topic: "TBW102",
+        topic: "E",
         subscription: "*",
         suspendMillis: 15_000,
       });
@@ -193,8 +195,9 @@ describe("PULL_MESSAGE (11)", () => {
 
     it("does not hold a pull without the suspend flag", async () => {
       const { broker } = newBroker();
+      emptyTopic(broker, "E");
       const conn = attach(broker);
-      const res = await pull(conn, { group: "G", topic: "TBW102", subscription: "*" });
+      const res = await pull(conn, { group: "G", topic: "E", subscription: "*" });
       assert.equal(res.code, 19);
       assert.equal(broker.stats.heldPulls, 0);
       await conn.close();
@@ -204,10 +207,11 @@ describe("PULL_MESSAGE (11)", () => {
     it("drops the held pulls of a connection that goes away", async () => {
       const timers = new ManualTimers(Date.now());
       const { broker, logger } = newBroker({ timers });
+      emptyTopic(broker, "E");
       const conn = attach(broker);
       const held = pull(conn, {
         group: "G",
-        topic: "TBW102",
+        topic: "E",
         subscription: "*",
         suspendMillis: 15_000,
       });
@@ -225,10 +229,11 @@ describe("PULL_MESSAGE (11)", () => {
     it("answers at once when the pull cap is reached", async () => {
       const timers = new ManualTimers(Date.now());
       const { broker } = newBroker({ timers, maxHeldPulls: 1 });
+      emptyTopic(broker, "E");
       const conn = attach(broker);
       const first = pull(conn, {
         group: "G",
-        topic: "TBW102",
+        topic: "E",
         subscription: "*",
         suspendMillis: 15_000,
       });
@@ -236,7 +241,7 @@ describe("PULL_MESSAGE (11)", () => {
       await until(() => broker.stats.heldPulls === 1);
       const second = await pull(conn, {
         group: "G",
-        topic: "TBW102",
+        topic: "E",
         queueId: 1,
         subscription: "*",
         suspendMillis: 15_000,

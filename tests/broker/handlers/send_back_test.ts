@@ -103,9 +103,15 @@ describe("CONSUMER_SEND_MSG_BACK (36) and delay levels", () => {
     assert.equal(broker.store.maxOffset("%DLQ%G", 0), 1, "stored at once, no delay");
     assert.deepEqual(broker.topics.get("%DLQ%G")?.perm, 6);
     const dlq = messagesOf(
-      await pull(conn, { group: "X", topic: "%DLQ%G", subscription: "*" }),
+      await pull(conn, { group: "G", topic: "%DLQ%G", subscription: "*" }),
     )[0]!;
     assert.equal(dlq.reconsumeTimes, 3);
+    // Another group may not read G's dead letters.
+    const other = await pull(conn, { group: "X", topic: "%DLQ%G", subscription: "*" });
+    assert.deepEqual([other.code, other.remark], [
+      16,
+      "the topic[%DLQ%G] belongs to group G; group X may not read it",
+    ]);
     await conn.close();
     await broker.close();
   });
