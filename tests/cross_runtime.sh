@@ -15,6 +15,7 @@ tests/transport/transport_test.ts
 tests/transport/memory_test.ts
 tests/transport/socket_like_test.ts
 tests/transport/default_test.ts
+tests/transport/permissive_tls_test.ts
 tests/codec/crc32_test.ts
 tests/codec/utf8_test.ts
 tests/codec/properties_test.ts
@@ -33,6 +34,7 @@ tests/codec/golden_test.ts
 tests/codec/golden_messages_test.ts
 tests/codec/golden_bodies_test.ts
 tests/client/request_tracker_test.ts
+tests/broker/acl/access_control_test.ts
 tests/remoting/connection_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
