@@ -34,8 +34,9 @@ import { createOneway, createResponse } from "../codec/remoting_command.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
 import { formatAddress, RemotingConnection } from "../remoting/connection.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
-import { defaultListen } from "../transport/default.ts";
-import type { Listen, Listener, Transport } from "../transport/types.ts";
+import { defaultConnect, defaultListen } from "../transport/default.ts";
+import { listenPermissiveTls } from "../transport/permissive_tls.ts";
+import type { Connect, Listen, Listener, Transport } from "../transport/types.ts";
 import { AtomicFileWriter, readTextFile } from "./_config_file.ts";
 import { AccessControl } from "./acl/access_control.ts";
 import type { AclConfig } from "./acl/plain_acl.ts";
@@ -857,8 +858,19 @@ export interface StartBrokerOptions
   flush?: "async" | "sync";
   /** Opens the listening socket. @default {defaultListen} */
   listen?: Listen;
-  /** PEM certificate and key to serve TLS with. */
-  tls?: { cert: string; key: string };
+  /**
+   * Opens connections on the `listen` network; used by TLS `permissive`
+   * mode to relay TLS clients to its loopback TLS listener.
+   * @default {defaultConnect}
+   */
+  connect?: Connect;
+  /**
+   * PEM certificate and key to serve TLS with. `mode` `"enforcing"` (the
+   * default) refuses plain clients; `"permissive"` serves TLS and plain
+   * clients on the one port, told apart by their first byte, as RocketMQ's
+   * `tls.server.mode=permissive` does (its default; here a choice to make).
+   */
+  tls?: { cert: string; key: string; mode?: "enforcing" | "permissive" };
   /** Opens the store under `dataDir` (injectable for tests). @default {the file store} */
   openStore?: (
     dataDir: string,
@@ -998,9 +1010,24 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     writer = new AtomicFileWriter(nodeFileSystem, dataDir, TOPICS_FILE);
   }
 
+  const tls = options.tls;
+  const tlsMode = tls?.mode ?? "enforcing";
+  if (tls && tlsMode !== "enforcing" && tlsMode !== "permissive") {
+    throw new InvalidArgumentError(
+      "tls.mode",
+      `must be "enforcing" or "permissive", got ${String(tlsMode)}`,
+    );
+  }
   let listener: Listener;
   try {
-    listener = await listen({ hostname, port, ...(options.tls ? { tls: options.tls } : {}) });
+    listener = !tls
+      ? await listen({ hostname, port })
+      : tlsMode === "permissive"
+      ? await listenPermissiveTls(
+        { hostname, port, tls: { cert: tls.cert, key: tls.key } },
+        { listen, connect: options.connect ?? defaultConnect },
+      )
+      : await listen({ hostname, port, tls: { cert: tls.cert, key: tls.key } });
   } catch (err) {
     await store?.close();
     throw err;

@@ -22,7 +22,10 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { consoleLogger, type LogLevel } from "../logger.ts";
+import { readTextFile } from "./_config_file.ts";
+import { parsePlainAcl } from "./acl/plain_acl.ts";
 import { startBroker, type StartBrokerOptions } from "./broker.ts";
+import { nodeFileSystem } from "./store/_fs.ts";
 
 /** What the command line asks for. */
 export interface BrokerArgs {
@@ -54,6 +57,15 @@ export interface BrokerArgs {
   channelIdleTimeout?: number;
   /** Bytes for frames still arriving, across connections (`--partial-frame-budget`). */
   partialFrameBudget?: number;
+  // ---- security ----
+  /** ACL file in the shape of RocketMQ's plain_acl.yml (`--acl`). */
+  aclFile?: string;
+  /** PEM certificate chain to serve TLS with (`--tls-cert`). */
+  tlsCertFile?: string;
+  /** PEM private key of the certificate (`--tls-key`). */
+  tlsKeyFile?: string;
+  /** `enforcing` (TLS only, the default) or `permissive` (TLS and plain) (`--tls-mode`). */
+  tlsMode?: "enforcing" | "permissive";
 }
 
 /** The usage text. */
@@ -81,6 +93,12 @@ Options:
   --partial-frame-budget <bytes>
                           bytes held for frames still arriving, over all
                           connections beyond 64 KiB each (default 134217728)
+  --acl <file>            require ACL signatures; accounts and permissions in the
+                          shape of RocketMQ's plain_acl.yml (default: no ACL)
+  --tls-cert <file>       serve TLS with this PEM certificate chain (with --tls-key)
+  --tls-key <file>        the certificate's PEM private key (PKCS#8)
+  --tls-mode <mode>       enforcing: TLS clients only (default); permissive: TLS
+                          and plain clients on the same port
   --help                  show this help
 `;
 
@@ -98,6 +116,10 @@ const VALUE_FLAGS = new Set([
   "frame-timeout",
   "idle-timeout",
   "partial-frame-budget",
+  "acl",
+  "tls-cert",
+  "tls-key",
+  "tls-mode",
 ]);
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -201,7 +223,77 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
       case "partial-frame-budget":
         out.partialFrameBudget = integer(flag, value, 0, Number.MAX_SAFE_INTEGER);
         break;
+      case "acl":
+        out.aclFile = value;
+        break;
+      case "tls-cert":
+        out.tlsCertFile = value;
+        break;
+      case "tls-key":
+        out.tlsKeyFile = value;
+        break;
+      case "tls-mode":
+        if (value !== "enforcing" && value !== "permissive") {
+          throw new InvalidArgumentError(
+            "--tls-mode",
+            `must be enforcing or permissive, got ${JSON.stringify(value)}`,
+          );
+        }
+        out.tlsMode = value;
+        break;
     }
+  }
+  if ((out.tlsCertFile === undefined) !== (out.tlsKeyFile === undefined)) {
+    throw new InvalidArgumentError("--tls-cert", "--tls-cert and --tls-key go together");
+  }
+  if (out.tlsMode !== undefined && out.tlsCertFile === undefined) {
+    throw new InvalidArgumentError("--tls-mode", "needs --tls-cert and --tls-key");
+  }
+  return out;
+}
+
+async function readFileText(flag: string, path: string): Promise<string> {
+  let text: string | undefined;
+  try {
+    text = await readTextFile(nodeFileSystem, path);
+  } catch (err) {
+    throw new InvalidArgumentError(flag, `cannot read ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (text === undefined) throw new InvalidArgumentError(flag, `no such file: ${path}`);
+  return text;
+}
+
+/**
+ * The security options a command line asks for, with the files read:
+ * the ACL (`--acl`) and the TLS certificate and key.
+ *
+ * @param args Parsed arguments.
+ * @returns The `acl` and `tls` options of {@linkcode startBroker}.
+ * @throws {InvalidArgumentError} When a file cannot be read or the ACL file is invalid.
+ *
+ * @example No security flags, no security options
+ * ```ts
+ * import { securityOptions } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(await securityOptions({ port: 0 }), {});
+ * ```
+ */
+export async function securityOptions(
+  args: BrokerArgs,
+): Promise<Pick<StartBrokerOptions, "acl" | "tls">> {
+  const out: Pick<StartBrokerOptions, "acl" | "tls"> = {};
+  if (args.aclFile !== undefined) {
+    out.acl = parsePlainAcl(await readFileText("--acl", args.aclFile), args.aclFile);
+  }
+  if (args.tlsCertFile !== undefined && args.tlsKeyFile !== undefined) {
+    out.tls = {
+      cert: await readFileText("--tls-cert", args.tlsCertFile),
+      key: await readFileText("--tls-key", args.tlsKeyFile),
+      mode: args.tlsMode ?? "enforcing",
+    };
   }
   return out;
 }
@@ -298,10 +390,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.frameTimeout !== undefined) options.frameTimeout = args.frameTimeout;
   if (args.channelIdleTimeout !== undefined) options.channelIdleTimeout = args.channelIdleTimeout;
   if (args.partialFrameBudget !== undefined) options.partialFrameBudget = args.partialFrameBudget;
+  try {
+    Object.assign(options, await securityOptions(args));
+  } catch (err) {
+    // deno-lint-ignore no-console
+    console.error((err as Error).message);
+    return 2;
+  }
   const handle = await startBroker(options);
   // deno-lint-ignore no-console
+  const security = [
+    options.acl ? `ACL: ${options.acl.accounts.length} account(s)` : "no ACL",
+    options.tls ? `TLS ${options.tls.mode}` : "no TLS",
+  ].join(", ");
   console.log(
-    `broker listening on ${handle.address} (name server and broker; namesrvAddr=${handle.address})`,
+    `broker listening on ${handle.address} (name server and broker; namesrvAddr=${handle.address}; ${security})`,
   );
   await new Promise<void>((resolve) => {
     const off = runtime().onSignal(() => {

@@ -8,7 +8,12 @@ import { ManualTimers } from "../../src/remoting/timers.ts";
 import { defaultConnect } from "../../src/transport/default.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
 import { Broker, startBroker } from "../../src/broker/mod.ts";
-import { parseBrokerArgs } from "../../src/broker/cli.ts";
+import { parseBrokerArgs, securityOptions } from "../../src/broker/cli.ts";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   attach,
   call,
@@ -144,15 +149,12 @@ describe("Broker", () => {
   });
 
   it("keeps serving other connections while one is mid-request when it vanishes", async () => {
-    const { broker } = newBroker({ replyWaitMillis: 500 });
+    const { broker } = newBroker();
+    emptyTopic(broker, "E");
     const a = attach(broker), b = attach(broker);
     const pending = call(
       a,
-      sendRequest({
-        topic: "DefaultCluster_REPLY_TOPIC",
-        code: 325,
-        properties: { REPLY_TO_CLIENT: "nobody@1", CORRELATION_ID: "c" },
-      }),
+      pullRequest({ group: "G", topic: "E", subscription: "*", suspendMillis: 60_000 }),
     );
     pending.catch(() => {});
     await until(() => broker.stats.requests === 1);
@@ -212,5 +214,95 @@ describe("broker CLI arguments", () => {
     assert.throws(() => parseBrokerArgs(["--port", "99999"]), InvalidArgumentError);
     assert.throws(() => parseBrokerArgs(["--port"]), InvalidArgumentError);
     assert.throws(() => parseBrokerArgs(["stray"]), InvalidArgumentError);
+  });
+
+  it("parses the security flags and reads their files", async () => {
+    const fixture = (name: string) =>
+      fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+    const dir = await mkdtemp(join(tmpdir(), "rmq-cli-"));
+    const aclFile = join(dir, "plain_acl.yml");
+    await writeFile(
+      aclFile,
+      "accounts:\n  - accessKey: ops\n    secretKey: ops-secret\n    admin: true\n",
+    );
+    try {
+      const args = parseBrokerArgs([
+        "--acl",
+        aclFile,
+        "--tls-cert",
+        fixture("server.pem"),
+        "--tls-key",
+        fixture("server.key"),
+        "--tls-mode=permissive",
+      ]);
+      assert.deepEqual(args, {
+        aclFile,
+        tlsCertFile: fixture("server.pem"),
+        tlsKeyFile: fixture("server.key"),
+        tlsMode: "permissive",
+      });
+      const options = await securityOptions(args);
+      assert.deepEqual(options.acl, {
+        accounts: [{ accessKey: "ops", secretKey: "ops-secret", admin: true }],
+      });
+      assert.equal(options.tls?.mode, "permissive");
+      assert.match(options.tls?.cert ?? "", /BEGIN CERTIFICATE/);
+      assert.throws(() => parseBrokerArgs(["--tls-cert", "x"]), /go together/);
+      assert.throws(() => parseBrokerArgs(["--tls-mode", "permissive"]), /needs --tls-cert/);
+      assert.throws(() => parseBrokerArgs(["--tls-mode", "disabled"]), InvalidArgumentError);
+      await assert.rejects(
+        securityOptions({ aclFile: join(dir, "missing.yml") }),
+        (e) => e instanceof InvalidArgumentError && /no such file/.test(e.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("startBroker() with TLS", () => {
+  const read = (name: string) =>
+    readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), "utf8");
+  const cert = read("server.pem"), key = read("server.key"), ca = read("ca.pem");
+
+  async function route(client: RemotingClient, address: string): Promise<number> {
+    const res = await client.invoke(address, createRequest(105, { topic: "TBW102" }), {
+      timeout: 3000,
+    });
+    return res.code;
+  }
+
+  it("permissive: TLS and plain clients on one port", async () => {
+    await using broker = await startBroker({
+      port: 0,
+      logger: new RecordingLogger(),
+      tls: { cert, key, mode: "permissive" },
+    });
+    const plain = new RemotingClient(), secure = new RemotingClient({ tls: { caCerts: [ca] } });
+    try {
+      assert.equal(await route(plain, broker.address), 0);
+      assert.equal(await route(secure, broker.address), 0);
+      assert.equal(broker.stats.connections, 2);
+    } finally {
+      await plain.close();
+      await secure.close();
+    }
+  });
+
+  it("enforcing (the default): plain clients are not served", async () => {
+    await using broker = await startBroker({
+      port: 0,
+      logger: new RecordingLogger(),
+      tls: { cert, key },
+    });
+    const plain = new RemotingClient(), secure = new RemotingClient({ tls: { caCerts: [ca] } });
+    try {
+      assert.equal(await route(secure, broker.address), 0);
+      await assert.rejects(route(plain, broker.address));
+      assert.equal(broker.stats.connectionsAccepted, 1, "the plain client never got in");
+    } finally {
+      await plain.close();
+      await secure.close();
+    }
   });
 });
