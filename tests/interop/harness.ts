@@ -1185,8 +1185,10 @@ class Cluster implements RocketMQCluster {
         if (!addrs.includes(this.brokerAddress)) return false;
       }
       const info = await remotingCall(this.brokerAddress, 28, {}, 1000).catch(() => null);
-      // With ACL on, the harness's unsigned call is refused: any answer means it is up.
-      return info !== null && (info.code === 0 || this.brokerConfig.aclEnable === "true");
+      // With ACL (1.0 or 2.0) on, the harness's unsigned call is refused: any answer means it is up.
+      return info !== null &&
+        (info.code === 0 || this.brokerConfig.aclEnable === "true" ||
+          this.brokerConfig.authenticationEnabled === "true");
     });
     return Math.round(performance.now() - t0);
   }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.UUID;
+import org.apache.rocketmq.remoting.RPCHook;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.common.message.MessageQueue;
 
@@ -36,9 +37,10 @@ public final class Admin {
       int queues = a.integer("queues", 4);
       String template = a.str("template", "TBW102");
       long waitMs = a.lng("wait-ms", 15000);
+      RPCHook hook = Acl.hook(a);
       a.rejectUnknown();
 
-      DefaultMQProducer p = new DefaultMQProducer("interop-admin-" + UUID.randomUUID().toString().substring(0, 8));
+      DefaultMQProducer p = new DefaultMQProducer("interop-admin-" + UUID.randomUUID().toString().substring(0, 8), hook);
       p.setNamesrvAddr(namesrv);
       p.start();
       try {

@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.remoting.RPCHook;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -49,9 +51,10 @@ public final class Consumer {
       long awaitMs = a.lng("await-assignment-ms", 20000);
       boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
       long benchCount = a.lng("bench-count", 0);
+      RPCHook hook = Acl.hook(a);
       a.rejectUnknown();
 
-      DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+      DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, hook, new AllocateMessageQueueAveragely());
       consumer.setNamesrvAddr(namesrv);
       switch (from) {
         case "first":

@@ -109,7 +109,7 @@ public final class Requester {
       int warmup = a.integer("warmup", 0);
       long warmupMs = a.lng("warmup-ms", 0);
 
-      DefaultMQProducer producer = new DefaultMQProducer(group);
+      DefaultMQProducer producer = new DefaultMQProducer(group, Acl.hook(a));
       producer.setNamesrvAddr(namesrv);
       Requester r = new Requester(producer, a);
       a.rejectUnknown();

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.remoting.RPCHook;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -23,6 +25,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  * Responder --namesrv 127.0.0.1:9876 --topic T
  *   [--group G] [--mode reverse|echo|none] [--delay-ms 0] [--tags *] [--threads 4]
  *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false] [--quiet]
+ *   [--access-key K --secret-key S]
  * </pre>
  *
  * <p>Stdout: {@code ready} once the consumer and the reply producer are started and the consumer owns at
@@ -48,13 +51,14 @@ public final class Responder {
       long awaitMs = a.lng("await-assignment-ms", 20000);
       boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
       boolean quiet = a.flag("quiet");
+      RPCHook hook = Acl.hook(a);
       a.rejectUnknown();
 
-      DefaultMQProducer replyProducer = new DefaultMQProducer(group + "-reply");
+      DefaultMQProducer replyProducer = new DefaultMQProducer(group + "-reply", hook);
       replyProducer.setNamesrvAddr(namesrv);
       replyProducer.start();
 
-      DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+      DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, hook, new AllocateMessageQueueAveragely());
       consumer.setNamesrvAddr(namesrv);
       consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
       consumer.setConsumeThreadMin(threads);
