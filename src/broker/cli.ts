@@ -398,11 +398,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const handle = await startBroker(options);
-  // deno-lint-ignore no-console
   const security = [
     options.acl ? `ACL: ${options.acl.accounts.length} account(s)` : "no ACL",
     options.tls ? `TLS ${options.tls.mode}` : "no TLS",
   ].join(", ");
+  // deno-lint-ignore no-console
   console.log(
     `broker listening on ${handle.address} (name server and broker; namesrvAddr=${handle.address}; ${security})`,
   );

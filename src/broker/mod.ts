@@ -27,6 +27,13 @@ export {
   type StartBrokerOptions,
 } from "./broker.ts";
 export type { BrokerCounters } from "./context.ts";
+export {
+  type AclAccount,
+  type AclConfig,
+  checkAclConfig,
+  parsePlainAcl,
+  type PermText,
+} from "./acl/plain_acl.ts";
 export { DELAY_LEVELS } from "./delay.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./store/memory_store.ts";
 export type {
@@ -43,4 +50,13 @@ export type { TopicConfig, TopicManager, TopicManagerOptions } from "./topics.ts
 export type { HostAddress } from "../codec/message_ext.ts";
 export type { LogFields, Logger, LogLevel } from "../logger.ts";
 export type { TimerHandle, Timers } from "../remoting/timers.ts";
-export type { Listen, Listener, ListenOptions, NetAddr, Transport } from "../transport/types.ts";
+export type {
+  Connect,
+  ConnectOptions,
+  Listen,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  TlsOptions,
+  Transport,
+} from "../transport/types.ts";
