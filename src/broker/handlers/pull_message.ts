@@ -103,15 +103,19 @@ function refuse(request: RemotingCommand, code: number, remark: string): Remotin
  * import assert from "node:assert/strict";
  *
  * const broker = new Broker();
+ * broker.topics.update({ topicName: "orders", readQueueNums: 4, writeQueueNums: 4, perm: 6,
+ *   topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false });
  * const [a, b] = memoryPair();
  * broker.handle(b);
  * const client = new RemotingConnection(a);
- * const res = await client.invoke(createRequest(11, {
- *   consumerGroup: "CG", topic: "TBW102", queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 4,
+ * const pull = (topic: string) => client.invoke(createRequest(11, {
+ *   consumerGroup: "CG", topic, queueId: 0, queueOffset: 0, maxMsgNums: 32, sysFlag: 4,
  *   commitOffset: 0, suspendTimeoutMillis: 0, subscription: "*", subVersion: 0,
  * }), { timeout: 1000 });
+ * const res = await pull("orders");
  * assert.equal(res.code, 19);
  * assert.equal(res.extFields.nextBeginOffset, "0");
+ * assert.equal((await pull("TBW102")).code, 16); // system topics are not for clients
  * await client.close();
  * await broker.close();
  * ```
