@@ -116,10 +116,12 @@ export interface BrokerOptions {
    */
   storeReplyMessage?: boolean;
   /**
-   * Most ms a reply waits for its requester's heartbeat when the requester
-   * is not registered yet; never longer than the request's `TTL`. 0 fails at
-   * once, as Java.
+   * Accepted and checked, no longer used: a reply waited this long for its
+   * requester's heartbeat. A request now registers its requester's client id
+   * when it is stored, and its reply goes to the connection that sent it, so
+   * a reply never has to wait.
    * @default {1000}
+   * @deprecated Has no effect.
    */
   replyWaitMillis?: number;
   /**
