@@ -89,16 +89,24 @@ export interface ClientRegistryOptions {
    * @default {120000}
    */
   reserveMillis?: number;
+  /**
+   * Most client ids one channel may hold (a client holds one; a connection
+   * announcing ids by the thousand only fills memory).
+   * @default {16}
+   */
+  maxIdsPerChannel?: number;
 }
 
 /**
  * The outcome of {@linkcode ClientRegistry.claim}: `ok`, or who holds the
- * id (a live channel, or an account that registered it recently).
+ * id (a live channel, or an account that registered it recently), or
+ * neither when the claiming channel already holds `maxIdsPerChannel` ids.
  */
 export type ClaimResult<C> =
   | { ok: true }
   | { ok: false; owner: C; account: string | undefined }
-  | { ok: false; owner: undefined; account: string };
+  | { ok: false; owner: undefined; account: string }
+  | { ok: false; owner: undefined; account: undefined };
 
 interface Owner<C> {
   channel: C;
@@ -143,11 +151,13 @@ export class ClientRegistry<C> {
   readonly #channelIds = new Map<C, Set<string>>();
   readonly #reserved = new Map<string, { account: string; until: number }>();
   readonly #reserveMillis: number;
+  readonly #maxIdsPerChannel: number;
 
-  /** @param options Clock, timers and how long ids stay reserved. */
+  /** @param options Clock, timers, how long ids stay reserved, ids per channel. */
   constructor(options: ClientRegistryOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
     this.#reserveMillis = options.reserveMillis ?? 120_000;
+    this.#maxIdsPerChannel = options.maxIdsPerChannel ?? 16;
   }
 
   /**
@@ -188,12 +198,15 @@ export class ClientRegistry<C> {
       }
       this.#reserved.delete(clientId);
     }
-    this.#owners.set(clientId, { channel, account });
     let ids = this.#channelIds.get(channel);
     if (!ids) {
       ids = new Set();
       this.#channelIds.set(channel, ids);
     }
+    if (ids.size >= this.#maxIdsPerChannel) {
+      return { ok: false, owner: undefined, account: undefined };
+    }
+    this.#owners.set(clientId, { channel, account });
     ids.add(clientId);
     return { ok: true };
   }

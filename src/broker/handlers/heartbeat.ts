@@ -167,7 +167,9 @@ async function claimClientId(
   ctx.counters.clientIdRefused++;
   const held = claim.owner !== undefined
     ? `connection ${claim.owner.label}`
-    : `account ${claim.account} (reserved after its connection closed)`;
+    : claim.account !== undefined
+    ? `account ${claim.account} (reserved after its connection closed)`
+    : "no one, but this connection holds too many client ids already";
   ctx.logger.warn("heartbeat refused: client id in use", {
     clientId,
     channel: channel.label,

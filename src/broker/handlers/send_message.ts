@@ -414,7 +414,9 @@ function recordRequest(
     ctx.counters.clientIdRefused++;
     const held = claim.owner !== undefined
       ? `connection ${claim.owner.label}`
-      : `account ${claim.account}`;
+      : claim.account !== undefined
+      ? `account ${claim.account}`
+      : "no one, but this connection holds too many client ids already";
     ctx.logger.warn("request refused: REPLY_TO_CLIENT belongs to another client", {
       replyTo,
       channel: channel.label,
