@@ -5,5 +5,5 @@ import { requestReplySuite } from "./_request_reply_suite.ts";
 
 requestReplySuite("request-reply through the embedded broker", async () => {
   const broker = await startBroker({ port: 0 });
-  return { nameServer: broker.address, close: () => broker.close(), refusesLateReplies: true };
+  return { nameServer: broker.address, close: () => broker.close() };
 });
