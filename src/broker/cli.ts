@@ -286,7 +286,7 @@ export async function securityOptions(
 ): Promise<Pick<StartBrokerOptions, "acl" | "tls">> {
   const out: Pick<StartBrokerOptions, "acl" | "tls"> = {};
   if (args.aclFile !== undefined) {
-    out.acl = parsePlainAcl(await readFileText("--acl", args.aclFile), args.aclFile);
+    out.acl = await parsePlainAcl(await readFileText("--acl", args.aclFile), args.aclFile);
   }
   if (args.tlsCertFile !== undefined && args.tlsKeyFile !== undefined) {
     out.tls = {

@@ -3,15 +3,16 @@
  * `plain_acl.yml` (ACL 1.0): accounts with an access key and secret key, an
  * `admin` flag, default and per-topic / per-group permissions (`PUB`, `SUB`,
  * `PUB|SUB`, `DENY`) and optional address whitelists. Read from YAML with the
- * `yaml` package, checked with valibot; a bad file is an
- * {@linkcode InvalidArgumentError} naming the offending field.
+ * `yaml` package (loaded on first use: a broker without ACL never loads it),
+ * checked with valibot; a bad file is an {@linkcode InvalidArgumentError}
+ * naming the offending field.
  *
  * @example
  * ```ts
  * import { parsePlainAcl } from "./plain_acl.ts";
  * import assert from "node:assert/strict";
  *
- * const config = parsePlainAcl(`
+ * const config = await parsePlainAcl(`
  * accounts:
  *   - accessKey: billing
  *     secretKey: s3cr3t-billing
@@ -29,7 +30,6 @@
  */
 
 import * as v from "valibot";
-import { parse as parseYaml } from "yaml";
 import { InvalidArgumentError } from "../../errors.ts";
 
 /**
@@ -205,14 +205,15 @@ export function checkAclConfig(value: unknown, path = "acl"): AclConfig {
  * @param yamlText The file's content.
  * @param path Name of the source, for error messages.
  * @returns The configuration.
- * @throws {InvalidArgumentError} When the text is not YAML or a field is invalid.
+ * @throws {InvalidArgumentError} When the text is not YAML or a field is invalid (the
+ *   promise rejects).
  *
  * @example RocketMQ's sample file
  * ```ts
  * import { parsePlainAcl } from "./plain_acl.ts";
  * import assert from "node:assert/strict";
  *
- * const config = parsePlainAcl(`
+ * const config = await parsePlainAcl(`
  * globalWhiteRemoteAddresses:
  *   - 10.10.103.*
  * accounts:
@@ -230,7 +231,8 @@ export function checkAclConfig(value: unknown, path = "acl"): AclConfig {
  * assert.equal(config.accounts[0]?.whiteRemoteAddress, undefined);
  * ```
  */
-export function parsePlainAcl(yamlText: string, path = "acl"): AclConfig {
+export async function parsePlainAcl(yamlText: string, path = "acl"): Promise<AclConfig> {
+  const { parse: parseYaml } = await import("yaml");
   let value: unknown;
   try {
     value = parseYaml(yamlText);

@@ -34,8 +34,8 @@ accounts:
 `;
 
 describe("parsePlainAcl()", () => {
-  it("reads RocketMQ's own sample file", () => {
-    const config = parsePlainAcl(ROCKETMQ_SAMPLE);
+  it("reads RocketMQ's own sample file", async () => {
+    const config = await parsePlainAcl(ROCKETMQ_SAMPLE);
     assert.deepEqual(config.globalWhiteRemoteAddresses, ["10.10.103.*", "192.168.0.*"]);
     assert.deepEqual(config.accounts[0], {
       accessKey: "RocketMQ",
@@ -54,7 +54,7 @@ describe("parsePlainAcl()", () => {
     });
   });
 
-  it("names the offending field of a bad file", () => {
+  it("names the offending field of a bad file", async () => {
     const cases: [string, string][] = [
       ["accounts:\n  - accessKey: a\n    secretKey: 123\n", "acl.accounts.0.secretKey"],
       ["accounts:\n  - secretKey: 123456\n", "acl.accounts.0.accessKey"],
@@ -73,8 +73,8 @@ describe("parsePlainAcl()", () => {
       ["accounts: [\n", "acl"],
     ];
     for (const [text, path] of cases) {
-      assert.throws(
-        () => parsePlainAcl(text),
+      await assert.rejects(
+        parsePlainAcl(text),
         (e) => e instanceof InvalidArgumentError && e.path === path,
         path,
       );
