@@ -33,6 +33,7 @@ import type { Connect, TlsOptions } from "../transport/types.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { createAclSigner, type Credentials } from "./acl.ts";
 import { TopicRoute } from "./route.ts";
+import type { SpanHooks } from "./trace.ts";
 
 /**
  * Options shared by producers and consumers.
@@ -100,6 +101,12 @@ export interface ClientOptions {
    * @default {30000}
    */
   routeRefreshInterval?: number;
+  /**
+   * Span hooks: start and end a span for each request sent, handled and
+   * replied to (the OpenTelemetry adapter is `otelSpanHooks()` from
+   * `@rocketmq-rpc/core/otel`). Without them no span is made.
+   */
+  spanHooks?: SpanHooks;
 }
 
 /** Something that contributes consumer data to heartbeats. */
@@ -155,6 +162,8 @@ export class ClientInstance {
   readonly timers: Timers;
   /** Timeout of calls to name servers and brokers (ms). */
   readonly rpcTimeout: number;
+  /** Span hooks, if any. */
+  readonly spanHooks: SpanHooks | undefined;
 
   readonly #options: ClientOptions;
   readonly #nameServers: string[];
@@ -181,6 +190,7 @@ export class ClientInstance {
     this.logger = options.logger ?? silentLogger;
     this.timers = options.timers ?? systemTimers;
     this.rpcTimeout = options.rpcTimeout ?? 3000;
+    this.spanHooks = options.spanHooks;
     const servers = typeof options.nameServer === "string"
       ? options.nameServer.split(";")
       : [...options.nameServer];

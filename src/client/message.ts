@@ -16,11 +16,12 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../errors.ts";
+import { InvalidArgumentError, type RemoteError } from "../errors.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import { utf8Decode, utf8Encode } from "../codec/_utf8.ts";
 import type { HostAddress, StoredMessage } from "../codec/message_ext.ts";
 import { formatAddress } from "../remoting/connection.ts";
+import type { TraceContext } from "./trace.ts";
 
 /**
  * A message to send.
@@ -202,6 +203,20 @@ export interface ReplyMessage {
   bornHost: string | undefined;
   /** Where the time went. */
   timing: RequestTiming;
+  /**
+   * `true` when the responder said more replies follow
+   * (`context.reply(value, { more: true })`); only `requestMany()` waits for them.
+   */
+  more?: boolean;
+  /** The responder's consumer group (responders of this library say it). */
+  responderGroup?: string;
+  /** The trace context the reply carried back (`traceparent`, `tracestate`). */
+  trace?: TraceContext;
+  /**
+   * In a `requestMany()` stream, set when this reply says the responder's
+   * handler failed (`request()` rejects with the error instead).
+   */
+  error?: RemoteError;
 }
 
 /**
@@ -246,6 +261,19 @@ export const RpcProperty = {
   REQUEST_STORE_TIME: "RPC_REQUEST_STORE_TIME",
   /** When the responder started handling the request. */
   CONSUME_TIME: "RPC_CONSUME_TIME",
+  /** `"true"` on a reply that is not its responder's last (`reply(value, { more: true })`). */
+  MORE: "RPC_MORE",
+  /** `"true"` on an empty reply that only ends its responder's stream of replies. */
+  END: "RPC_END",
+  /** The responder's consumer group, on replies. */
+  GROUP: "RPC_GROUP",
+  /**
+   * On a cancel message routed like a reply to the responder's client (real
+   * RocketMQ brokers): the request's topic. Never a reply to the requester.
+   */
+  CANCEL: "RPC_CANCEL",
+  /** The requester's producer group, on requests (for `context.requesterAlive()`). */
+  REQUESTER_GROUP: "RPC_REQUESTER_GROUP",
 } as const;
 
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;

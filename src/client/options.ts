@@ -28,7 +28,7 @@
 
 import * as v from "valibot";
 import { InvalidArgumentError } from "../errors.ts";
-import type { Message, MessageQueue } from "./message.ts";
+import type { Message, MessageQueue, ReplyMessage } from "./message.ts";
 
 const positiveMs = v.pipe(v.number(), v.finite(), v.minValue(1));
 const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -167,6 +167,7 @@ const producerSchema = v.looseObject({
   ),
   requestTimeout: v.optional(positiveMs, 3000),
   maxInFlightRequests: v.optional(v.pipe(v.number(), v.minValue(1))),
+  propagateCancel: v.optional(v.boolean(), true),
 });
 
 /** Producer options after defaults. */
@@ -200,11 +201,47 @@ const sendSchema = v.pipe(
   v.check((o) => !(o.queue && o.selector), "give either queue or selector, not both"),
 );
 
+const traceSchema = v.object({
+  traceparent: v.string(),
+  tracestate: v.optional(v.string()),
+});
+
+const parentSchema = v.object({
+  deadline: v.optional(v.pipe(v.number(), v.finite())),
+  signal: v.optional(signalSchema),
+  trace: v.optional(traceSchema),
+});
+
 const requestSchema = v.pipe(
   v.object({
     ...routingSchema,
     timeout: v.optional(positiveMs),
     failFast: v.optional(v.union([v.boolean(), v.object({ group: groupName })])),
+    parent: v.optional(parentSchema),
+    trace: v.optional(traceSchema),
+  }),
+  v.check((o) => !(o.queue && o.selector), "give either queue or selector, not both"),
+);
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+const requestManySchema = v.pipe(
+  v.object({
+    ...routingSchema,
+    timeout: v.optional(positiveMs),
+    parent: v.optional(parentSchema),
+    trace: v.optional(traceSchema),
+    maxReplies: v.optional(v.union([positiveInt, v.literal(Infinity)])),
+    stall: v.optional(positiveMs),
+    sentinel: v.optional(v.union([
+      v.literal(false),
+      v.custom<(reply: ReplyMessage) => boolean>(
+        (value) => typeof value === "function",
+        "must be a function or false",
+      ),
+    ])),
+    responders: v.optional(positiveInt),
+    maxBuffered: v.optional(v.pipe(positiveInt, v.maxValue(1_000_000)), 256),
   }),
   v.check((o) => !(o.queue && o.selector), "give either queue or selector, not both"),
 );
@@ -481,6 +518,31 @@ export function parseRequestOptions(
   defaultTimeout: number,
 ): v.InferOutput<typeof requestSchema> & { timeout: number } {
   const parsed = parse(requestSchema, options ?? {}, "options");
+  return { ...parsed, timeout: parsed.timeout ?? defaultTimeout };
+}
+
+/**
+ * Validate the options of one `requestMany()`.
+ *
+ * @param options The options.
+ * @param defaultTimeout The producer's request timeout.
+ * @returns The options with the timeout resolved.
+ * @throws {InvalidArgumentError} Naming the first invalid option.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestManyOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRequestManyOptions({}, 3000).maxBuffered, 256);
+ * assert.throws(() => parseRequestManyOptions({ maxReplies: 0 }, 3000), /maxReplies/);
+ * ```
+ */
+export function parseRequestManyOptions(
+  options: unknown,
+  defaultTimeout: number,
+): v.InferOutput<typeof requestManySchema> & { timeout: number } {
+  const parsed = parse(requestManySchema, options ?? {}, "options");
   return { ...parsed, timeout: parsed.timeout ?? defaultTimeout };
 }
 

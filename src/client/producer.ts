@@ -33,6 +33,7 @@ import {
   NoRouteError,
   RemoteError,
   RemotingTimeoutError,
+  RequestTimeoutError,
 } from "../errors.ts";
 import { RequestCode, ResponseCode } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
@@ -52,9 +53,24 @@ import {
   RpcProperty,
   toOutgoing,
 } from "./message.ts";
-import { RequestTracker, type RequestTrackerStats } from "./request_tracker.ts";
+import { type GiveUp, RequestTracker, type RequestTrackerStats } from "./request_tracker.ts";
+import type { ReplyStream } from "./reply_stream.ts";
 import { TopicRoute } from "./route.ts";
-import { parseProducerOptions, parseRequestOptions, parseSendOptions } from "./options.ts";
+import {
+  parseProducerOptions,
+  parseRequestManyOptions,
+  parseRequestOptions,
+  parseSendOptions,
+} from "./options.ts";
+import { CancelSender, type CancelStats } from "./cancel_sender.ts";
+import {
+  checkTraceContext,
+  readTraceContext,
+  type RpcSpan,
+  startSpanSafely,
+  type TraceContext,
+  writeTraceContext,
+} from "./trace.ts";
 import {
   AUTO_CREATE_TOPIC,
   buildSendCommand,
@@ -63,6 +79,7 @@ import {
 } from "./send_request.ts";
 
 export type { SendResult, SendStatus } from "./send_request.ts";
+export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
 
 /**
  * Options of a {@linkcode Producer}.
@@ -123,6 +140,14 @@ export interface ProducerOptions extends ClientOptions {
    * @default {Infinity}
    */
   maxInFlightRequests?: number;
+  /**
+   * Tell the responder when a request is given up (its timeout passed, its
+   * signal aborted, a `requestMany()` ended before every responder
+   * finished): the consumer holding it aborts its handler's
+   * `context.signal`, or skips the request if it has not started it.
+   * @default {true}
+   */
+  propagateCancel?: boolean;
 }
 
 /**
@@ -213,6 +238,90 @@ export interface RequestOptions {
    * Costs one or two calls to a broker, cached for a few seconds.
    */
   failFast?: boolean | { group: string };
+  /**
+   * The context of the caller's own work, usually the `context` of the
+   * handler making this request: the request inherits its deadline (the
+   * timeout shrinks to the time left, and a deadline already passed fails at
+   * once), its signal (aborting it aborts this request) and its trace
+   * context (this request becomes its child).
+   */
+  parent?: RequestParent;
+  /**
+   * W3C trace context to put on the request (`traceparent`, `tracestate`
+   * properties). With span hooks, the send span's context is put instead, as
+   * a child of this one.
+   */
+  trace?: TraceContext;
+}
+
+/**
+ * What a request inherits from the work it is part of. A responder's
+ * `ConsumeContext` is one; so is any object with these fields.
+ *
+ * @example A nested call never outlives its caller
+ * ```ts
+ * import type { RequestParent } from "./producer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * const parent: RequestParent = { deadline: Date.now() + 500, signal: controller.signal };
+ * // producer.request(message, { timeout: 10_000, parent }) waits at most ~500 ms.
+ * assert.ok(parent.deadline! - Date.now() <= 500);
+ * ```
+ */
+export interface RequestParent {
+  /** Absolute deadline (ms since the epoch, this process's clock). */
+  readonly deadline?: number | undefined;
+  /** Aborted when the parent work is abandoned. */
+  readonly signal?: AbortSignal | undefined;
+  /** The parent's trace context. */
+  readonly trace?: TraceContext | undefined;
+}
+
+/**
+ * Options of {@linkcode Producer.requestMany}: routing and `parent`/`trace`
+ * as for `request()`, the strategies that end the stream (the first that
+ * applies wins), and its memory bound.
+ *
+ * @example Scatter-gather: at most 2 s, ended early once 3 responders finished
+ * ```ts
+ * import type { RequestManyOptions } from "./producer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: RequestManyOptions = { timeout: 2000, responders: 3, sentinel: false };
+ * assert.equal(options.responders, 3);
+ * ```
+ */
+export interface RequestManyOptions extends Omit<RequestOptions, "failFast"> {
+  /**
+   * Overall time allowed (ms). Ending on it with some replies is a partial
+   * result (`stream.partial`); with none the iteration throws
+   * `RequestTimeoutError`.
+   * @default {the producer's requestTimeout}
+   */
+  timeout?: number;
+  /** End after this many replies. @default {Infinity} */
+  maxReplies?: number;
+  /** End when no new reply came for this long after the last one (ms). */
+  stall?: number;
+  /**
+   * A reply for which it returns `true` ends the stream and is not yielded
+   * (NATS's sentinel). `false` turns it off.
+   * @default {a reply with an empty body}
+   */
+  sentinel?: ((reply: ReplyMessage) => boolean) | false;
+  /**
+   * End once this many responders sent their last reply (a reply without
+   * `more`; every reply of a Java responder is its last). Use the number of
+   * responder groups for scatter-gather (see `responders()`).
+   */
+  responders?: number;
+  /**
+   * Replies waiting to be read, at most; beyond it pushes are held (the
+   * responder waits), then refused (`stream.overflow`).
+   * @default {256}
+   */
+  maxBuffered?: number;
 }
 
 /**
@@ -251,12 +360,15 @@ export interface RequestCallback {
  *
  * const stats: ProducerStats = new Producer({ nameServer: "127.0.0.1:9876" }).stats;
  * assert.deepEqual(stats, {
- *   inFlight: 0, replied: 0, timedOut: 0, aborted: 0, lateReplies: 0, foreignReplies: 0, rejectedOverCap: 0,
- *   sent: 0, sendRetries: 0, sendFailures: 0,
+ *   inFlight: 0, replied: 0, timedOut: 0,
+ *   timedOutByStage: { "sending": 0, "awaiting-reply": 0, "reply-undeliverable": 0 },
+ *   aborted: 0, lateReplies: 0, duplicateReplies: 0, foreignReplies: 0, rejectedOverCap: 0,
+ *   streams: 0, streamReplies: 0, partialStreams: 0, overflowReplies: 0,
+ *   cancelsSent: 0, cancelsFailed: 0, sent: 0, sendRetries: 0, sendFailures: 0,
  * });
  * ```
  */
-export interface ProducerStats extends RequestTrackerStats {
+export interface ProducerStats extends RequestTrackerStats, CancelStats {
   /** Sends acknowledged by a broker. */
   sent: number;
   /** Send attempts that failed and were retried. */
@@ -324,6 +436,7 @@ export class Producer {
   >;
   readonly #instance: ClientInstance;
   readonly #tracker: RequestTracker;
+  readonly #cancels: CancelSender;
   readonly #keys: UniqueKeyGenerator;
   #state: "new" | "running" | "closed" = "new";
   #sendIndex = Math.floor(Math.random() * 1024);
@@ -341,9 +454,12 @@ export class Producer {
     this.group = parsed.group;
     this.#options = parsed;
     this.#instance = new ClientInstance(options);
+    this.#cancels = new CancelSender(this.#instance, this.group);
+    const propagateCancel = parsed.propagateCancel;
     this.#tracker = new RequestTracker({
       timers: this.#instance.timers,
       maxInFlight: options.maxInFlightRequests ?? Infinity,
+      onGiveUp: propagateCancel ? (giveUp: GiveUp) => this.#cancels.send(giveUp) : undefined,
     });
     this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
     this.#instance.addProducerGroup(this.group);
@@ -365,7 +481,7 @@ export class Producer {
 
   /** Counters: sends, retries, requests in flight, replies, timeouts, late replies. */
   get stats(): ProducerStats {
-    return { ...this.#tracker.stats, ...this.#stats };
+    return { ...this.#tracker.stats, ...this.#cancels.stats, ...this.#stats };
   }
 
   /**
@@ -400,6 +516,7 @@ export class Producer {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#tracker.rejectAll(new ClientClosedError("producer closed"));
+    await this.#cancels.settled();
     await this.#instance.close();
   }
 
@@ -525,19 +642,181 @@ export class Producer {
     options: RequestOptions,
   ): { reply: Promise<ReplyMessage>; sending: Promise<unknown> } {
     const parsed = parseRequestOptions(options, this.#options.requestTimeout);
+    const begun = this.#begin(message, parsed);
+    if (begun.expired) {
+      begun.span?.end(begun.expired);
+      return { reply: Promise.reject(begun.expired), sending: Promise.resolve() };
+    }
+    const { reply } = this.#tracker.track(begun.correlationId, {
+      topic: begun.out.topic,
+      timeout: begun.timeout,
+      signal: begun.signal,
+    });
+    if (begun.span) {
+      const span = begun.span;
+      reply.then(() => span.end(), (error) => span.end(error));
+    }
+    const sending = this.#dispatch(begun, parsed.failFast);
+    return { reply, sending };
+  }
+
+  /**
+   * Send a request and iterate over every reply it gets: several responder
+   * groups subscribed to the topic each answer (scatter-gather), and a
+   * responder may stream parts (`context.reply(value, { more: true })`).
+   *
+   * The request goes out at once; replies that arrive before the iteration
+   * starts wait in the stream's buffer. The stream ends on the first of:
+   * `timeout` (with replies: a normal end, `stream.partial` set; with none:
+   * `RequestTimeoutError`), `maxReplies`, `stall`, a `sentinel` reply (by
+   * default an empty body), `responders` finished, `break`, the `signal`
+   * (`RequestAbortedError`). Replies after the end are dropped and counted
+   * (`stream.lateReplies`). Ending before every responder finished tells the
+   * responders to stop (see `propagateCancel`). A reply saying the
+   * responder's handler failed is yielded with `reply.error` set, so one
+   * failing responder does not end a scatter-gather.
+   *
+   * Memory is bounded by `maxBuffered`: while that many replies wait to be
+   * read, further pushes are held unacknowledged (the responder's `reply()`
+   * waits) for up to 2 s, then refused (the responder's `reply()` fails;
+   * `stream.overflow` counts them).
+   *
+   * @param message The request message.
+   * @param options Strategies, bounds, routing, signal, parent, trace.
+   * @returns The replies, as an async iterable.
+   * @throws {InvalidArgumentError} On invalid input (nothing sent).
+   * @throws {IllegalStateError} Before `start()`.
+   * @throws {ClientClosedError} After `close()`.
+   * @throws {TooManyRequestsError} When `maxInFlightRequests` is reached.
+   *
+   * @example Gather the replies of every responder group
+   * ```ts
+   * import { Producer } from "./producer.ts";
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import { startBroker } from "../broker/mod.ts";
+   * import { bodyText } from "./message.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using broker = await startBroker({ port: 0 });
+   * await using requester = new Producer({ nameServer: broker.address });
+   * await requester.start();
+   * await requester.send({ topic: "quote", body: "create the topic" });
+   * const responders = await Promise.all(["bank-a", "bank-b"].map(async (group) => {
+   *   const c = new PushConsumer({ nameServer: broker.address, group });
+   *   c.subscribe("quote", "*", () => `${group}: 1.08`);
+   *   await c.start();
+   *   return c;
+   * }));
+   * while (responders.some((c) => c.assignedQueues.length < 4)) await new Promise((r) => setTimeout(r, 10));
+   * const quotes: string[] = [];
+   * for await (const reply of requester.requestMany({ topic: "quote", body: "EURUSD" }, { timeout: 5000, responders: 2 })) {
+   *   quotes.push(bodyText(reply));
+   * }
+   * assert.deepEqual(quotes.sort(), ["bank-a: 1.08", "bank-b: 1.08"]);
+   * await Promise.all(responders.map((c) => c.close()));
+   * ```
+   */
+  requestMany(message: Message, options: RequestManyOptions = {}): ReplyStream {
+    this.#checkRunning();
+    const parsed = parseRequestManyOptions(options, this.#options.requestTimeout);
+    const begun = this.#begin(message, parsed);
+    const span = begun.span;
+    const stream = this.#tracker.trackMany(begun.correlationId, {
+      topic: begun.out.topic,
+      timeout: Math.max(1, begun.timeout),
+      signal: begun.signal,
+      maxReplies: parsed.maxReplies,
+      stall: parsed.stall,
+      sentinel: parsed.sentinel,
+      responders: parsed.responders,
+      maxBuffered: parsed.maxBuffered,
+      onEnded: span
+        ? (reason, ended) => {
+          const failed = reason === "aborted" || reason === "failed" || reason === "closed" ||
+            (reason === "timeout" && ended.received === 0);
+          span.end(failed ? new Error(`reply stream ended: ${reason}`) : undefined);
+        }
+        : undefined,
+    });
+    if (begun.expired) {
+      stream.fail(begun.expired);
+      return stream;
+    }
+    void this.#dispatch(begun, undefined).catch(() => undefined);
+    return stream;
+  }
+
+  /**
+   * The common start of `request()` and `requestMany()`: wire form, the
+   * inherited deadline, signal and trace context, the send span.
+   */
+  #begin(
+    message: Message,
+    parsed: {
+      timeout: number;
+      queue?: MessageQueue | undefined;
+      selector?: QueueSelector | undefined;
+      arg?: unknown;
+      signal?: AbortSignal | undefined;
+      parent?: RequestParent | undefined;
+      trace?: TraceContext | undefined;
+    },
+  ): Begun {
     const out = toOutgoing(message, this.#options.maxBodySize);
+    const trace = parsed.trace !== undefined
+      ? checkTraceContext(parsed.trace)
+      : parsed.parent?.trace !== undefined
+      ? checkTraceContext(parsed.parent.trace, "parent.trace")
+      : undefined;
     const correlationId = crypto.randomUUID();
+    let timeout = parsed.timeout;
+    let signal = parsed.signal;
+    let expired: RequestTimeoutError | undefined;
+    const parent = parsed.parent;
+    if (parent) {
+      if (parent.deadline !== undefined) {
+        const left = parent.deadline - this.#instance.timers.now();
+        if (left <= 0) {
+          expired = new RequestTimeoutError({
+            topic: out.topic,
+            correlationId,
+            timeout: 0,
+            stage: "sending",
+            detail: "the parent's deadline had passed; nothing was sent",
+          });
+        } else if (left < timeout) {
+          timeout = Math.ceil(left);
+        }
+      }
+      if (parent.signal) signal = signal ? AbortSignal.any([signal, parent.signal]) : parent.signal;
+    }
     out.properties[MessageProperty.CORRELATION_ID] = correlationId;
     out.properties[MessageProperty.REPLY_TO_CLIENT] = this.clientId;
-    out.properties[MessageProperty.TTL] = String(parsed.timeout);
-    const { reply } = this.#tracker.track(correlationId, {
+    out.properties[MessageProperty.TTL] = String(timeout);
+    const span = startSpanSafely(this.#instance.spanHooks, {
+      kind: "send",
       topic: out.topic,
-      timeout: parsed.timeout,
-      signal: parsed.signal,
+      correlationId,
+      group: this.group,
+      parent: trace,
+    }, (error) => this.#instance.logger.warn("span hook failed", { error }));
+    writeTraceContext(out.properties, span?.context ?? trace);
+    const plan = this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, {
+      ...parsed,
+      timeout,
+      signal,
     });
-    const plan = this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, parsed);
+    return { out, correlationId, timeout, signal, span, expired, plan };
+  }
+
+  /** Send a begun request (fail fast first, if asked) and record where it was stored. */
+  #dispatch(
+    begun: Begun,
+    failFast: true | false | { group: string } | undefined,
+  ): Promise<SendResult> {
+    const { correlationId, plan } = begun;
     const sending = (async () => {
-      if (parsed.failFast) await this.#checkResponders(out.topic, parsed.failFast, plan.deadline);
+      if (failFast) await this.#checkResponders(plan.out.topic, failFast, plan.deadline);
       const result = await this.#send(plan, async (route) => {
         // Every broker that may push the reply must know us first.
         await this.#instance.ensureRegistered(
@@ -555,7 +834,7 @@ export class Producer {
       return result;
     })();
     sending.catch((err) => this.#tracker.fail(correlationId, err));
-    return { reply, sending };
+    return sending;
   }
 
   #plan(
@@ -809,7 +1088,7 @@ export class Producer {
       }
       if (!this.#tracker.has(correlationId)) {
         // Late or duplicate: drop without decompressing, still acknowledge.
-        this.#tracker.noteLateReply();
+        this.#tracker.noteUntracked(correlationId);
         return createResponse(request, ResponseCode.SUCCESS);
       }
       const body = await decompressBody(request.body, header.sysFlag, this.#options.maxBodySize);
@@ -834,14 +1113,31 @@ export class Producer {
           arrived,
         },
       };
+      const more = properties[RpcProperty.MORE] === "true";
+      if (more) reply.more = true;
+      const group = properties[RpcProperty.GROUP];
+      if (group !== undefined) reply.responderGroup = group;
+      const trace = readTraceContext(properties);
+      if (trace) reply.trace = trace;
       const errorName = properties[RpcProperty.ERROR_NAME];
+      let error: RemoteError | undefined;
       if (errorName !== undefined) {
-        this.#tracker.settleWithError(
+        error = new RemoteError(
+          errorName,
+          properties[RpcProperty.ERROR_MESSAGE] ?? "",
           correlationId,
-          new RemoteError(errorName, properties[RpcProperty.ERROR_MESSAGE] ?? "", correlationId),
         );
-      } else {
-        this.#tracker.settle(correlationId, reply);
+        reply.error = error;
+      }
+      const outcome = await this.#tracker.deliver(correlationId, reply, {
+        more,
+        endMarker: properties[RpcProperty.END] === "true",
+        ...(error ? { error } : {}),
+      });
+      if (outcome === "overflow") {
+        return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+          remark: "requester's reply buffer is full",
+        });
       }
       return createResponse(request, ResponseCode.SUCCESS);
     } catch (err) {
@@ -852,4 +1148,16 @@ export class Producer {
       });
     }
   }
+}
+
+/** A request under way: wire form, inherited limits, span, send plan. */
+interface Begun {
+  out: OutgoingMessage;
+  correlationId: string;
+  timeout: number;
+  signal: AbortSignal | undefined;
+  span: RpcSpan | undefined;
+  /** Set when the parent's deadline had passed: nothing may be sent. */
+  expired: RequestTimeoutError | undefined;
+  plan: SendPlan;
 }

@@ -3,7 +3,12 @@
  * its reply. One timer per request (so a timeout fires at its deadline, not
  * at the next once-a-second scan as in the Java client), settled exactly
  * once, and removed on every path: reply, timeout, abort, send failure,
- * close. Replies for ids that are no longer tracked are counted and dropped.
+ * close. Replies for ids that are no longer tracked are counted and dropped,
+ * as late (the request ended without its reply) or duplicate (it had its
+ * reply already).
+ *
+ * A `requestMany()` is tracked the same way, with a {@linkcode ReplyStreamImpl}
+ * taking any number of replies for its correlation id until it ends.
  *
  * @example
  * ```ts
@@ -36,9 +41,7 @@ import {
 import { PendingTable } from "../remoting/pending.ts";
 import { systemTimers, type Timers } from "../remoting/timers.ts";
 import type { ReplyMessage } from "./message.ts";
-
-/** How many finished correlation ids are remembered to tell late replies from foreign ones. */
-const RECENT_IDS = 16_384;
+import { type ReplyStreamEnd, ReplyStreamImpl, type ReplyStreamOptions } from "./reply_stream.ts";
 
 /** Where a tracked request was stored. */
 export type StoredAt = NonNullable<RequestTimeoutDetails["stored"]>;
@@ -51,6 +54,31 @@ interface Entry {
   stored: StoredAt | undefined;
   detail: string | undefined;
   callSite: Error;
+  stream: ReplyStreamImpl | undefined;
+}
+
+/**
+ * A request that ended without (all of) its replies after it may have reached
+ * a responder: the producer tells the responder to stop.
+ *
+ * @example
+ * ```ts
+ * import type { GiveUp } from "./request_tracker.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const giveUp: GiveUp = { correlationId: "c1", topic: "rpc", reason: "timeout", stored: undefined };
+ * assert.equal(giveUp.reason, "timeout");
+ * ```
+ */
+export interface GiveUp {
+  /** The request's correlation id. */
+  correlationId: string;
+  /** The request's topic. */
+  topic: string;
+  /** Why: a timeout, an abort, or how a reply stream ended. */
+  reason: "timeout" | "aborted" | ReplyStreamEnd;
+  /** Where the request was stored; `undefined` when the send had not completed. */
+  stored: StoredAt | undefined;
 }
 
 /** Options of {@linkcode RequestTracker}. */
@@ -59,6 +87,8 @@ export interface RequestTrackerOptions {
   timers?: Timers;
   /** Cap on requests in flight; beyond it `track()` throws. @default {Infinity} */
   maxInFlight?: number;
+  /** Told when a request ends without its reply (timeout, abort, a reply stream cut). */
+  onGiveUp?: ((giveUp: GiveUp) => void) | undefined;
 }
 
 /**
@@ -78,70 +108,114 @@ export interface RequestTrackerOptions {
  * await reply.catch(() => {});
  * const stats: RequestTrackerStats = tracker.stats;
  * assert.deepEqual(stats, {
- *   inFlight: 0, replied: 0, timedOut: 1, aborted: 0, lateReplies: 0, foreignReplies: 0, rejectedOverCap: 1,
+ *   inFlight: 0, replied: 0, timedOut: 1,
+ *   timedOutByStage: { "sending": 1, "awaiting-reply": 0, "reply-undeliverable": 0 },
+ *   aborted: 0, lateReplies: 0, duplicateReplies: 0, foreignReplies: 0, rejectedOverCap: 1,
+ *   streams: 0, streamReplies: 0, partialStreams: 0, overflowReplies: 0,
  * });
  * ```
  */
 export interface RequestTrackerStats {
-  /** Requests waiting for their reply now. */
+  /** Requests (and reply streams) waiting now. */
   inFlight: number;
-  /** Requests answered by a reply. */
+  /** Requests answered by a reply (error replies included). */
   replied: number;
-  /** Requests that timed out. */
+  /** Requests that timed out without a reply (reply streams with none included). */
   timedOut: number;
+  /** `timedOut` by the stage the request had reached. */
+  timedOutByStage: Record<RequestStage, number>;
   /** Requests aborted by their signal. */
   aborted: number;
-  /** Replies for requests no longer tracked (late or duplicate), dropped. */
+  /** Replies that came after their request ended without them (timeout, abort, close, a finished stream), dropped. */
   lateReplies: number;
   /**
    * Replies to requests this client never sent, dropped: another client
    * shares this client's id (see {@linkcode RequestTracker.noteForeignReply}).
    */
   foreignReplies: number;
+  /** Replies for a request that had its reply already, dropped. */
+  duplicateReplies: number;
   /** Requests refused because `maxInFlight` was reached. */
   rejectedOverCap: number;
+  /** `requestMany()` calls. */
+  streams: number;
+  /** Replies accepted by reply streams. */
+  streamReplies: number;
+  /** Reply streams the timeout cut short after some replies. */
+  partialStreams: number;
+  /** Replies a full reply stream refused. */
+  overflowReplies: number;
 }
+
+/** How a delivered reply was taken. */
+export type DeliverOutcome = "accepted" | "late" | "duplicate" | "overflow";
+
+/**
+ * How many ended correlation ids are remembered, to tell late replies from
+ * duplicate ones, and both from foreign ones (for a request never sent here).
+ */
+const RECENT_ENDS = 16_384;
 
 /** Tracks requests waiting for replies. */
 export class RequestTracker {
   readonly #timers: Timers;
   readonly #maxInFlight: number;
+  readonly #onGiveUp: RequestTrackerOptions["onGiveUp"];
   readonly #entries = new Map<string, Entry>();
   readonly #pending: PendingTable<string, ReplyMessage>;
+  readonly #streams = new Map<string, ReplyStreamImpl>();
+  /**
+   * Correlation ids that ended lately: `true` when answered, `false`
+   * otherwise, the stream for a reply stream (it counts its late replies).
+   */
+  readonly #recent = new Map<string, boolean | ReplyStreamImpl>();
   #rejectedOverCap = 0;
   #errorReplies = 0;
-  #lateErrorReplies = 0;
   #foreignReplies = 0;
-  /** Correlation ids tracked lately (oldest first), to tell late replies from foreign ones. */
-  readonly #recent = new Set<string>();
+  #late = 0;
+  #duplicate = 0;
+  readonly #byStage: Record<RequestStage, number> = {
+    "sending": 0,
+    "awaiting-reply": 0,
+    "reply-undeliverable": 0,
+  };
+  #streamStats = { streams: 0, replies: 0, partial: 0, overflow: 0, timedOut: 0, aborted: 0 };
 
   /**
    * Create the instance.
    *
-   * @param options Clock, timers and the in-flight cap.
+   * @param options Clock, timers, the in-flight cap and the give-up callback.
    */
   constructor(options: RequestTrackerOptions = {}) {
     this.#timers = options.timers ?? systemTimers;
     this.#maxInFlight = options.maxInFlight ?? Infinity;
+    this.#onGiveUp = options.onGiveUp;
     this.#pending = new PendingTable({ timers: this.#timers });
   }
 
-  /** Requests in flight. */
+  /** Requests (and reply streams) in flight. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#streams.size;
   }
 
   /** A snapshot of the counters. */
   get stats(): RequestTrackerStats {
     const s = this.#pending.stats;
+    const st = this.#streamStats;
     return {
-      inFlight: this.#pending.size,
+      inFlight: this.size,
       replied: s.answered + this.#errorReplies,
-      timedOut: s.timedOut,
-      aborted: s.aborted,
-      lateReplies: s.late + this.#lateErrorReplies,
+      timedOut: s.timedOut + st.timedOut,
+      timedOutByStage: { ...this.#byStage },
+      aborted: s.aborted + st.aborted,
+      lateReplies: this.#late,
+      duplicateReplies: this.#duplicate,
       foreignReplies: this.#foreignReplies,
       rejectedOverCap: this.#rejectedOverCap,
+      streams: st.streams,
+      streamReplies: st.replies,
+      partialStreams: st.partial,
+      overflowReplies: st.overflow,
     };
   }
 
@@ -152,7 +226,28 @@ export class RequestTracker {
    * @returns `true` while it waits.
    */
   has(correlationId: string): boolean {
-    return this.#pending.has(correlationId);
+    return this.#pending.has(correlationId) || this.#streams.has(correlationId);
+  }
+
+  #checkCap(): void {
+    if (this.size >= this.#maxInFlight) {
+      this.#rejectedOverCap++;
+      throw new TooManyRequestsError(this.#maxInFlight);
+    }
+  }
+
+  #newEntry(topic: string, timeout: number): Entry {
+    return {
+      topic,
+      timeout,
+      sentAt: this.#timers.now(),
+      stage: "sending",
+      stored: undefined,
+      detail: undefined,
+      // Created now so that a later rejection points at the caller.
+      callSite: new Error("request"),
+      stream: undefined,
+    };
   }
 
   /**
@@ -168,36 +263,96 @@ export class RequestTracker {
     correlationId: string,
     options: { topic: string; timeout: number; signal?: AbortSignal | undefined },
   ): { reply: Promise<ReplyMessage> } {
-    if (this.#pending.size >= this.#maxInFlight) {
-      this.#rejectedOverCap++;
-      throw new TooManyRequestsError(this.#maxInFlight);
-    }
-    const entry: Entry = {
-      topic: options.topic,
-      timeout: options.timeout,
-      sentAt: this.#timers.now(),
-      stage: "sending",
-      stored: undefined,
-      detail: undefined,
-      // Created now so that a later rejection points at the caller.
-      callSite: new Error("request"),
-    };
+    this.#checkCap();
+    const entry = this.#newEntry(options.topic, options.timeout);
     this.#entries.set(correlationId, entry);
     const reply = this.#pending.add(correlationId, {
       timeout: options.timeout,
       signal: options.signal,
-      onTimeout: () => this.#timeoutError(correlationId, entry),
-      onAbort: (reason) => new RequestAbortedError(correlationId, { cause: reason }),
+      onTimeout: () => {
+        this.#byStage[entry.stage]++;
+        this.#giveUp(correlationId, entry, "timeout");
+        return this.#timeoutError(correlationId, entry);
+      },
+      onAbort: (reason) => {
+        this.#giveUp(correlationId, entry, "aborted");
+        return new RequestAbortedError(correlationId, { cause: reason });
+      },
     });
-    const forget = () => {
+    const forget = (answered: boolean) => () => {
       if (this.#entries.get(correlationId) === entry) this.#entries.delete(correlationId);
-      this.#recent.add(correlationId);
-      if (this.#recent.size > RECENT_IDS) {
-        this.#recent.delete(this.#recent.values().next().value!);
-      }
+      if (!this.#recent.has(correlationId)) this.#remember(correlationId, answered);
     };
-    reply.then(forget, forget);
+    reply.then(forget(true), forget(false));
     return { reply };
+  }
+
+  /**
+   * Start tracking a request that takes many replies (`requestMany()`).
+   *
+   * @param correlationId The request's `CORRELATION_ID`.
+   * @param options Topic and the stream's strategies and bounds.
+   * @returns The stream the replies go to.
+   * @throws {TooManyRequestsError} When `maxInFlight` requests are already waiting.
+   */
+  trackMany(
+    correlationId: string,
+    options: Omit<ReplyStreamOptions, "correlationId" | "timers" | "timeoutError" | "onEnd"> & {
+      topic: string;
+      /** Told once when the stream ends, after the tracker's own bookkeeping. */
+      onEnded?: ((reason: ReplyStreamEnd, stream: ReplyStreamImpl) => void) | undefined;
+    },
+  ): ReplyStreamImpl {
+    const { onEnded, ...streamOptions } = options;
+    this.#checkCap();
+    const entry = this.#newEntry(options.topic, options.timeout);
+    this.#entries.set(correlationId, entry);
+    this.#streamStats.streams++;
+    const stream = new ReplyStreamImpl({
+      ...streamOptions,
+      correlationId,
+      timers: this.#timers,
+      timeoutError: () => {
+        this.#byStage[entry.stage]++;
+        return this.#timeoutError(correlationId, entry);
+      },
+      onEnd: (reason, ended) => {
+        if (this.#streams.get(correlationId) === ended) this.#streams.delete(correlationId);
+        if (this.#entries.get(correlationId) === entry) this.#entries.delete(correlationId);
+        this.#remember(correlationId, ended);
+        if (reason === "timeout") {
+          if (ended.received > 0) this.#streamStats.partial++;
+          else this.#streamStats.timedOut++;
+        } else if (reason === "aborted") {
+          this.#streamStats.aborted++;
+        }
+        // Every responder said it was done, or nothing reached one: no one to stop.
+        if (reason !== "responders" && reason !== "failed" && reason !== "closed") {
+          this.#giveUp(correlationId, entry, reason);
+        }
+        onEnded?.(reason, ended);
+      },
+    });
+    entry.stream = stream;
+    if (!stream.ended) this.#streams.set(correlationId, stream);
+    return stream;
+  }
+
+  #giveUp(correlationId: string, entry: Entry, reason: GiveUp["reason"]): void {
+    if (!this.#onGiveUp) return;
+    try {
+      this.#onGiveUp({ correlationId, topic: entry.topic, reason, stored: entry.stored });
+    } catch {
+      // The callback's failures are its own (the producer logs them).
+    }
+  }
+
+  #remember(correlationId: string, answered: boolean | ReplyStreamImpl): void {
+    this.#recent.set(correlationId, answered);
+    if (this.#recent.size > RECENT_ENDS) {
+      const oldest = this.#recent.keys().next().value;
+      if (oldest !== undefined) this.#recent.delete(oldest);
+    }
   }
 
   /**
@@ -240,19 +395,85 @@ export class RequestTracker {
   }
 
   /**
+   * Deliver a pushed reply: settle a single request (with the reply, or with
+   * `error` when the reply says the responder failed), or offer it to a
+   * reply stream.
+   *
+   * @param correlationId The id from the reply's properties.
+   * @param reply The reply.
+   * @param options `error`: the responder's failure; `more`: the responder
+   * sends more replies; `endMarker`: the reply only ends its responder's stream.
+   * @returns How it was taken; `"overflow"` when a full stream refused it.
+   */
+  deliver(
+    correlationId: string,
+    reply: ReplyMessage,
+    options: { error?: unknown; more?: boolean; endMarker?: boolean } = {},
+  ): Promise<DeliverOutcome> {
+    const recent = this.#recent.get(correlationId);
+    const stream = this.#streams.get(correlationId) ??
+      (recent instanceof ReplyStreamImpl ? recent : undefined);
+    if (stream) {
+      return stream.offer(reply, options).then((outcome) => {
+        if (outcome === "accepted" && !options.endMarker) this.#streamStats.replies++;
+        else if (outcome === "overflow") this.#streamStats.overflow++;
+        else if (outcome === "late") this.#late++;
+        return outcome;
+      });
+    }
+    if (options.endMarker) {
+      // A stream-end marker for a single request (a streaming responder
+      // answered request()): the first part settled it already.
+      if (this.#pending.has(correlationId)) return Promise.resolve("accepted");
+      return Promise.resolve(this.noteUntracked(correlationId, false));
+    }
+    if (options.error !== undefined) {
+      if (this.#pending.reject(correlationId, options.error)) {
+        this.#errorReplies++;
+        this.#remember(correlationId, true);
+        return Promise.resolve("accepted");
+      }
+    } else if (this.#pending.settle(correlationId, reply)) {
+      this.#remember(correlationId, true);
+      return Promise.resolve("accepted");
+    }
+    return Promise.resolve(this.noteUntracked(correlationId, false));
+  }
+
+  /**
    * Settle a request with its reply.
    *
    * @param correlationId The id from the reply's properties.
    * @param reply The reply.
-   * @returns `false` when the id is not tracked (counted as a late reply).
+   * @returns `false` when the id is not tracked (counted as late or duplicate).
    */
   settle(correlationId: string, reply: ReplyMessage): boolean {
-    return this.#pending.settle(correlationId, reply);
+    if (this.#pending.settle(correlationId, reply)) {
+      this.#remember(correlationId, true);
+      return true;
+    }
+    this.noteUntracked(correlationId, false);
+    return false;
   }
 
-  /** Count a reply that arrived for a request no longer tracked. */
-  noteLateReply(): void {
-    this.#lateErrorReplies++;
+  /**
+   * Count a reply for a correlation id that is not tracked, as late or
+   * duplicate.
+   *
+   * @param correlationId The id.
+   * @param check Whether to check that the id is really not tracked.
+   * @returns `"late"` or `"duplicate"`.
+   */
+  noteUntracked(correlationId: string, check = true): "late" | "duplicate" {
+    if (check && this.has(correlationId)) return "late";
+    const recent = this.#recent.get(correlationId);
+    if (recent instanceof ReplyStreamImpl) recent.noteLate();
+    if (recent === true) {
+      this.#duplicate++;
+      return "duplicate";
+    }
+    this.#late++;
+    return "late";
   }
 
   /**
@@ -264,7 +485,7 @@ export class RequestTracker {
    * @returns `true` for ids of this tracker's recent requests.
    */
   knows(correlationId: string): boolean {
-    return this.#pending.has(correlationId) || this.#recent.has(correlationId);
+    return this.has(correlationId) || this.#recent.has(correlationId);
   }
 
   /**
@@ -286,12 +507,17 @@ export class RequestTracker {
    * @returns `false` when the id is not tracked.
    */
   fail(correlationId: string, error: unknown): boolean {
+    const stream = this.#streams.get(correlationId);
+    if (stream) {
+      stream.fail(error);
+      return true;
+    }
     return this.#pending.reject(correlationId, error);
   }
 
   /**
    * Fail a request because its reply says the responder failed. Counted as
-   * a late reply when the request is no longer tracked.
+   * late or duplicate when the request is no longer tracked.
    *
    * @param correlationId The id from the reply's properties.
    * @param error The rejection (a `RemoteError`).
@@ -300,19 +526,21 @@ export class RequestTracker {
   settleWithError(correlationId: string, error: unknown): boolean {
     if (this.#pending.reject(correlationId, error)) {
       this.#errorReplies++;
+      this.#remember(correlationId, true);
       return true;
     }
-    this.#lateErrorReplies++;
+    this.noteUntracked(correlationId, false);
     return false;
   }
 
   /**
-   * Fail every request (on close).
+   * Fail every request and end every reply stream (on close).
    *
    * @param error The rejection.
    */
   rejectAll(error: unknown): void {
     this.#pending.rejectAll(error);
+    for (const stream of [...this.#streams.values()]) stream.close(error);
   }
 
   #timeoutError(correlationId: string, entry: Entry): RequestTimeoutError {

@@ -73,6 +73,33 @@ export const RequestCode = {
 } as const;
 
 /**
+ * Request codes this library adds to the protocol, outside every range
+ * RocketMQ uses (and below 32768, so the binary header can carry them).
+ * Brokers that do not know them answer REQUEST_CODE_NOT_SUPPORTED (3), as
+ * RocketMQ's do; clients then fall back to what RocketMQ offers.
+ *
+ * - `CANCEL_REQUEST` (C→B): a requester gives up on a request; header
+ *   `correlationId`, `topic`. The broker forwards it to the consumers that
+ *   pulled the request's queue and answers `forwarded` (a count).
+ * - `PUSH_CANCEL_TO_CLIENT` (B→C, oneway): the broker tells a consumer that
+ *   the requester of `correlationId` (header, with `topic` and
+ *   `consumerGroup`) gave up.
+ *
+ * @example
+ * ```ts
+ * import { RequestCode, RpcRequestCode } from "./codes.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(!Object.values(RequestCode).includes(RpcRequestCode.CANCEL_REQUEST as never));
+ * assert.ok(RpcRequestCode.PUSH_CANCEL_TO_CLIENT < 32768);
+ * ```
+ */
+export const RpcRequestCode = {
+  CANCEL_REQUEST: 16001,
+  PUSH_CANCEL_TO_CLIENT: 16002,
+} as const;
+
+/**
  * A known request code: the union of the values of {@linkcode RequestCode}.
  *
  * @example

@@ -81,21 +81,76 @@ test("RequestTracker: a reply before the timeout wins; the timer is cleared", as
   assert.equal(tracker.stats.replied, 1);
 });
 
-test("RequestTracker drops and counts late and duplicate replies", async () => {
+test("RequestTracker drops and counts late and duplicate replies apart", async () => {
   const timers = new ManualTimers();
   const tracker = new RequestTracker({ timers });
   const { reply: p } = tracker.track("c1", { topic: "rpc", timeout: 100 });
   timers.advance(100);
   await assert.rejects(p, RequestTimeoutError);
-  assert.equal(tracker.settle("c1", reply("c1")), false); // late
+  assert.equal(tracker.settle("c1", reply("c1")), false); // late: it timed out
   const { reply: q } = tracker.track("c2", { topic: "rpc", timeout: 100 });
   assert.equal(tracker.settle("c2", reply("c2")), true);
-  assert.equal(tracker.settle("c2", reply("c2")), false); // duplicate
-  tracker.noteLateReply();
+  assert.equal(tracker.settle("c2", reply("c2")), false); // duplicate: it had its reply
+  assert.equal(tracker.noteUntracked("c2"), "duplicate");
+  assert.equal(tracker.noteUntracked("never-sent"), "late");
   assert.equal(tracker.settleWithError("gone", new RemoteError("E", "m", "gone")), false);
+  assert.equal(await tracker.deliver("c1", reply("c1")), "late");
   await q;
   assert.equal(tracker.stats.lateReplies, 4);
+  assert.equal(tracker.stats.duplicateReplies, 2);
   assert.equal(tracker.size, 0);
+});
+
+test("RequestTracker counts timeouts by the stage the request reached", async () => {
+  const timers = new ManualTimers();
+  const tracker = new RequestTracker({ timers });
+  const waits = ["a", "b", "c", "d"].map((id) =>
+    tracker.track(id, { topic: "rpc", timeout: 10 }).reply.catch(() => {})
+  );
+  tracker.stored("b", STORED);
+  tracker.stored("c", STORED);
+  tracker.stored("d", STORED);
+  tracker.replyPathLost("connection lost");
+  tracker.trackMany("e", { topic: "rpc", timeout: 10 });
+  timers.advance(10);
+  await Promise.all(waits);
+  assert.deepEqual(tracker.stats.timedOutByStage, {
+    "sending": 2, // a, and the stream e with no reply
+    "awaiting-reply": 0,
+    "reply-undeliverable": 3,
+  });
+  assert.equal(tracker.stats.timedOut, 5);
+});
+
+test("RequestTracker tells who gave up on which stored request, and why", async () => {
+  const timers = new ManualTimers();
+  const giveUps: Array<{ id: string; reason: string; stored: boolean }> = [];
+  const tracker = new RequestTracker({
+    timers,
+    onGiveUp: (g) => giveUps.push({ id: g.correlationId, reason: g.reason, stored: !!g.stored }),
+  });
+  const controller = new AbortController();
+  const a = tracker.track("a", { topic: "rpc", timeout: 10 }).reply.catch(() => {});
+  const b = tracker.track("b", { topic: "rpc", timeout: 50, signal: controller.signal }).reply
+    .catch(() => {});
+  const c = tracker.track("c", { topic: "rpc", timeout: 10 }).reply;
+  const many = tracker.trackMany("m", { topic: "rpc", timeout: 100, maxReplies: 1 });
+  const done = tracker.trackMany("n", { topic: "rpc", timeout: 100, responders: 1 });
+  for (const id of ["a", "b", "m", "n"]) tracker.stored(id, STORED);
+  tracker.settle("c", reply("c"));
+  await c;
+  controller.abort();
+  await tracker.deliver("m", reply("m")); // max-replies ends it: others may still work
+  await tracker.deliver("n", reply("n")); // its only responder finished: nobody to stop
+  timers.advance(10);
+  await Promise.all([a, b]);
+  assert.deepEqual(giveUps, [
+    { id: "b", reason: "aborted", stored: true },
+    { id: "m", reason: "max-replies", stored: true },
+    { id: "a", reason: "timeout", stored: true },
+  ]);
+  assert.equal(many.endReason, "max-replies");
+  assert.equal(done.endReason, "responders");
 });
 
 test("RequestTracker: an abort rejects with RequestAbortedError carrying the reason", async () => {
