@@ -41,6 +41,7 @@ import { AtomicFileWriter, readTextFile } from "./_config_file.ts";
 import { AccessControl } from "./acl/access_control.ts";
 import type { AclConfig } from "./acl/plain_acl.ts";
 import { ClientRegistry } from "./client_registry.ts";
+import { QueuePullers } from "./queue_pullers.ts";
 import {
   type BrokerContext,
   type BrokerCounters,
@@ -446,6 +447,7 @@ export class Broker {
         timers,
         ...(options.lockMaxLiveTime !== undefined ? { maxLiveTime: options.lockMaxLiveTime } : {}),
       }),
+      pullers: new QueuePullers<Channel>({ timers }),
       timers,
       logger,
       uniqueKeys: new UniqueKeyGenerator({
@@ -461,6 +463,8 @@ export class Broker {
         repliesPushed: 0,
         repliesFailed: 0,
         sentBack: 0,
+        cancelsForwarded: 0,
+        adminCallsRelayed: 0,
         malformed: 0,
         accessDenied: 0,
         clientIdRefused: 0,
@@ -652,6 +656,7 @@ export class Broker {
     const ctx = this.#ctx;
     const dropped = ctx.pulls.dropChannel(channel);
     ctx.requests.dropChannel(channel);
+    ctx.pullers.removeChannel(channel);
     const { groups, clientIds } = ctx.registry.removeChannel(channel);
     for (const group of groups) {
       if (ctx.registry.consumerGroup(group)?.messageModel !== "BROADCASTING") {

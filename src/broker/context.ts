@@ -29,6 +29,7 @@ import type { ClientRegistry } from "./client_registry.ts";
 import type { PendingRequests } from "./pending_requests.ts";
 import type { PullHoldService } from "./long_polling.ts";
 import type { RebalanceLockManager } from "./rebalance_lock.ts";
+import type { QueuePullers } from "./queue_pullers.ts";
 import type { MessageStore, PutMessageInput, PutResult } from "./store/types.ts";
 import type { TopicManager } from "./topics.ts";
 
@@ -124,6 +125,10 @@ export interface BrokerCounters {
   repliesFailed: number;
   /** Messages sent back for retry or to a DLQ. */
   sentBack: number;
+  /** Cancels accepted from requesters and forwarded to the consumers holding the request. */
+  cancelsForwarded: number;
+  /** Admin calls relayed to a client (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY). */
+  adminCallsRelayed: number;
   /** Requests answered with an error code because of malformed input. */
   malformed: number;
   /** Requests refused by the ACL. */
@@ -150,6 +155,8 @@ export interface BrokerContext {
   readonly pulls: PullHoldService<Channel>;
   /** Queue locks of orderly consumers. */
   readonly locks: RebalanceLockManager;
+  /** Consumer channels that pulled each queue lately, to route cancels. */
+  readonly pullers: QueuePullers<Channel>;
   /** Clock and timers. */
   readonly timers: Timers;
   /** Where handlers log. */

@@ -7,9 +7,15 @@
  * read the request's topic, once, and only before the request's `TTL`
  * passed; the push goes to the connection that sent the request.
  *
- * Memory is bounded: an entry lives until its deadline, until its reply was
- * pushed, or until its requester's connection closed, and at most
- * `maxEntries` wait at once (a send beyond that is refused as busy).
+ * A request sent by `requestMany()` (property `RPC_REPLIES=many`) accepts
+ * any number of replies until its deadline, or until its requester cancels
+ * it (its stream ended).
+ *
+ * Memory is bounded: an entry lives until its deadline (plus `grace`, during
+ * which it takes no reply but still routes its requester's cancel, sent just
+ * after the deadline), until its reply was pushed, or until its requester's
+ * connection closed, and at most `maxEntries` wait at once (a send beyond
+ * that is refused as busy).
  *
  * Generic over the channel type, so that it can be tested with plain objects.
  *
@@ -44,7 +50,25 @@ export interface PendingRequest<C> {
   readonly channel: C;
   /** Broker time (ms) after which no reply is accepted. */
   readonly deadline: number;
+  /** The queue it was stored in (to route its cancel). */
+  readonly queueId: number | undefined;
+  /** Whether it takes many replies (`requestMany()`), not one. */
+  readonly many: boolean;
 }
+
+/**
+ * The request property `requestMany()` sets (`RpcProperty.REPLIES` of the
+ * client): its request takes many replies.
+ *
+ * @example
+ * ```ts
+ * import { MANY_REPLIES_PROPERTY } from "./pending_requests.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(MANY_REPLIES_PROPERTY, "RPC_REPLIES");
+ * ```
+ */
+export const MANY_REPLIES_PROPERTY = "RPC_REPLIES";
 
 /** Options of {@linkcode PendingRequests}. */
 export interface PendingRequestsOptions {
@@ -56,6 +80,8 @@ export interface PendingRequestsOptions {
   defaultTtl?: number;
   /** Longest wait, whatever the `TTL` says (ms). @default {3600000} */
   maxTtl?: number;
+  /** How long after its deadline a request still routes its requester's cancel (ms). @default {10000} */
+  grace?: number;
 }
 
 /** What {@linkcode PendingRequests.add} did. */
@@ -67,6 +93,7 @@ export class PendingRequests<C> {
   readonly #maxEntries: number;
   readonly #defaultTtl: number;
   readonly #maxTtl: number;
+  readonly #grace: number;
   readonly #entries = new Map<string, PendingRequest<C>>();
   readonly #byChannel = new Map<C, Set<string>>();
 
@@ -76,6 +103,7 @@ export class PendingRequests<C> {
     this.#maxEntries = options.maxEntries ?? 100_000;
     this.#defaultTtl = options.defaultTtl ?? 60_000;
     this.#maxTtl = options.maxTtl ?? 3_600_000;
+    this.#grace = options.grace ?? 10_000;
   }
 
   /** Requests waiting now (expired ones included until the next purge). */
@@ -95,7 +123,14 @@ export class PendingRequests<C> {
    */
   add(
     correlationId: string,
-    request: { topic: string; replyTo: string; channel: C; ttl: number | undefined },
+    request: {
+      topic: string;
+      replyTo: string;
+      channel: C;
+      ttl: number | undefined;
+      queueId?: number | undefined;
+      many?: boolean | undefined;
+    },
   ): AddOutcome {
     const now = this.#timers.now();
     const existing = this.#entries.get(correlationId);
@@ -116,6 +151,8 @@ export class PendingRequests<C> {
       replyTo: request.replyTo,
       channel: request.channel,
       deadline: now + ttl,
+      queueId: request.queueId,
+      many: request.many ?? false,
     });
     let ids = this.#byChannel.get(request.channel);
     if (!ids) {
@@ -135,10 +172,24 @@ export class PendingRequests<C> {
   get(correlationId: string): PendingRequest<C> | undefined {
     const entry = this.#entries.get(correlationId);
     if (!entry) return undefined;
-    if (entry.deadline <= this.#timers.now()) {
-      this.delete(correlationId);
+    const now = this.#timers.now();
+    if (entry.deadline <= now) {
+      if (entry.deadline + this.#grace <= now) this.delete(correlationId);
       return undefined;
     }
+    return entry;
+  }
+
+  /**
+   * The request a cancel names: waiting, or past its deadline by less than
+   * `grace` (a requester cancels when its timeout, the `TTL`, passes).
+   *
+   * @param correlationId The id.
+   * @returns The request, or `undefined`.
+   */
+  forCancel(correlationId: string): PendingRequest<C> | undefined {
+    const entry = this.#entries.get(correlationId);
+    if (!entry || entry.deadline + this.#grace <= this.#timers.now()) return undefined;
     return entry;
   }
 
@@ -182,7 +233,7 @@ export class PendingRequests<C> {
     const now = this.#timers.now();
     let dropped = 0;
     for (const [id, entry] of this.#entries) {
-      if (entry.deadline <= now) {
+      if (entry.deadline + this.#grace <= now) {
         this.delete(id);
         dropped++;
       }

@@ -73,6 +73,7 @@ export class CancelSender {
   readonly #keys: UniqueKeyGenerator;
   /** Broker addresses that answered CANCEL_REQUEST with REQUEST_CODE_NOT_SUPPORTED. */
   readonly #noBrokerRoute = new Set<string>();
+  readonly #brokerRoute: boolean;
   readonly #groups = new Map<string, { until: number; load: Promise<Map<string, string[]>> }>();
   readonly #pending = new Set<Promise<void>>();
   readonly stats: CancelStats = { cancelsSent: 0, cancelsFailed: 0 };
@@ -80,10 +81,12 @@ export class CancelSender {
   /**
    * @param instance The producer's client instance.
    * @param group The producer group (for reply-route sends).
+   * @param options `brokerRoute: false` skips route 1 (tests of route 2).
    */
-  constructor(instance: ClientInstance, group: string) {
+  constructor(instance: ClientInstance, group: string, options: { brokerRoute?: boolean } = {}) {
     this.#instance = instance;
     this.#group = group;
+    this.#brokerRoute = options.brokerRoute ?? true;
     this.#keys = new UniqueKeyGenerator({ now: () => instance.timers.now() });
   }
 
@@ -124,7 +127,7 @@ export class CancelSender {
     if (!address) {
       throw new BrokerError(ResponseCode.SYSTEM_ERROR, `no master for ${stored.brokerName}`);
     }
-    if (!this.#noBrokerRoute.has(address)) {
+    if (this.#brokerRoute && !this.#noBrokerRoute.has(address)) {
       const response = await this.#instance.remoting.invoke(
         address,
         createRequest(RpcRequestCode.CANCEL_REQUEST, {

@@ -23,7 +23,7 @@ import {
   NoRouteError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { RequestCode, ResponseCode, RpcRequestCode } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
 import { type ConsumerData, decodeTopicRouteData, encodeHeartbeatData } from "../codec/bodies.ts";
 import { RemotingClient } from "../remoting/remoting_client.ts";
@@ -34,6 +34,8 @@ import { type Logger, silentLogger } from "../logger.ts";
 import { createAclSigner, type Credentials } from "./acl.ts";
 import { TopicRoute } from "./route.ts";
 import type { SpanHooks } from "./trace.ts";
+import { RpcProperty } from "./message.ts";
+import { decodeProperties, MessageProperty } from "../codec/properties.ts";
 
 /**
  * Options shared by producers and consumers.
@@ -117,8 +119,23 @@ export interface ConsumerRegistration {
   consumerData(): ConsumerData;
 }
 
+/** A requester gave up on a request: the consumer holding it should stop. */
+export interface CancelNotice {
+  /** The request's correlation id. */
+  correlationId: string;
+  /** The request's topic, when the broker said. */
+  topic: string | undefined;
+  /** The consumer group the cancel is for, when the broker said. */
+  group: string | undefined;
+}
+
 /** Handlers for requests that brokers push to the client. */
 export interface PushHandlers {
+  /**
+   * A cancel, from a broker of this library (PUSH_CANCEL_TO_CLIENT) or
+   * routed like a reply (PUSH_REPLY_MESSAGE_TO_CLIENT with `RPC_CANCEL`).
+   */
+  cancel?: (notice: CancelNotice) => void;
   /** PUSH_REPLY_MESSAGE_TO_CLIENT (326): a RIP-16 reply. */
   reply?: (request: RemotingCommand, connection: RemotingConnection) => Promise<RemotingCommand>;
   /** NOTIFY_CONSUMER_IDS_CHANGED (40): rebalance now. */
@@ -136,6 +153,9 @@ const CLIENT_ID_IN_USE = "CLIENT_ID_IN_USE";
 const RUNNING_IDS: Set<string> = ((globalThis as Record<symbol, unknown>)[
   Symbol.for("rocketmq-rpc.running-client-ids")
 ] ??= new Set<string>()) as Set<string>;
+
+/** `RPC_CANCEL` as it starts a property in a properties string. */
+const CANCEL_MARK = `${RpcProperty.CANCEL}\u0001`;
 
 function pid(): number {
   const g = globalThis as { Deno?: { pid?: number }; process?: { pid?: number } };
@@ -612,18 +632,49 @@ export class ClientInstance {
 
   // ---- broker pushes ---------------------------------------------------------------------------
 
+  #cancelFromReply(request: RemotingCommand): CancelNotice | undefined {
+    try {
+      const properties = decodeProperties(request.extFields.properties ?? "");
+      const topic = properties[RpcProperty.CANCEL];
+      const correlationId = properties[MessageProperty.CORRELATION_ID];
+      if (topic === undefined || !correlationId) return undefined;
+      return { correlationId, topic, group: undefined };
+    } catch {
+      return undefined;
+    }
+  }
+
   #onPush(
     request: RemotingCommand,
     connection: RemotingConnection,
   ): Promise<RemotingCommand | undefined> | RemotingCommand | undefined {
     switch (request.code) {
       case RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT: {
+        // A cancel routed like a reply (RocketMQ brokers): cheap test before any decoding.
+        if (request.extFields.properties?.includes(CANCEL_MARK)) {
+          const cancel = this.#cancelFromReply(request);
+          if (cancel) {
+            this.#handlers.cancel?.(cancel);
+            return createResponse(request, ResponseCode.SUCCESS);
+          }
+        }
         const handler = this.#handlers.reply;
         if (handler) return handler(request, connection);
         this.logger.warn("reply pushed to a client without a producer", {
           from: connection.address,
         });
         return createResponse(request, ResponseCode.SUCCESS);
+      }
+      case RpcRequestCode.PUSH_CANCEL_TO_CLIENT: {
+        const correlationId = request.extFields.correlationId;
+        if (correlationId) {
+          this.#handlers.cancel?.({
+            correlationId,
+            topic: request.extFields.topic,
+            group: request.extFields.consumerGroup,
+          });
+        }
+        return undefined;
       }
       case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: {
         const group = request.extFields.consumerGroup;

@@ -17,12 +17,13 @@
  * @module
  */
 
-import { RequestCode, ResponseCode } from "../../codec/codes.ts";
+import { RequestCode, ResponseCode, RpcRequestCode } from "../../codec/codes.ts";
 import { createResponse, isOneway, type RemotingCommand } from "../../codec/remoting_command.ts";
 import { CodecError } from "../../errors.ts";
 import { checkAccess } from "../acl/guard.ts";
 import type { BrokerContext, Channel, Handler } from "../context.ts";
 import { updateAndCreateTopic } from "./admin.ts";
+import { cancelRequest } from "./cancel_request.ts";
 import { getConsumerListByGroup, queryTopicConsumeByWho } from "./consumer_manage.ts";
 import {
   getEarliestMsgStoretime,
@@ -81,6 +82,8 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   // Administration
   [RequestCode.UPDATE_AND_CREATE_TOPIC, updateAndCreateTopic], // 17
   [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, queryTopicConsumeByWho], // 300
+  // This library's own
+  [RpcRequestCode.CANCEL_REQUEST, cancelRequest], // 16001
 ]);
 
 /** Codes without a handler (answered once the ACL let them through). */

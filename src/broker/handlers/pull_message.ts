@@ -126,6 +126,7 @@ export function pullMessage(
   channel: Channel,
 ): Promise<RemotingCommand | undefined> {
   const header = decodePullMessageRequestHeader(request.extFields);
+  ctx.pullers.recordPull(header.consumerGroup, header.topic, header.queueId, channel);
   return processPull(ctx, request, header, channel, true);
 }
 

@@ -242,7 +242,8 @@ export async function sendReplyMessage(
   const outcome = await pushReply(ctx, header, properties, request.body, channel, accepted.pending);
   if (outcome.ok) {
     ctx.counters.repliesPushed++;
-    ctx.requests.delete(accepted.pending.correlationId);
+    // One reply answers a request; one of requestMany() takes more until it ends.
+    if (!accepted.pending.many) ctx.requests.delete(accepted.pending.correlationId);
   } else {
     ctx.counters.repliesFailed++;
   }

@@ -50,6 +50,7 @@ import {
   type TopicConfig,
   validateTopic,
 } from "../topics.ts";
+import { MANY_REPLIES_PROPERTY } from "../pending_requests.ts";
 import { sendRefusal } from "../topic_access.ts";
 import type { PutMessageInput, PutResult } from "../store/types.ts";
 
@@ -357,7 +358,15 @@ export async function sendMessage(
   const isRequest = correlationId !== undefined && replyTo !== undefined &&
     !header.topic.startsWith(RETRY_TOPIC_PREFIX);
   if (isRequest) {
-    const refusal = recordRequest(ctx, channel, header.topic, correlationId, replyTo, properties);
+    const refusal = recordRequest(
+      ctx,
+      channel,
+      header.topic,
+      correlationId,
+      replyTo,
+      properties,
+      storeQueueId,
+    );
     if (refusal) return refuse(request, ctx, refusal);
   }
 
@@ -408,6 +417,7 @@ function recordRequest(
   correlationId: string,
   replyTo: string,
   properties: Record<string, string>,
+  queueId: number,
 ): Refusal | undefined {
   const claim = ctx.registry.claim(replyTo, channel, channel.principal?.accessKey);
   if (!claim.ok) {
@@ -434,6 +444,8 @@ function recordRequest(
     replyTo,
     channel,
     ttl: ttl > 0 ? ttl : undefined,
+    queueId,
+    many: properties[MANY_REPLIES_PROPERTY] === "many",
   });
   if (added === "conflict") {
     return {
