@@ -31,6 +31,7 @@
 
 import { RequestCode, ResponseCode, RpcRequestCode } from "../codec/codes.ts";
 import { createRequest } from "../codec/remoting_command.ts";
+import { encodeCancelRequestHeader } from "../codec/admin_headers.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import { decodeConsumerListBody } from "../codec/bodies.ts";
 import { parseFastJson } from "../codec/fastjson.ts";
@@ -130,11 +131,14 @@ export class CancelSender {
     if (this.#brokerRoute && !this.#noBrokerRoute.has(address)) {
       const response = await this.#instance.remoting.invoke(
         address,
-        createRequest(RpcRequestCode.CANCEL_REQUEST, {
-          correlationId: giveUp.correlationId,
-          topic: giveUp.topic,
-          queueId: stored.queueId,
-        }),
+        createRequest(
+          RpcRequestCode.CANCEL_REQUEST,
+          encodeCancelRequestHeader({
+            correlationId: giveUp.correlationId,
+            topic: giveUp.topic,
+            queueId: stored.queueId,
+          }),
+        ),
         { timeout: this.#instance.rpcTimeout },
       );
       if (response.code === ResponseCode.SUCCESS) return;

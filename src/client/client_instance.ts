@@ -36,6 +36,7 @@ import { TopicRoute } from "./route.ts";
 import type { SpanHooks } from "./trace.ts";
 import { RpcProperty } from "./message.ts";
 import { decodeProperties, MessageProperty } from "../codec/properties.ts";
+import { decodeCancelRequestHeader } from "../codec/admin_headers.ts";
 
 /**
  * Options shared by producers and consumers.
@@ -666,14 +667,12 @@ export class ClientInstance {
         return createResponse(request, ResponseCode.SUCCESS);
       }
       case RpcRequestCode.PUSH_CANCEL_TO_CLIENT: {
-        const correlationId = request.extFields.correlationId;
-        if (correlationId) {
-          this.#handlers.cancel?.({
-            correlationId,
-            topic: request.extFields.topic,
-            group: request.extFields.consumerGroup,
-          });
-        }
+        const header = decodeCancelRequestHeader(request.extFields);
+        this.#handlers.cancel?.({
+          correlationId: header.correlationId,
+          topic: header.topic,
+          group: header.consumerGroup,
+        });
         return undefined;
       }
       case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: {

@@ -30,3 +30,5 @@ export * from "./compression.ts";
 export * from "./fastjson.ts";
 export * from "./bodies.ts";
 export * from "./ext_fields.ts";
+export * from "./admin_bodies.ts";
+export * from "./admin_headers.ts";

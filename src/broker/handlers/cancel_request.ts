@@ -24,7 +24,7 @@ import {
   createResponse,
   type RemotingCommand,
 } from "../../codec/remoting_command.ts";
-import { CodecError } from "../../errors.ts";
+import { decodeCancelRequestHeader, encodeCancelRequestHeader } from "../../codec/admin_headers.ts";
 import type { BrokerContext, Channel } from "../context.ts";
 
 /**
@@ -63,10 +63,7 @@ export function cancelRequest(
   request: RemotingCommand,
   channel: Channel,
 ): RemotingCommand {
-  const correlationId = request.extFields.correlationId;
-  if (!correlationId) {
-    throw new CodecError("schema", "CancelRequestHeader: field correlationId is required");
-  }
+  const { correlationId } = decodeCancelRequestHeader(request.extFields);
   const stored = ctx.requests.forCancel(correlationId);
   if (!stored) {
     return createResponse(request, ResponseCode.QUERY_NOT_FOUND, undefined, {
@@ -90,11 +87,14 @@ export function cancelRequest(
   }
   for (const target of targets) {
     target.channel.connection
-      .invokeOneway(createOneway(RpcRequestCode.PUSH_CANCEL_TO_CLIENT, {
-        correlationId,
-        topic: stored.topic,
-        consumerGroup: target.group,
-      }))
+      .invokeOneway(createOneway(
+        RpcRequestCode.PUSH_CANCEL_TO_CLIENT,
+        encodeCancelRequestHeader({
+          correlationId,
+          topic: stored.topic,
+          consumerGroup: target.group,
+        }),
+      ))
       .catch(() => {/* the channel is closing; nothing to stop there */});
   }
   ctx.counters.cancelsForwarded++;
