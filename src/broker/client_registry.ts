@@ -486,6 +486,16 @@ export class ClientRegistry<C> {
   }
 
   /**
+   * The registrations of a producer group (`getGroupChannelTable().get(group)`).
+   *
+   * @param group Producer group.
+   * @returns Its channels' registrations, or `undefined` when none is registered.
+   */
+  producerGroup(group: string): ReadonlyMap<C, Readonly<ChannelRegistration<C>>> | undefined {
+    return this.#producers.get(group);
+  }
+
+  /**
    * Client ids of a consumer group's channels, in registration order.
    *
    * @param group Group name.

@@ -26,6 +26,12 @@ import {
 import { RequestCode, ResponseCode, RpcRequestCode } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
 import { type ConsumerData, decodeTopicRouteData, encodeHeartbeatData } from "../codec/bodies.ts";
+import {
+  type ConsumeMessageDirectlyResult,
+  type ConsumerRunningInfo,
+  encodeConsumeMessageDirectlyResult,
+  encodeConsumerRunningInfo,
+} from "../codec/admin_bodies.ts";
 import { RemotingClient } from "../remoting/remoting_client.ts";
 import type { RemotingConnection } from "../remoting/connection.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
@@ -36,7 +42,11 @@ import { TopicRoute } from "./route.ts";
 import type { SpanHooks } from "./trace.ts";
 import { RpcProperty } from "./message.ts";
 import { decodeProperties, MessageProperty } from "../codec/properties.ts";
-import { decodeCancelRequestHeader } from "../codec/admin_headers.ts";
+import {
+  decodeCancelRequestHeader,
+  decodeConsumeMessageDirectlyResultRequestHeader,
+  decodeGetConsumerRunningInfoRequestHeader,
+} from "../codec/admin_headers.ts";
 
 /**
  * Options shared by producers and consumers.
@@ -118,6 +128,20 @@ export interface ConsumerRegistration {
   readonly group: string;
   /** Current consumer data (subscriptions) for the heartbeat. */
   consumerData(): ConsumerData;
+  /**
+   * What GET_CONSUMER_RUNNING_INFO (307, `mqadmin consumerStatus`, the
+   * Dashboard) shows; the client instance adds the name servers, consume
+   * type and client version, as Java's `MQClientInstance` does.
+   */
+  runningInfo?(): ConsumerRunningInfo;
+  /**
+   * CONSUME_MESSAGE_DIRECTLY (309): run the handler on one stored message
+   * now (an admin's "resend to this consumer").
+   *
+   * @param record The stored message as the broker sent it.
+   * @param brokerName The broker that stored it.
+   */
+  consumeDirectly?(record: Uint8Array, brokerName: string): Promise<ConsumeMessageDirectlyResult>;
 }
 
 /** A requester gave up on a request: the consumer holding it should stop. */
@@ -154,6 +178,12 @@ const CLIENT_ID_IN_USE = "CLIENT_ID_IN_USE";
 const RUNNING_IDS: Set<string> = ((globalThis as Record<symbol, unknown>)[
   Symbol.for("rocketmq-rpc.running-client-ids")
 ] ??= new Set<string>()) as Set<string>;
+
+/**
+ * `PROP_CLIENT_VERSION` of the running info: the RocketMQ version this
+ * client announces (`MQVersion.getVersionDesc`), as tools compare it.
+ */
+const CLIENT_VERSION_DESC = "V5_3_3";
 
 /** `RPC_CANCEL` as it starts a property in a properties string. */
 const CANCEL_MARK = `${RpcProperty.CANCEL}\u0001`;
@@ -633,6 +663,39 @@ export class ClientInstance {
 
   // ---- broker pushes ---------------------------------------------------------------------------
 
+  /** GET_CONSUMER_RUNNING_INFO, as Java's `ClientRemotingProcessor` answers it. */
+  #runningInfo(request: RemotingCommand): RemotingCommand {
+    const header = decodeGetConsumerRunningInfoRequestHeader(request.extFields);
+    const consumer = this.#consumers.get(header.consumerGroup);
+    if (!consumer?.runningInfo) {
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+        remark: `The Consumer Group <${header.consumerGroup}> not exist in this consumer`,
+      });
+    }
+    const info = consumer.runningInfo();
+    info.properties.PROP_NAMESERVER_ADDR = this.#nameServers.map((a) => `${a};`).join("");
+    info.properties.PROP_CONSUME_TYPE = consumer.consumerData().consumeType;
+    info.properties.PROP_CLIENT_VERSION = CLIENT_VERSION_DESC;
+    return createResponse(request, ResponseCode.SUCCESS, undefined, {
+      body: encodeConsumerRunningInfo(info),
+    });
+  }
+
+  /** CONSUME_MESSAGE_DIRECTLY: run the group's handler on the message now. */
+  async #consumeDirectly(request: RemotingCommand): Promise<RemotingCommand> {
+    const header = decodeConsumeMessageDirectlyResultRequestHeader(request.extFields);
+    const consumer = this.#consumers.get(header.consumerGroup);
+    if (!consumer?.consumeDirectly) {
+      return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+        remark: `The Consumer Group <${header.consumerGroup}> not exist in this consumer`,
+      });
+    }
+    const result = await consumer.consumeDirectly(request.body, header.brokerName ?? "");
+    return createResponse(request, ResponseCode.SUCCESS, undefined, {
+      body: encodeConsumeMessageDirectlyResult(result),
+    });
+  }
+
   #cancelFromReply(request: RemotingCommand): CancelNotice | undefined {
     try {
       const properties = decodeProperties(request.extFields.properties ?? "");
@@ -675,6 +738,10 @@ export class ClientInstance {
         });
         return undefined;
       }
+      case RequestCode.GET_CONSUMER_RUNNING_INFO:
+        return this.#runningInfo(request);
+      case RequestCode.CONSUME_MESSAGE_DIRECTLY:
+        return this.#consumeDirectly(request);
       case RequestCode.NOTIFY_CONSUMER_IDS_CHANGED: {
         const group = request.extFields.consumerGroup;
         if (group) this.#handlers.consumerIdsChanged?.(group);

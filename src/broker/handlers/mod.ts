@@ -23,6 +23,12 @@ import { CodecError } from "../../errors.ts";
 import { checkAccess } from "../acl/guard.ts";
 import type { BrokerContext, Channel, Handler } from "../context.ts";
 import { updateAndCreateTopic } from "./admin.ts";
+import {
+  consumeMessageDirectly,
+  getConsumerConnectionList,
+  getConsumerRunningInfo,
+  getProducerConnectionList,
+} from "./admin_client.ts";
 import { cancelRequest } from "./cancel_request.ts";
 import { getConsumerListByGroup, queryTopicConsumeByWho } from "./consumer_manage.ts";
 import {
@@ -82,6 +88,10 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   // Administration
   [RequestCode.UPDATE_AND_CREATE_TOPIC, updateAndCreateTopic], // 17
   [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, queryTopicConsumeByWho], // 300
+  [RequestCode.GET_CONSUMER_CONNECTION_LIST, getConsumerConnectionList], // 203
+  [RequestCode.GET_PRODUCER_CONNECTION_LIST, getProducerConnectionList], // 204
+  [RequestCode.GET_CONSUMER_RUNNING_INFO, getConsumerRunningInfo], // 307, relayed to the client
+  [RequestCode.CONSUME_MESSAGE_DIRECTLY, consumeMessageDirectly], // 309, relayed to the client
   // This library's own
   [RpcRequestCode.CANCEL_REQUEST, cancelRequest], // 16001
 ]);
