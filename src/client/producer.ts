@@ -46,6 +46,7 @@ import { parseFastJson } from "../codec/fastjson.ts";
 import { utf8Decode } from "../codec/_utf8.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
+  checkTopic,
   type Message,
   type MessageQueue,
   type OutgoingMessage,
@@ -63,6 +64,7 @@ import {
   parseSendOptions,
 } from "./options.ts";
 import { CancelSender, type CancelStats } from "./cancel_sender.ts";
+import { discoverResponders, type ResponderGroup, type RespondersOptions } from "./discovery.ts";
 import {
   checkTraceContext,
   readTraceContext,
@@ -80,6 +82,7 @@ import {
 
 export type { SendResult, SendStatus } from "./send_request.ts";
 export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
+export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
 
 /**
  * Options of a {@linkcode Producer}.
@@ -744,6 +747,49 @@ export class Producer {
     }
     void this.#dispatch(begun, undefined).catch(() => undefined);
     return stream;
+  }
+
+  /**
+   * The responders of a topic: the consumer groups subscribed to it with a
+   * client online, each client with the counters and per-topic handler
+   * latency it reports (responders of this library do; Java clients show
+   * their running-info properties only). Built on RocketMQ's own admin
+   * codes (QUERY_TOPIC_CONSUME_BY_WHO, GET_CONSUMER_CONNECTION_LIST,
+   * GET_CONSUMER_RUNNING_INFO), so it works against RocketMQ brokers too.
+   *
+   * @param topic The topic.
+   * @param options `stats: false` skips the call to each client.
+   * @returns The groups, sorted by name; a client whose running info could
+   * not be read has `error` set.
+   * @throws {NoRouteError} When the topic has no route.
+   * @throws {BrokerError} When the broker refuses the queries.
+   *
+   * @example How many groups will answer a scatter-gather
+   * ```ts
+   * import { Producer } from "./producer.ts";
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import { startBroker } from "../broker/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using broker = await startBroker({ port: 0 });
+   * await using producer = new Producer({ nameServer: broker.address });
+   * await producer.start();
+   * await producer.send({ topic: "prices", body: "create the topic" });
+   * await using consumer = new PushConsumer({ nameServer: broker.address, group: "pricing" });
+   * consumer.subscribe("prices", "*", () => "42");
+   * await consumer.start();
+   * const groups = await producer.responders("prices", { stats: false });
+   * assert.deepEqual(groups.map((g) => [g.group, g.clients.length]), [["pricing", 1]]);
+   * ```
+   */
+  responders(topic: string, options: RespondersOptions = {}): Promise<ResponderGroup[]> {
+    try {
+      this.#checkRunning();
+      checkTopic(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return discoverResponders(this.#instance, topic, options);
   }
 
   /**

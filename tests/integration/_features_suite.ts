@@ -164,5 +164,25 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       await until(() => stream.lateReplies === 1);
       assert.equal(requester.stats.lateReplies, before + 1);
     });
+
+    test("responders() lists the online groups of a topic and their clients", async () => {
+      const topic = unique("disco");
+      const [a, b] = [unique(`${topic}_a`), unique(`${topic}_b`)];
+      const consumers = await kit.responders(topic, { [a]: () => "a", [b]: () => "b" });
+      const groups = await requester.responders(topic, { stats: false });
+      assert.deepEqual(groups.map((g) => g.group), [a, b].sort());
+      for (const g of groups) {
+        assert.equal(g.expression, "*");
+        assert.equal(g.messageModel, "CLUSTERING");
+        assert.equal(g.clients.length, 1);
+      }
+      const byGroup = new Map(groups.map((g) => [g.group, g.clients[0]!.clientId]));
+      assert.equal(byGroup.get(a), consumers[0]!.clientId);
+      assert.equal(byGroup.get(b), consumers[1]!.clientId);
+      // A group that went offline is no longer listed.
+      await consumers[1]!.close();
+      const after = await requester.responders(topic, { stats: false });
+      assert.deepEqual(after.map((g) => g.group), [a]);
+    });
   });
 }
