@@ -57,9 +57,26 @@ export {
   type ProducerStats,
   type QueueSelector,
   type RequestCallback,
+  type RequestManyOptions,
   type RequestOptions,
+  type RequestParent,
   type SendOptions,
 } from "./producer.ts";
+export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
+export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
+export type { CancelStats } from "./cancel_sender.ts";
+export type { LatencySummary } from "./service_stats.ts";
+export {
+  formatTraceparent,
+  parseTraceparent,
+  type RpcSpan,
+  type SpanHooks,
+  type SpanKind,
+  type SpanStart,
+  type TraceContext,
+  type Traceparent,
+  TraceProperty,
+} from "./trace.ts";
 export type { SendResult, SendStatus } from "./send_request.ts";
 export {
   type ConsumeContext,

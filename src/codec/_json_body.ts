@@ -71,6 +71,8 @@ function objectMessage(issue: v.BaseIssue<unknown>): string {
 }
 
 /** A JSON object (not an array) with the given entries; unknown keys are dropped. */
+// The inferred type carries the entries' output types to the callers' schemas.
+// deno-lint-ignore explicit-module-boundary-types
 export function object<const E extends v.ObjectEntries>(entries: E) {
   return v.pipe(
     v.custom<unknown>(

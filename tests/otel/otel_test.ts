@@ -1,0 +1,166 @@
+// The OpenTelemetry entry point: spans through a recording tracer (the API
+// alone, no SDK), trace context over real loopback TCP, stats as gauges.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type Context,
+  type Meter,
+  type Span,
+  type SpanContext,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
+import { observeStats, otelSpanHooks } from "../../src/otel.ts";
+import { startBroker } from "../../src/broker/mod.ts";
+import { Producer } from "../../src/client/producer.ts";
+import { PushConsumer } from "../../src/client/push_consumer.ts";
+import { RequestTimeoutError } from "../../src/errors.ts";
+
+interface Recorded {
+  name: string;
+  kind: number;
+  parent: SpanContext | undefined;
+  context: SpanContext;
+  attributes: Record<string, unknown>;
+  status: { code: number; message?: string } | undefined;
+  ended: boolean;
+}
+
+function recordingTracer(): { tracer: Tracer; spans: Recorded[] } {
+  const spans: Recorded[] = [];
+  const hex = (n: number) =>
+    [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  const tracer = {
+    startSpan(
+      name: string,
+      options: { kind: number; attributes: Record<string, unknown> },
+      ctx: Context,
+    ): Span {
+      const parent = trace.getSpanContext(ctx);
+      const context: SpanContext = {
+        traceId: parent?.traceId ?? hex(16),
+        spanId: hex(8),
+        traceFlags: 1,
+      };
+      const record: Recorded = {
+        name,
+        kind: options.kind,
+        parent,
+        context,
+        attributes: options.attributes,
+        status: undefined,
+        ended: false,
+      };
+      spans.push(record);
+      const span = trace.wrapSpanContext(context);
+      return Object.assign(Object.create(span), {
+        spanContext: () => context,
+        setStatus: (status: { code: number; message?: string }) => {
+          record.status = status;
+          return span;
+        },
+        recordException: () => {},
+        end: () => {
+          record.ended = true;
+        },
+      });
+    },
+  } as unknown as Tracer;
+  return { tracer, spans };
+}
+
+const until = async (condition: () => boolean) => {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+test("a request's send span is a child of the caller's trace, its context travels on the request, and the reply's comes back", async () => {
+  await using broker = await startBroker({ port: 0 });
+  const { tracer, spans } = recordingTracer();
+  await using requester = new Producer({
+    nameServer: broker.address,
+    spanHooks: otelSpanHooks({ tracer, attributes: { "service.name": "billing" } }),
+  });
+  await requester.start();
+  await requester.send({ topic: "traced", body: "create the topic" });
+  const seen: Array<string | undefined> = [];
+  await using responder = new PushConsumer({ nameServer: broker.address, group: "traced_g" });
+  responder.subscribe("traced", "*", (m, ctx) => {
+    if (!ctx.isRequest) return undefined; // the message that created the topic
+    seen.push(m.properties.traceparent);
+    // Hand a child context back, as the responder side does.
+    const [v, t] = m.properties.traceparent!.split("-");
+    return {
+      body: "ok",
+      properties: { traceparent: `${v}-${t}-aaaaaaaaaaaaaaaa-01`, tracestate: "x=1" },
+    };
+  });
+  await responder.start();
+  await until(() => responder.assignedQueues.filter((q) => q.topic === "traced").length === 4);
+
+  const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01";
+  const reply = await requester.request({ topic: "traced", body: "x" }, {
+    timeout: 5000,
+    trace: { traceparent: caller, tracestate: "vendor=a" },
+  });
+  const send = spans.find((s) => s.name === "send traced")!;
+  assert.equal(send.kind, 3); // PRODUCER
+  assert.equal(send.parent?.spanId, "1111111111111111");
+  assert.equal(send.parent?.traceState?.serialize(), "vendor=a");
+  assert.equal(send.attributes["messaging.system"], "rocketmq");
+  assert.equal(send.attributes["messaging.message.conversation_id"], reply.correlationId);
+  assert.equal(send.attributes["service.name"], "billing");
+  assert.equal(seen[0], `00-4bf92f3577b34da6a3ce929d0e0e4736-${send.context.spanId}-01`);
+  assert.deepEqual(reply.trace, {
+    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-aaaaaaaaaaaaaaaa-01",
+    tracestate: "x=1",
+  });
+  await until(() => send.ended);
+  assert.equal(send.status, undefined);
+});
+
+test("a timed-out request ends its span with an error status", async () => {
+  await using broker = await startBroker({ port: 0 });
+  const { tracer, spans } = recordingTracer();
+  await using requester = new Producer({
+    nameServer: broker.address,
+    spanHooks: otelSpanHooks({ tracer }),
+  });
+  await requester.start();
+  const err = await requester.request({ topic: "nobody", body: "x" }, { timeout: 200 })
+    .catch((e) => e);
+  assert.ok(err instanceof RequestTimeoutError);
+  await until(() => spans[0]?.ended === true);
+  assert.equal(spans[0]!.status?.code, SpanStatusCode.ERROR);
+  assert.equal(spans[0]!.parent, undefined); // no caller context: a root span
+});
+
+test("observeStats reports a producer's counters as gauges, records by key", () => {
+  const gauges = new Map<string, Array<(r: { observe(v: number, a?: object): void }) => void>>();
+  const meter = {
+    createObservableGauge: (name: string) => ({
+      addCallback: (cb: (r: { observe(v: number, a?: object): void }) => void) =>
+        gauges.set(name, [...(gauges.get(name) ?? []), cb]),
+      removeCallback: () => gauges.delete(name),
+    }),
+  } as unknown as Meter;
+  const producer = new Producer({ nameServer: "127.0.0.1:9876", group: "PG" });
+  const stop = observeStats(meter, producer, { attributes: { group: "PG" } });
+  const observed: Array<[number, object | undefined]> = [];
+  for (const cb of gauges.get("rocketmq_rpc.timedOutByStage")!) {
+    cb({ observe: (v, a) => observed.push([v, a]) });
+  }
+  assert.deepEqual(observed, [
+    [0, { group: "PG", key: "sending" }],
+    [0, { group: "PG", key: "awaiting-reply" }],
+    [0, { group: "PG", key: "reply-undeliverable" }],
+  ]);
+  assert.ok(gauges.has("rocketmq_rpc.cancelsSent"));
+  stop();
+  assert.equal(gauges.size, 0);
+});
