@@ -526,6 +526,7 @@ class JvmProcess {
     args: string[];
     logDir: string;
     env?: Record<string, string>;
+    cwd?: string;
   }): Promise<JvmProcess> {
     const stdoutFile = `${opts.logDir}/${opts.name}.stdout.log`;
     const stderrFile = `${opts.logDir}/${opts.name}.stderr.log`;
@@ -548,6 +549,7 @@ class JvmProcess {
         stdout: "piped",
         stderr: "piped",
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.cwd ? { cwd: opts.cwd } : {}),
       }).spawn();
     } catch (e) {
       stdoutLog.close();
@@ -2354,4 +2356,89 @@ export async function createTopic(options: CreateTopicOptions): Promise<string[]
     if (!created || exitCode !== 0) return undefined;
     return created.queues as string[];
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// mqadmin (rocketmq-tools)
+// ---------------------------------------------------------------------------------------------------
+
+/** Options of {@linkcode runMqAdmin}. */
+export interface MqAdminOptions extends PeerTarget {
+  /** The sub-command and its flags, e.g. `["consumerStatus", "-g", "CG", "-i", clientId]` (`-n` is added). */
+  args: string[];
+  /** Give up (and stop the JVM) after this long. @default 120000 */
+  timeoutMs?: number;
+}
+
+/** Outcome of {@linkcode runMqAdmin}. */
+export interface MqAdminRun {
+  /** JVM exit code. */
+  exitCode: number;
+  /** What the command printed on stdout. */
+  output: string;
+  /** Stdout and stderr tails, for assertion messages. */
+  logTail: string;
+}
+
+/**
+ * Runs the official `mqadmin` (`org.apache.rocketmq.tools.command.MQAdminStartup` from the
+ * `rocketmq-tools` artifact, on the server classpath of the line) against a name server: ours or a
+ * harness cluster's. Its working directory is a fresh run directory (consumerStatus writes its files
+ * there).
+ *
+ * @param options target, sub-command, timeout
+ * @returns exit code and output
+ * @throws {InteropError} when the command does not finish in time
+ * @example
+ * ```ts
+ * import { runMqAdmin } from "./harness.ts";
+ * const run = await runMqAdmin({ line: "5", nameServer: "127.0.0.1:9876", args: ["consumerStatus", "-g", "CG"] });
+ * console.log(run.output);
+ * ```
+ */
+export async function runMqAdmin(options: MqAdminOptions): Promise<MqAdminRun> {
+  const { line, nameServer } = resolveTarget(options);
+  const tools = await checkTools();
+  const art = await ensureArtifacts(line);
+  const name = `mqadmin-${++peerCounter}`;
+  const dir = await makeRunDir(name);
+  const proc = await JvmProcess.spawn({
+    name,
+    java: tools.java,
+    classpath: art.serverClasspath,
+    jvmArgs: [
+      "-Xms64m",
+      "-Xmx256m",
+      "-XX:+UseSerialGC",
+      `-Duser.home=${dir}`,
+      "-Dfile.encoding=UTF-8",
+      ...(options.jvmArgs ?? []),
+    ],
+    mainClass: "org.apache.rocketmq.tools.command.MQAdminStartup",
+    args: [...options.args, "-n", nameServer, ...(options.extraArgs ?? [])],
+    logDir: dir,
+    cwd: dir,
+  });
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    proc.exited().then(() => true),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs)),
+  ]);
+  clearTimeout(timer);
+  if (!exited) {
+    const tail = await proc.logTail();
+    await proc.stop(5000);
+    throw new InteropError(
+      `interop: mqadmin ${options.args[0]} did not finish in ${timeoutMs} ms`,
+      tail,
+    );
+  }
+  const run = {
+    exitCode: proc.exitCode ?? -1,
+    output: proc.textLines.join("\n"),
+    logTail: await proc.logTail(),
+  };
+  if (!keepDirs()) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  return run;
 }
