@@ -77,7 +77,8 @@ export type ErrorCode =
   | "ERR_NO_RESPONDER"
   | "ERR_TOO_MANY_REQUESTS"
   | "ERR_STORE"
-  | "ERR_CLIENT_ID_CONFLICT";
+  | "ERR_CLIENT_ID_CONFLICT"
+  | "ERR_REQUEST_CANCELLED";
 
 /**
  * Base class of every error of this library.
@@ -797,6 +798,52 @@ export class RequestAbortedError extends RocketMQError {
   /** Brand check that works across copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, "RequestAbortedError");
+  }
+}
+
+/**
+ * The requester of a request gave up on it (its timeout passed, its signal
+ * aborted, its `requestMany()` ended): the reason a responder's
+ * `context.signal` aborts with, so the handler can stop its work.
+ *
+ * @example
+ * ```ts
+ * import { RequestCancelledError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RequestCancelledError("c1", "rpc");
+ * assert.equal(err.code, "ERR_REQUEST_CANCELLED");
+ * assert.equal(err.message, "request c1 to rpc was cancelled by its requester");
+ * ```
+ */
+export class RequestCancelledError extends RocketMQError {
+  /** The request's correlation id. */
+  readonly correlationId: string;
+  /** The request's topic, when known. */
+  readonly topic: string | undefined;
+
+  /**
+   * Create the error.
+   *
+   * @param correlationId The request's correlation id.
+   * @param topic The request's topic, when known.
+   * @param options Standard error options.
+   */
+  constructor(correlationId: string, topic?: string, options?: ErrorOptions) {
+    super(
+      "ERR_REQUEST_CANCELLED",
+      `request ${correlationId}${topic ? ` to ${topic}` : ""} was cancelled by its requester`,
+      options,
+    );
+    this.correlationId = correlationId;
+    this.topic = topic;
+    this.name = "RequestCancelledError";
+    brand(this, "RequestCancelledError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "RequestCancelledError");
   }
 }
 

@@ -167,7 +167,19 @@ export interface PushHandlers {
   consumerIdsChanged?: (group: string) => void;
 }
 
-const INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
+/**
+ * The producer group every client instance registers (as Java's
+ * `MQClientInstance` does): brokers list every live client under it.
+ *
+ * @example
+ * ```ts
+ * import { INNER_PRODUCER_GROUP } from "./client_instance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(INNER_PRODUCER_GROUP, "CLIENT_INNER_PRODUCER");
+ * ```
+ */
+export const INNER_PRODUCER_GROUP = "CLIENT_INNER_PRODUCER";
 /** Extension field of a heartbeat refused because the client id is in use (embedded broker). */
 const CLIENT_ID_IN_USE = "CLIENT_ID_IN_USE";
 
