@@ -144,6 +144,7 @@ const clientSchema = {
   addressMap: v.optional(addressMap),
   logger: v.optional(objectWith(["debug", "info", "warn", "error"], "a Logger")),
   timers: v.optional(objectWith(["now", "setTimeout", "clearTimeout"], "a Timers")),
+  spanHooks: v.optional(objectWith(["startSpan"], "SpanHooks")),
   rpcTimeout: v.optional(positiveMs),
   heartbeatInterval: v.optional(positiveMs),
   routeRefreshInterval: v.optional(positiveMs),

@@ -149,6 +149,7 @@ describe("unknown option names are refused with the closest known one", () => {
       credentials: { accessKey: "ak", secretKey: "sk", securityToken: "t" },
       logger: silentLogger,
       timers: systemTimers,
+      spanHooks: { startSpan: () => undefined },
       rpcTimeout: 3000,
       heartbeatInterval: 30_000,
       routeRefreshInterval: 30_000,
@@ -166,6 +167,7 @@ describe("unknown option names are refused with the closest known one", () => {
       defaultTopicQueueNums: 4,
       requestTimeout: 3000,
       maxInFlightRequests: 100,
+      propagateCancel: true,
     };
     assert.doesNotThrow(() => new Producer(producer));
     assert.doesNotThrow(() => new Producer({ ...producer, addressMap: (a: string) => a }));
@@ -193,6 +195,8 @@ describe("unknown option names are refused with the closest known one", () => {
       arg: 1,
       signal: new AbortController().signal,
       failFast: true,
+      parent: { deadline: Date.now() + 1000 },
+      trace: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
     };
     const { selector: _, ...withQueue } = request;
     assert.equal(parseRequestOptions(withQueue, 3000).timeout, 1000);
