@@ -272,8 +272,11 @@ export const RpcProperty = {
    * RocketMQ brokers): the request's topic. Never a reply to the requester.
    */
   CANCEL: "RPC_CANCEL",
-  /** The requester's producer group, on requests (for `context.requesterAlive()`). */
-  REQUESTER_GROUP: "RPC_REQUESTER_GROUP",
+  /**
+   * `"many"` on a request of `requestMany()`: brokers of this library take
+   * any number of replies to it until its deadline or its cancel.
+   */
+  REPLIES: "RPC_REPLIES",
 } as const;
 
 const TOPIC_PATTERN = /^[%|a-zA-Z0-9_-]+$/;

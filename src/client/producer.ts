@@ -723,6 +723,7 @@ export class Producer {
     this.#checkRunning();
     const parsed = parseRequestManyOptions(options, this.#options.requestTimeout);
     const begun = this.#begin(message, parsed);
+    begun.out.properties[RpcProperty.REPLIES] = "many";
     const span = begun.span;
     const stream = this.#tracker.trackMany(begun.correlationId, {
       topic: begun.out.topic,

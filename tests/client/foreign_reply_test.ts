@@ -144,9 +144,15 @@ describe("Producer and replies it did not ask for", () => {
       await broker.push(mine, "answer");
       assert.equal(bodyText(await pending), "answer");
       await broker.push(mine, "again");
+      // The same reply again is a duplicate (it had its reply), not a foreign one.
       assert.deepEqual(
-        [producer.stats.replied, producer.stats.lateReplies, producer.stats.foreignReplies],
-        [1, 1, 2],
+        [
+          producer.stats.replied,
+          producer.stats.lateReplies,
+          producer.stats.duplicateReplies,
+          producer.stats.foreignReplies,
+        ],
+        [1, 0, 1, 2],
       );
     } finally {
       await producer.close();

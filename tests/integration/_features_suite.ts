@@ -142,7 +142,7 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       let open!: () => void;
       const gate = new Promise<void>((resolve) => open = resolve);
       let slowStarted = false;
-      await kit.responders(topic, {
+      const [, slowConsumer] = await kit.responders(topic, {
         [quick]: () => "quick",
         [slow]: async () => {
           slowStarted = true;
@@ -161,8 +161,12 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       assert.equal(stream.endReason, "max-replies");
       await until(() => slowStarted);
       open();
-      await until(() => stream.lateReplies === 1);
-      assert.equal(requester.stats.lateReplies, before + 1);
+      // Dropped either by the requester (RocketMQ brokers push it: a late
+      // reply) or by this library's broker, which forgot the request when
+      // the requester cancelled it (the responder's reply() fails).
+      await until(() => stream.lateReplies === 1 || slowConsumer!.stats.replyFailures === 1);
+      if (stream.lateReplies === 1) assert.equal(requester.stats.lateReplies, before + 1);
+      assert.equal(stream.received, 1);
     });
 
     test("responders() lists the online groups of a topic and their clients", async () => {

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { bodyText, Producer } from "../../mod.ts";
 import { featuresSuite } from "../integration/_features_suite.ts";
+import { listener } from "../client/_cancel_listener.ts";
+import { RequestTimeoutError } from "../../src/errors.ts";
 import {
   expectedReply,
   ROCKETMQ_LINES,
@@ -19,6 +21,14 @@ import {
   startRocketMQ,
   uniqueName,
 } from "./harness.ts";
+
+async function until(condition: () => boolean, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 function lineSuite(line: RocketMQLine): void {
   describe(`features through RocketMQ ${ROCKETMQ_VERSIONS[line]}`, () => {
@@ -39,6 +49,36 @@ function lineSuite(line: RocketMQLine): void {
       `feature suite, ours ↔ ours through RocketMQ ${ROCKETMQ_VERSIONS[line]}`,
       () => Promise.resolve({ nameServer: cluster.nameServer, close: () => Promise.resolve() }),
     );
+
+    it("a cancel goes like a reply to the one consumer of each group holding the request's queue", async () => {
+      const topic = uniqueName("cancel_route");
+      await cluster.createTopic(topic, { queues: 4 });
+      // Two consumers in one group share the 4 queues (2 each); a third group has one.
+      const a = await listener(cluster.nameServer, `${topic}_g`, topic);
+      const b = await listener(cluster.nameServer, `${topic}_g`, topic);
+      const c = await listener(cluster.nameServer, `${topic}_audit`, topic);
+      await using requester = new Producer({ nameServer: cluster.nameServer });
+      try {
+        await requester.start();
+        const err = await requester.request({ topic, body: "x" }, { timeout: 500 })
+          .catch((e) => e);
+        assert.ok(err instanceof RequestTimeoutError, String(err));
+        await until(() => c.notices.length === 1 && a.notices.length + b.notices.length === 1);
+        const queueId = err.stored!.queueId;
+        const ids = [a, b].map((x) => x.instance.clientId).sort();
+        const holder = queueId < 2 ? ids[0] : ids[1]; // queues 0-1 to the first id, 2-3 to the second
+        const told = a.notices.length === 1 ? a : b;
+        assert.equal(told.instance.clientId, holder);
+        assert.deepEqual(c.notices[0], {
+          correlationId: err.correlationId,
+          topic,
+          group: undefined,
+        });
+        await until(() => requester.stats.cancelsSent === 1); // counted once every send was answered
+      } finally {
+        await Promise.all([a, b, c].map((x) => x.instance.close()));
+      }
+    });
 
     it("requestMany: two Java responder groups answer, one reply each", async () => {
       const topic = uniqueName("many_java");
