@@ -77,6 +77,7 @@ import {
   toReplyParts,
 } from "./message.ts";
 import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { ProcessQueue } from "./process_queue.ts";
 import { allocateAveragely, queueKey } from "./rebalance.ts";
 import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
 
@@ -260,75 +261,6 @@ interface Subscription {
   expression: string;
   data: SubscriptionData;
   handler: MessageHandler | undefined;
-}
-
-/** One assigned queue: pulled messages waiting and in flight, in offset order. */
-class ProcessQueue {
-  readonly queue: MessageQueue;
-  readonly abort = new AbortController();
-  nextOffset = 0;
-  /** Offsets received and not yet done, in increasing order. */
-  readonly #offsets: number[] = [];
-  readonly #done = new Set<number>();
-  #head = 0;
-  #maxSeen = -1;
-  #waiters: Array<() => void> = [];
-
-  constructor(queue: MessageQueue) {
-    this.queue = queue;
-  }
-
-  get dropped(): boolean {
-    return this.abort.signal.aborted;
-  }
-
-  get cached(): number {
-    return this.#offsets.length - this.#head - this.#done.size;
-  }
-
-  add(offset: number): void {
-    this.#offsets.push(offset);
-    if (offset > this.#maxSeen) this.#maxSeen = offset;
-  }
-
-  /** Mark an offset handled; returns the offset to commit (next to consume). */
-  complete(offset: number): number {
-    this.#done.add(offset);
-    while (this.#head < this.#offsets.length && this.#done.has(this.#offsets[this.#head]!)) {
-      this.#done.delete(this.#offsets[this.#head]!);
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#offsets.length) {
-      this.#offsets.splice(0, this.#head);
-      this.#head = 0;
-    }
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-    return this.commitOffset();
-  }
-
-  /** Next offset to consume: the oldest not yet handled, or past everything seen. */
-  commitOffset(): number {
-    return this.#head < this.#offsets.length
-      ? this.#offsets[this.#head]!
-      : Math.max(this.#maxSeen + 1, 0);
-  }
-
-  /** Resolves when a message completes or the queue is dropped. */
-  waitForRoom(): Promise<void> {
-    if (this.dropped) return Promise.resolve();
-    // drop() wakes every waiter, so no abort listener is needed (one per wait
-    // would pile up on the signal while the queue stays full).
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  drop(): void {
-    this.abort.abort(new ClientClosedError("queue dropped"));
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
 }
 
 interface Work {
