@@ -50,7 +50,7 @@ import {
   RemotingTimeoutError,
 } from "../errors.ts";
 import { RequestCode, ResponseCode } from "../codec/codes.ts";
-import { createOneway, createRequest } from "../codec/remoting_command.ts";
+import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import { decodeStoredMessages, type StoredMessage } from "../codec/message_ext.ts";
 import { offsetMessageId, UniqueKeyGenerator } from "../codec/message_id.ts";
@@ -61,10 +61,7 @@ import {
   decodeConsumerListBody,
   type SubscriptionData,
 } from "../codec/bodies.ts";
-import {
-  decodePullMessageResponseHeader,
-  decodeQueryConsumerOffsetResponseHeader,
-} from "../codec/ext_fields.ts";
+import { decodePullMessageResponseHeader } from "../codec/ext_fields.ts";
 import type { TimerHandle } from "../remoting/timers.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
@@ -77,6 +74,7 @@ import {
   toReplyParts,
 } from "./message.ts";
 import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
 import { allocateAveragely, queueKey } from "./rebalance.ts";
 import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
@@ -269,8 +267,6 @@ interface Work {
   subscription: Subscription;
 }
 
-const RETRY_PREFIX = "%RETRY%";
-
 /** Internal mark on a received message: when the handler started on it. */
 const CONSUME_START: unique symbol = Symbol("consumeStart");
 
@@ -305,7 +301,7 @@ export class PushConsumer {
   readonly #instance: ClientInstance;
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #queues = new Map<string, ProcessQueue>();
-  readonly #offsets = new Map<string, { queue: MessageQueue; offset: number; dirty: boolean }>();
+  readonly #offsets: OffsetStore;
   readonly #work: Work[] = [];
   readonly #replied = new WeakSet<MessageExt>();
   readonly #keys: UniqueKeyGenerator;
@@ -338,6 +334,13 @@ export class PushConsumer {
     this.#options = parseConsumerOptions(options);
     this.group = this.#options.group;
     this.#instance = new ClientInstance(options);
+    this.#offsets = new OffsetStore({
+      instance: this.#instance,
+      group: this.group,
+      consumeFrom: this.#options.consumeFrom,
+      consumeTimestamp: this.#options.consumeTimestamp,
+      brokerAddress: (queue) => this.#brokerAddress(queue),
+    });
     this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
@@ -456,7 +459,7 @@ export class PushConsumer {
     for (const pq of this.#queues.values()) pq.drop();
     this.#work.length = 0;
     if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-    if (wasRunning) await this.#persistOffsets(false);
+    if (wasRunning) await this.#offsets.persistAll(false);
     this.#queues.clear();
     this.#instance.removeConsumer(this.group);
     await this.#instance.close();
@@ -681,16 +684,13 @@ export class PushConsumer {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
       pq.drop();
       this.#queues.delete(key);
-      await this.#persistOffset(key, true).catch((err) =>
-        this.#instance.logger.warn("offset commit failed", { queue: key, error: err })
-      );
-      this.#offsets.delete(key);
+      await this.#offsets.release(key);
     }
     for (const [key, queue] of wanted) {
       if (this.#queues.has(key)) continue;
       let offset: number;
       try {
-        offset = await this.#startOffset(queue);
+        offset = await this.#offsets.startOffset(queue);
       } catch (err) {
         if (this.#state !== "running") return false;
         this.#instance.logger.warn("cannot compute start offset; will retry", {
@@ -704,55 +704,10 @@ export class PushConsumer {
       const pq = new ProcessQueue(queue);
       pq.nextOffset = offset;
       this.#queues.set(key, pq);
-      this.#offsets.set(key, { queue, offset, dirty: false });
+      this.#offsets.track(queue, offset);
       void this.#pullLoop(pq);
     }
     return complete;
-  }
-
-  async #startOffset(queue: MessageQueue): Promise<number> {
-    const address = this.#brokerAddress(queue);
-    const response = await this.#instance.remoting.invoke(
-      address,
-      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
-        consumerGroup: this.group,
-        topic: queue.topic,
-        queueId: queue.queueId,
-        bname: queue.brokerName,
-      }),
-      { timeout: this.#instance.rpcTimeout },
-    );
-    if (response.code === ResponseCode.SUCCESS) {
-      return decodeQueryConsumerOffsetResponseHeader(response.extFields).offset;
-    }
-    if (response.code !== ResponseCode.QUERY_NOT_FOUND) {
-      throw BrokerError.fromResponse(response, {
-        requestCode: RequestCode.QUERY_CONSUMER_OFFSET,
-        address,
-      });
-    }
-    const from = this.#options.consumeFrom;
-    if (from === "first") return 0;
-    if (queue.topic.startsWith(RETRY_PREFIX)) return 0;
-    const code = from === "timestamp"
-      ? RequestCode.SEARCH_OFFSET_BY_TIMESTAMP
-      : RequestCode.GET_MAX_OFFSET;
-    const header: Record<string, string | number | boolean> = {
-      topic: queue.topic,
-      queueId: queue.queueId,
-      bname: queue.brokerName,
-    };
-    if (from === "timestamp") {
-      header.timestamp = this.#options.consumeTimestamp ?? this.#instance.timers.now();
-    }
-    const max = await this.#instance.call(address, createRequest(code, header));
-    const offset = Number(max.extFields.offset);
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `invalid offset "${max.extFields.offset}"`, {
-        address,
-      });
-    }
-    return offset;
   }
 
   #brokerAddress(queue: MessageQueue): string {
@@ -813,7 +768,7 @@ export class PushConsumer {
       return;
     }
     const address = this.#brokerAddress(queue);
-    const commit = this.#offsets.get(queueKey(queue))?.offset ?? 0;
+    const commit = this.#offsets.offset(queue) ?? 0;
     // suspend (2) | subscription (4) | commitOffset (1) when there is one to piggyback
     const sysFlag = 2 | 4 | (commit > 0 ? 1 : 0);
     const request = createRequest(RequestCode.PULL_MESSAGE, {
@@ -848,7 +803,7 @@ export class PushConsumer {
       case ResponseCode.PULL_RETRY_IMMEDIATELY: {
         const header = decodePullMessageResponseHeader(response.extFields);
         pq.nextOffset = header.nextBeginOffset;
-        if (pq.cached === 0) this.#updateOffset(queue, header.nextBeginOffset);
+        if (pq.cached === 0) this.#offsets.update(queue, header.nextBeginOffset);
         return;
       }
       case ResponseCode.PULL_OFFSET_MOVED: {
@@ -859,7 +814,7 @@ export class PushConsumer {
           to: header.nextBeginOffset,
         });
         pq.nextOffset = header.nextBeginOffset;
-        this.#updateOffset(queue, header.nextBeginOffset);
+        this.#offsets.update(queue, header.nextBeginOffset);
         return;
       }
       default:
@@ -1049,59 +1004,16 @@ export class PushConsumer {
 
   #complete(pq: ProcessQueue, offset: number): void {
     const next = pq.complete(offset);
-    if (!pq.dropped) this.#updateOffset(pq.queue, next);
+    if (!pq.dropped) this.#offsets.update(pq.queue, next);
   }
 
   // ---- offsets ---------------------------------------------------------------------------------
 
-  #updateOffset(queue: MessageQueue, offset: number): void {
-    const key = queueKey(queue);
-    const entry = this.#offsets.get(key);
-    if (!entry) return;
-    if (offset !== entry.offset) {
-      entry.offset = offset;
-      entry.dirty = true;
-    }
-  }
-
   #schedulePersist(): void {
     this.#persistTimer = this.#instance.timers.setTimeout(async () => {
       if (this.#state !== "running") return;
-      await this.#persistOffsets(true);
+      await this.#offsets.persistAll(true);
       if (this.#state === "running") this.#schedulePersist();
     }, this.#options.offsetPersistInterval);
-  }
-
-  async #persistOffsets(oneway: boolean): Promise<void> {
-    const keys = [...this.#offsets.keys()];
-    const results = await Promise.allSettled(keys.map((key) => this.#persistOffset(key, oneway)));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        this.#instance.logger.warn("offset commit failed", { error: result.reason });
-      }
-    }
-  }
-
-  async #persistOffset(key: string, oneway: boolean): Promise<void> {
-    const entry = this.#offsets.get(key);
-    if (!entry || !entry.dirty) return;
-    const address = this.#brokerAddress(entry.queue);
-    const header = {
-      consumerGroup: this.group,
-      topic: entry.queue.topic,
-      queueId: entry.queue.queueId,
-      commitOffset: entry.offset,
-      bname: entry.queue.brokerName,
-    };
-    const offset = entry.offset;
-    if (oneway) {
-      await this.#instance.remoting.invokeOneway(
-        address,
-        createOneway(RequestCode.UPDATE_CONSUMER_OFFSET, header),
-      );
-    } else {
-      await this.#instance.call(address, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, header));
-    }
-    if (entry.offset === offset) entry.dirty = false;
   }
 }
