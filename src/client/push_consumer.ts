@@ -53,7 +53,7 @@ import { RequestCode, ResponseCode } from "../codec/codes.ts";
 import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import { decodeStoredMessages, type StoredMessage } from "../codec/message_ext.ts";
-import { offsetMessageId, UniqueKeyGenerator } from "../codec/message_id.ts";
+import { offsetMessageId } from "../codec/message_id.ts";
 import { decompressBody } from "../codec/compression.ts";
 import {
   buildSubscriptionData,
@@ -68,7 +68,6 @@ import {
   type MessageExt,
   type MessageQueue,
   type ReplyValue,
-  RpcProperty,
   toMessageExt,
   toOutgoing,
   toReplyParts,
@@ -76,8 +75,9 @@ import {
 import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
 import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
+import { Replier } from "./replier.ts";
 import { allocateAveragely, queueKey } from "./rebalance.ts";
-import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
+import type { SendResult } from "./send_request.ts";
 
 /**
  * Options of a {@linkcode PushConsumer}.
@@ -267,9 +267,6 @@ interface Work {
   subscription: Subscription;
 }
 
-/** Internal mark on a received message: when the handler started on it. */
-const CONSUME_START: unique symbol = Symbol("consumeStart");
-
 /**
  * A push consumer that also replies to requests.
  *
@@ -303,8 +300,7 @@ export class PushConsumer {
   readonly #queues = new Map<string, ProcessQueue>();
   readonly #offsets: OffsetStore;
   readonly #work: Work[] = [];
-  readonly #replied = new WeakSet<MessageExt>();
-  readonly #keys: UniqueKeyGenerator;
+  readonly #replier: Replier;
   #active = 0;
   #state: "new" | "running" | "closed" = "new";
   #rebalanceTimer: TimerHandle | undefined;
@@ -313,14 +309,11 @@ export class PushConsumer {
   #rebalancing: Promise<void> | undefined;
   #rebalanceAgain = false;
   #idle: Array<() => void> = [];
-  #replySendIndex = 0;
   #stats = {
     received: 0,
     handled: 0,
     failed: 0,
     expiredRequests: 0,
-    replied: 0,
-    replyFailures: 0,
     sentBack: 0,
   };
 
@@ -341,7 +334,7 @@ export class PushConsumer {
       consumeTimestamp: this.#options.consumeTimestamp,
       brokerAddress: (queue) => this.#brokerAddress(queue),
     });
-    this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
+    this.#replier = new Replier(this.#instance, { replyTimeout: this.#options.replyTimeout });
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
         if (group === this.group) this.#triggerRebalance();
@@ -356,7 +349,18 @@ export class PushConsumer {
 
   /** Counters. */
   get stats(): ConsumerStats {
-    return { ...this.#stats, queues: this.#queues.size };
+    const { replied, replyFailures } = this.#replier.stats;
+    const s = this.#stats;
+    return {
+      received: s.received,
+      handled: s.handled,
+      failed: s.failed,
+      expiredRequests: s.expiredRequests,
+      replied,
+      replyFailures,
+      sentBack: s.sentBack,
+      queues: this.#queues.size,
+    };
   }
 
   /** Queues currently assigned to this consumer. */
@@ -502,80 +506,7 @@ export class PushConsumer {
   async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
     const parts = toReplyParts(value);
-    return await this.#sendReply(request, parts.body, parts.properties);
-  }
-
-  async #sendReply(
-    request: MessageExt,
-    body: Uint8Array,
-    extra: Record<string, string>,
-  ): Promise<SendResult> {
-    const props = request.properties ?? {};
-    const correlationId = props[MessageProperty.CORRELATION_ID];
-    const replyTo = props[MessageProperty.REPLY_TO_CLIENT];
-    const cluster = props[MessageProperty.CLUSTER];
-    if (!correlationId || !replyTo) {
-      throw new InvalidArgumentError(
-        "request",
-        "not a request message (no CORRELATION_ID or REPLY_TO_CLIENT)",
-      );
-    }
-    if (!cluster) {
-      throw new InvalidArgumentError(
-        "request",
-        "request has no CLUSTER property (broker older than 4.6?)",
-      );
-    }
-    if (this.#replied.has(request)) {
-      throw new IllegalStateError(`request ${correlationId} was already replied to`);
-    }
-    this.#replied.add(request);
-    const topic = `${cluster}_REPLY_TOPIC`;
-    const properties: Record<string, string> = {
-      ...extra,
-      [MessageProperty.MSG_TYPE]: "reply",
-      [MessageProperty.CORRELATION_ID]: correlationId,
-      [MessageProperty.REPLY_TO_CLIENT]: replyTo,
-      [RpcProperty.REQUEST_STORE_TIME]: String(request.storeTimestamp),
-      [MessageProperty.WAIT]: "true",
-    };
-    const ttl = props[MessageProperty.TTL];
-    if (ttl !== undefined) properties[MessageProperty.TTL] = ttl;
-    const consumed = (request as { [CONSUME_START]?: number })[CONSUME_START];
-    if (consumed !== undefined) properties[RpcProperty.CONSUME_TIME] = String(consumed);
-    try {
-      const route = await this.#instance.getRoute(topic);
-      const queues = route.publishQueues;
-      if (queues.length === 0) {
-        throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `no writable queue of ${topic}`);
-      }
-      // The requester is surely registered with the broker that stored its request.
-      const queue = queues.find((q) => q.brokerName === request.brokerName) ??
-        queues[this.#replySendIndex++ % queues.length]!;
-      const address = route.masterAddress(queue.brokerName)!;
-      const uniqKey = this.#keys.next();
-      const command = await buildSendCommand({
-        code: RequestCode.SEND_REPLY_MESSAGE_V2,
-        producerGroup: "CLIENT_INNER_PRODUCER",
-        queue,
-        out: { topic, body: body.length > 0 ? body : new Uint8Array(0), flag: 0, properties },
-        uniqKey,
-        compressThreshold: 4096,
-        defaultTopicQueueNums: 4,
-        now: this.#instance.timers.now(),
-      });
-      // No retries: a failed push (code 1) means the requester is gone, and
-      // every retry would store another copy.
-      const response = await this.#instance.remoting.invoke(address, command, {
-        timeout: this.#options.replyTimeout,
-      });
-      const result = readSendResponse(response, queue, uniqKey, address);
-      this.#stats.replied++;
-      return result;
-    } catch (err) {
-      this.#stats.replyFailures++;
-      throw err;
-    }
+    return await this.#replier.send(request, parts.body, parts.properties);
   }
 
   // ---- rebalance -------------------------------------------------------------------------------
@@ -904,7 +835,7 @@ export class PushConsumer {
       this.#complete(pq, message.queueOffset);
       return;
     }
-    (message as { [CONSUME_START]?: number })[CONSUME_START] = this.#instance.timers.now();
+    this.#replier.started(message);
     const context: ConsumeContext = {
       isRequest,
       queue: pq.queue,
@@ -917,7 +848,7 @@ export class PushConsumer {
     } catch (err) {
       this.#stats.failed++;
       if (isRequest) {
-        await this.#replyError(message, err);
+        await this.#replier.sendError(message, err);
         this.#complete(pq, message.queueOffset);
       } else {
         await this.#retryLater(pq, message, err);
@@ -925,14 +856,14 @@ export class PushConsumer {
       return;
     }
     if (isRequest && result !== undefined) {
-      if (this.#replied.has(message)) {
+      if (this.#replier.replied(message)) {
         this.#instance.logger.warn("handler returned a value after replying; value not sent", {
           msgId: message.msgId,
         });
       } else {
         try {
           const parts = toReplyParts(result as ReplyValue);
-          await this.#sendReply(message, parts.body, parts.properties);
+          await this.#replier.send(message, parts.body, parts.properties);
         } catch (err) {
           this.#instance.logger.warn("automatic reply failed", {
             msgId: message.msgId,
@@ -948,21 +879,6 @@ export class PushConsumer {
     const ttl = Number(message.properties[MessageProperty.TTL]);
     if (!Number.isFinite(ttl) || ttl <= 0) return false;
     return this.#instance.timers.now() > message.bornTimestamp + ttl;
-  }
-
-  async #replyError(message: MessageExt, err: unknown): Promise<void> {
-    if (this.#replied.has(message)) return;
-    const name = err instanceof Error ? err.name : "Error";
-    const text = err instanceof Error ? err.message : String(err);
-    const safe = (s: string) => s.replaceAll("\u0001", " ").replaceAll("\u0002", " ");
-    try {
-      await this.#sendReply(message, new TextEncoder().encode(`${name}: ${text}`), {
-        [RpcProperty.ERROR_NAME]: safe(name),
-        [RpcProperty.ERROR_MESSAGE]: safe(text),
-      });
-    } catch (replyErr) {
-      this.#instance.logger.warn("error reply failed", { msgId: message.msgId, error: replyErr });
-    }
   }
 
   /** Send a failed ordinary message back to the broker for a later retry. */
