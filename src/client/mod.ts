@@ -38,6 +38,7 @@ export {
   ConnectionError,
   type ErrorCode,
   FrameTooLargeError,
+  HandlerTimeoutError,
   IllegalStateError,
   InvalidArgumentError,
   NoResponderError,
@@ -62,6 +63,7 @@ export {
 } from "./producer.ts";
 export type { SendResult, SendStatus } from "./send_request.ts";
 export {
+  type CloseOptions,
   type ConsumeContext,
   type ConsumerStats,
   type MessageHandler,
@@ -70,10 +72,12 @@ export {
 } from "./push_consumer.ts";
 export {
   bodyText,
+  jsonSerializer,
   type Message,
   type MessageExt,
   type MessageQueue,
   type ReplyMessage,
+  type ReplySerializer,
   type ReplyValue,
   type RequestTiming,
   RpcProperty,
@@ -81,6 +85,7 @@ export {
 export type { ClientOptions } from "./client_instance.ts";
 export type { Credentials } from "./acl.ts";
 export type { RequestTrackerStats } from "./request_tracker.ts";
+export type { IdempotencyOptions } from "./replier.ts";
 export { requestOnce } from "./one_shot.ts";
 export {
   consoleLogger,

@@ -85,18 +85,20 @@ export class OffsetStore {
     }
   }
 
-  /** Commit a queue's offset (oneway) and stop tracking it. */
+  /** Commit a queue's offset (and wait for the broker's answer), then stop tracking it. */
   async release(key: string): Promise<void> {
-    await this.persist(key, true).catch((err) =>
+    await this.persist(key, false).catch((err) =>
       this.#options.instance.logger.warn("offset commit failed", { queue: key, error: err })
     );
     this.#entries.delete(key);
   }
 
-  /** Commit every changed offset; failures are logged. */
-  async persistAll(oneway: boolean): Promise<void> {
+  /** Commit every changed offset (two-way calls within `timeout`); failures are logged. */
+  async persistAll(oneway: boolean, timeout?: number): Promise<void> {
     const keys = [...this.#entries.keys()];
-    const results = await Promise.allSettled(keys.map((key) => this.persist(key, oneway)));
+    const results = await Promise.allSettled(
+      keys.map((key) => this.persist(key, oneway, timeout)),
+    );
     for (const result of results) {
       if (result.status === "rejected") {
         this.#options.instance.logger.warn("offset commit failed", { error: result.reason });
@@ -105,7 +107,7 @@ export class OffsetStore {
   }
 
   /** Commit one queue's offset when it changed. */
-  async persist(key: string, oneway: boolean): Promise<void> {
+  async persist(key: string, oneway: boolean, timeout?: number): Promise<void> {
     const entry = this.#entries.get(key);
     if (!entry || !entry.dirty) return;
     const { instance, group } = this.#options;
@@ -124,7 +126,9 @@ export class OffsetStore {
         createOneway(RequestCode.UPDATE_CONSUMER_OFFSET, header),
       );
     } else {
-      await instance.call(address, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, header));
+      await instance.call(address, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, header), {
+        timeout: Math.min(timeout ?? instance.rpcTimeout, instance.rpcTimeout),
+      });
     }
     if (entry.offset === offset) entry.dirty = false;
   }

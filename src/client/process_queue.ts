@@ -26,12 +26,21 @@ export class ProcessQueue {
   readonly queue: MessageQueue;
   readonly abort = new AbortController();
   nextOffset = 0;
+  /** The queue's end as the last pull response said; -1 before the first. */
+  maxOffset = -1;
   /** Offsets received and not yet done, in increasing order. */
   readonly #offsets: number[] = [];
   readonly #done = new Set<number>();
   #head = 0;
   #maxSeen = -1;
   #waiters: Array<() => void> = [];
+  #running = 0;
+  #idleWaiters: Array<() => void> = [];
+  /**
+   * Set once the queue's offset was committed for the last time (after a
+   * release): later completions no longer move it.
+   */
+  retired = false;
 
   constructor(queue: MessageQueue) {
     this.queue = queue;
@@ -82,6 +91,33 @@ export class ProcessQueue {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Handlers running on this queue's messages. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** A handler starts on one of this queue's messages. */
+  begin(): void {
+    this.#running++;
+  }
+
+  /** A handler of this queue finished (or was given up). */
+  end(): void {
+    this.#running--;
+    if (this.#running === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Resolves when no handler of this queue is running. */
+  idle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stop pulling (and wake whoever waits for room). */
   drop(): void {
     this.abort.abort(new ClientClosedError("queue dropped"));
     const waiters = this.#waiters;

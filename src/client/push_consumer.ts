@@ -45,6 +45,7 @@ import {
   ClientClosedError,
   ClientIdConflictError,
   ConnectionError,
+  HandlerTimeoutError,
   IllegalStateError,
   InvalidArgumentError,
   RemotingTimeoutError,
@@ -67,15 +68,16 @@ import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
   type MessageExt,
   type MessageQueue,
+  type ReplySerializer,
   type ReplyValue,
   toMessageExt,
   toOutgoing,
-  toReplyParts,
 } from "./message.ts";
-import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { parseCloseOptions, parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { BrokerClock } from "./broker_clock.ts";
 import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
 import { ProcessQueue } from "./process_queue.ts";
-import { Replier } from "./replier.ts";
+import { type IdempotencyOptions, Replier } from "./replier.ts";
 import { allocateAveragely, queueKey } from "./rebalance.ts";
 import type { SendResult } from "./send_request.ts";
 
@@ -159,6 +161,63 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {3000}
    */
   replyTimeout?: number;
+  /**
+   * Largest reply body (bytes, before compression). A larger reply is not
+   * sent: the requester gets a `RemoteError` (`ReplyTooLargeError`) naming
+   * both sizes at once. The default matches the requester's `maxBodySize`
+   * and RocketMQ's `maxMessageSize`.
+   * @default {4194304}
+   */
+  maxReplySize?: number;
+  /**
+   * Encodes replies other than text, bytes and `{ body, properties }`
+   * (numbers, `null`, objects, arrays), with its content type in the
+   * `RPC_CONTENT_TYPE` property. Give the producer the same one.
+   * @default {jsonSerializer}
+   */
+  serializer?: ReplySerializer;
+  /**
+   * Idempotent responder: a redelivered request (same reply-to client and
+   * correlation id, before its deadline) does not run the handler again; it
+   * gets the first run's reply (waiting for it if still running). Bounds of
+   * the memory it keeps, or `false` to run every copy.
+   * @default {{ maxEntries: 10000, maxBytes: 33554432 }}
+   */
+  idempotency?: IdempotencyOptions | false;
+  /**
+   * Time an ordinary message's handler may run (ms), like the Java client's
+   * `consumeTimeout` (15 minutes). Past it, `context.signal` is aborted, the
+   * handler's slot is freed and the message is sent back for a later retry.
+   * A request's handler has until the request's deadline instead.
+   * @default {900000}
+   */
+  consumeTimeout?: number;
+  /**
+   * Default of `close({ drainTimeout })` (ms).
+   * @default {10000}
+   */
+  drainTimeout?: number;
+}
+
+/**
+ * Options of {@linkcode PushConsumer.close}.
+ *
+ * @example
+ * ```ts
+ * import type { CloseOptions } from "./push_consumer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CloseOptions = { drainTimeout: 5000 };
+ * assert.equal(options.drainTimeout, 5000);
+ * ```
+ */
+export interface CloseOptions {
+  /**
+   * How long running handlers may finish and reply (ms). `close()` always
+   * returns within this time (plus the final commit, bounded by it too).
+   * @default {the consumer's drainTimeout option, 10000}
+   */
+  drainTimeout?: number;
 }
 
 /**
@@ -178,6 +237,8 @@ export interface PushConsumerOptions extends ClientOptions {
  * const ctx: ConsumeContext = {
  *   isRequest: true,
  *   queue,
+ *   signal: new AbortController().signal,
+ *   deadline: Date.now() + 3000,
  *   reply: (value) => {
  *     replies.push(value);
  *     return Promise.resolve({
@@ -196,8 +257,23 @@ export interface ConsumeContext {
   /** The queue the message came from. */
   readonly queue: MessageQueue;
   /**
+   * Aborted when the handler's time is up: a request's deadline (its
+   * requester gives up; the reason is a `HandlerTimeoutError`), an ordinary
+   * message's `consumeTimeout`, or the consumer's drain timeout at
+   * `close()` (a `ClientClosedError`). Pass it on to what the handler waits
+   * for.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * When the handler's time is up (ms since the epoch, local clock): for a
+   * request, when its requester gives up (its TTL counted from the broker's
+   * store time); for an ordinary message, the end of `consumeTimeout`.
+   */
+  readonly deadline: number;
+  /**
    * Send the reply now (manual reply). The handler's return value is then
    * not sent. A second reply to the same request throws `IllegalStateError`.
+   * Works while the consumer drains at `close()`.
    */
   reply(value: ReplyValue): Promise<SendResult>;
 }
@@ -231,7 +307,8 @@ export type MessageHandler = (message: MessageExt, context: ConsumeContext) => u
  *
  * const stats: ConsumerStats = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" }).stats;
  * assert.deepEqual(stats, {
- *   received: 0, handled: 0, failed: 0, expiredRequests: 0, replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
+ *   received: 0, handled: 0, failed: 0, expiredRequests: 0, duplicateRequests: 0, timedOut: 0,
+ *   replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
  * });
  * ```
  */
@@ -244,6 +321,10 @@ export interface ConsumerStats {
   failed: number;
   /** Requests dropped because their TTL had passed before handling. */
   expiredRequests: number;
+  /** Redelivered requests answered from the first run, without running the handler again. */
+  duplicateRequests: number;
+  /** Handlers given up at their deadline (requests) or `consumeTimeout` (ordinary messages). */
+  timedOut: number;
   /** Replies sent (error replies included). */
   replied: number;
   /** Replies the broker could not store or push. */
@@ -291,6 +372,9 @@ interface Work {
  * assert.equal(new TextDecoder().decode((await pending).body), "done");
  * ```
  */
+const REBALANCE_RETRY_MIN_MS = 20;
+const REBALANCE_RETRY_MAX_MS = 1000;
+
 export class PushConsumer {
   /** Consumer group. */
   readonly group: string;
@@ -301,8 +385,15 @@ export class PushConsumer {
   readonly #offsets: OffsetStore;
   readonly #work: Work[] = [];
   readonly #replier: Replier;
+  readonly #clock: BrokerClock;
+  /** Abort controllers of the handlers running now. */
+  readonly #running = new Set<AbortController>();
+  /** Queues taken away by a rebalance whose last commit is under way. */
+  readonly #releasing = new Map<string, Promise<void>>();
   #active = 0;
-  #state: "new" | "running" | "closed" = "new";
+  #state: "new" | "running" | "closing" | "closed" = "new";
+  #closing: Promise<void> | undefined;
+  #retryDelay = 0;
   #rebalanceTimer: TimerHandle | undefined;
   #retryTimer: TimerHandle | undefined;
   #persistTimer: TimerHandle | undefined;
@@ -314,6 +405,7 @@ export class PushConsumer {
     handled: 0,
     failed: 0,
     expiredRequests: 0,
+    timedOut: 0,
     sentBack: 0,
   };
 
@@ -334,7 +426,13 @@ export class PushConsumer {
       consumeTimestamp: this.#options.consumeTimestamp,
       brokerAddress: (queue) => this.#brokerAddress(queue),
     });
-    this.#replier = new Replier(this.#instance, { replyTimeout: this.#options.replyTimeout });
+    this.#replier = new Replier(this.#instance, {
+      replyTimeout: this.#options.replyTimeout,
+      maxReplySize: this.#options.maxReplySize,
+      ...(this.#options.serializer ? { serializer: this.#options.serializer } : {}),
+      idempotency: this.#options.idempotency,
+    });
+    this.#clock = new BrokerClock(this.#instance.timers);
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
         if (group === this.group) this.#triggerRebalance();
@@ -349,13 +447,15 @@ export class PushConsumer {
 
   /** Counters. */
   get stats(): ConsumerStats {
-    const { replied, replyFailures } = this.#replier.stats;
+    const { replied, replyFailures, duplicateRequests } = this.#replier.stats;
     const s = this.#stats;
     return {
       received: s.received,
       handled: s.handled,
       failed: s.failed,
       expiredRequests: s.expiredRequests,
+      duplicateRequests,
+      timedOut: s.timedOut,
       replied,
       replyFailures,
       sentBack: s.sentBack,
@@ -378,7 +478,9 @@ export class PushConsumer {
    * @throws {InvalidArgumentError} On an invalid topic or handler.
    */
   subscribe(topic: string, expression: string, handler: MessageHandler): void {
-    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    if (this.#state === "closed" || this.#state === "closing") {
+      throw new ClientClosedError("consumer closed");
+    }
     toOutgoing({ topic, body: " " }); // validates the topic name
     if (typeof expression !== "string") {
       throw new InvalidArgumentError("expression", "must be a string");
@@ -405,7 +507,9 @@ export class PushConsumer {
    *   heartbeat); the consumer is closed.
    */
   async start(): Promise<void> {
-    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    if (this.#state === "closed" || this.#state === "closing") {
+      throw new ClientClosedError("consumer closed");
+    }
     if (this.#state === "running") return;
     if (this.#subscriptions.size === 0) {
       throw new IllegalStateError("subscribe to at least one topic before start()");
@@ -423,9 +527,8 @@ export class PushConsumer {
     // Learn the brokers, register with all of them, then take our queues. A
     // topic without a route yet is fine (it may be created later); no name
     // server answering at all is not: starting would only pretend to consume.
-    const lookups = await Promise.allSettled(
-      [...this.#subscriptions.keys()].map((topic) => this.#instance.getRoute(topic)),
-    );
+    const topics = [...this.#subscriptions.keys()];
+    const lookups = await Promise.allSettled(topics.map((topic) => this.#instance.getRoute(topic)));
     for (const lookup of lookups) {
       const reason: unknown = lookup.status === "rejected" ? lookup.reason : undefined;
       if (reason instanceof ConnectionError || reason instanceof RemotingTimeoutError) {
@@ -436,6 +539,12 @@ export class PushConsumer {
           { cause: reason },
         );
       }
+    }
+    // A topic that does not exist yet teaches us no broker: register with
+    // the cluster's brokers anyway, so they know our subscription (a broker
+    // tells us when the topic appears; a fail-fast requester sees us online).
+    if (lookups.some((r, i) => r.status === "rejected" && !topics[i]!.startsWith(RETRY_PREFIX))) {
+      await this.#instance.discoverBrokers();
     }
     const failures = await this.#instance.heartbeatAll();
     const conflict = failures.find((e) => e instanceof ClientIdConflictError);
@@ -449,24 +558,82 @@ export class PushConsumer {
   }
 
   /**
-   * Stop pulling, wait for running handlers, commit offsets, unregister and
-   * close connections. Idempotent.
+   * Close, losing nothing: stop pulling; let running handlers finish and
+   * reply (manual replies included) until `drainTimeout`; then abort the
+   * `context.signal` of those still running; commit each queue's offset up
+   * to what was handled (messages pulled but not started, and handlers given
+   * up, stay uncommitted, so the group's other consumers take them over);
+   * unregister and close connections. Always returns within `drainTimeout`.
+   * Idempotent: later calls wait for the first.
+   *
+   * @param options `drainTimeout` (ms), default the consumer's option (10 s).
+   * @throws {InvalidArgumentError} On an invalid drain timeout.
    */
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing) return this.#closing;
+    let drainTimeout: number;
+    try {
+      drainTimeout = parseCloseOptions(options, this.#options.drainTimeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#closing = this.#shutdown(drainTimeout);
+    return this.#closing;
+  }
+
+  async #shutdown(drainTimeout: number): Promise<void> {
+    const timers = this.#instance.timers;
+    const deadline = timers.now() + drainTimeout;
     const wasRunning = this.#state === "running";
+    this.#state = wasRunning ? "closing" : "closed";
+    timers.clearTimeout(this.#rebalanceTimer);
+    timers.clearTimeout(this.#retryTimer);
+    timers.clearTimeout(this.#persistTimer);
+    if (wasRunning) {
+      // Stop pulling. What was pulled and not started stays unhandled: its
+      // offset is not committed, so the next owner of the queue reads it.
+      for (const pq of this.#queues.values()) pq.drop();
+      this.#work.length = 0;
+      // Running handlers finish and reply; keep a little time for the commit.
+      const reserve = Math.min(250, drainTimeout / 5);
+      await this.#within(
+        Promise.all([
+          this.#whenIdle(),
+          this.#rebalancing?.catch(() => undefined),
+          ...this.#releasing.values(),
+        ]),
+        deadline - reserve,
+      );
+      for (const controller of this.#running) {
+        controller.abort(new ClientClosedError("consumer closed before the handler finished"));
+      }
+      await this.#within(
+        this.#offsets.persistAll(false, Math.max(1, deadline - timers.now())),
+        deadline,
+      );
+    }
     this.#state = "closed";
-    this.#instance.timers.clearTimeout(this.#rebalanceTimer);
-    this.#instance.timers.clearTimeout(this.#retryTimer);
-    this.#instance.timers.clearTimeout(this.#persistTimer);
-    await this.#rebalancing?.catch(() => undefined);
-    for (const pq of this.#queues.values()) pq.drop();
-    this.#work.length = 0;
-    if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-    if (wasRunning) await this.#offsets.persistAll(false);
+    for (const pq of this.#queues.values()) pq.retired = true;
     this.#queues.clear();
     this.#instance.removeConsumer(this.group);
-    await this.#instance.close();
+    await this.#instance.close(Math.max(1, Math.min(1000, deadline - timers.now())));
+  }
+
+  /** Wait for `promise`, but not past `deadline` (local ms). */
+  async #within(promise: Promise<unknown>, deadline: number): Promise<void> {
+    const left = deadline - this.#instance.timers.now();
+    if (left <= 0) return;
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      promise.catch(() => undefined),
+      new Promise<void>((resolve) => timer = this.#instance.timers.setTimeout(resolve, left)),
+    ]);
+    this.#instance.timers.clearTimeout(timer);
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
   /** `await using` support: same as {@linkcode PushConsumer.close}. */
@@ -496,17 +663,21 @@ export class PushConsumer {
    * requester gives up.
    *
    * @param request The request as the handler received it.
-   * @param value The reply: bytes, text, or `{ body, properties }`.
+   * @param value The reply: text, bytes, `{ body, properties }`, or any value
+   *   the serializer encodes (JSON by default).
    * @returns Where the broker stored the reply.
-   * @throws {InvalidArgumentError} When `request` is not a request message.
+   * @throws {InvalidArgumentError} When `request` is not a request message,
+   *   or the value cannot be serialized or exceeds `maxReplySize` (the
+   *   requester then gets an error reply at once).
    * @throws {IllegalStateError} When the request was already replied to.
+   * @throws {ClientClosedError} After `close()` returned (replies work while
+   *   it drains).
    * @throws {BrokerError} When the broker could not push the reply (for
    * example `SYSTEM_ERROR` "channel of <id> not found": the requester is gone).
    */
   async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
-    const parts = toReplyParts(value);
-    return await this.#replier.send(request, parts.body, parts.properties);
+    return await this.#replier.reply(request, value);
   }
 
   // ---- rebalance -------------------------------------------------------------------------------
@@ -551,11 +722,18 @@ export class PushConsumer {
       // A subscribed topic that does not exist yet (the first send creates it)
       // or a broker that does not list us yet: look again soon, not at the next
       // periodic rebalance, so early requests are not left unanswered.
-      if (incomplete && this.#state === "running" && this.#retryTimer === undefined) {
+      // Short first (a topic the first request creates is there within
+      // milliseconds), doubling to once a second.
+      if (!incomplete) {
+        this.#retryDelay = 0;
+      } else if (this.#state === "running" && this.#retryTimer === undefined) {
+        this.#retryDelay = this.#retryDelay === 0
+          ? REBALANCE_RETRY_MIN_MS
+          : Math.min(REBALANCE_RETRY_MAX_MS, this.#retryDelay * 2);
         this.#retryTimer = this.#instance.timers.setTimeout(() => {
           this.#retryTimer = undefined;
           this.#triggerRebalance();
-        }, 1000);
+        }, this.#retryDelay);
       }
     })();
     try {
@@ -615,10 +793,12 @@ export class PushConsumer {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
       pq.drop();
       this.#queues.delete(key);
-      await this.#offsets.release(key);
+      this.#release(key, pq);
     }
     for (const [key, queue] of wanted) {
       if (this.#queues.has(key)) continue;
+      // Taken back before its release finished: start after that commit.
+      await this.#releasing.get(key);
       let offset: number;
       try {
         offset = await this.#offsets.startOffset(queue);
@@ -639,6 +819,30 @@ export class PushConsumer {
       void this.#pullLoop(pq);
     }
     return complete;
+  }
+
+  /**
+   * Hand a queue over: commit its offset up to what was handled now; let its
+   * running handlers finish (bounded by the drain timeout) and commit again.
+   * RocketMQ's rebalance gives no handover point: the next owner may read
+   * the queue before the second commit, so a message still running here can
+   * run there too (at-least-once). `close()` has no such overlap.
+   */
+  #release(key: string, pq: ProcessQueue): void {
+    const done = (async () => {
+      // Commit what was handled at once: the next owner asks for the offset
+      // as soon as it learns the queue is its own.
+      const first = this.#offsets.persist(key, true).catch(() => undefined);
+      if (pq.running > 0) {
+        await this.#within(pq.idle(), this.#instance.timers.now() + this.#options.drainTimeout);
+      }
+      await first;
+      pq.retired = true;
+      await this.#offsets.release(key);
+    })().finally(() => {
+      if (this.#releasing.get(key) === done) this.#releasing.delete(key);
+    });
+    this.#releasing.set(key, done);
   }
 
   #brokerAddress(queue: MessageQueue): string {
@@ -700,8 +904,12 @@ export class PushConsumer {
     }
     const address = this.#brokerAddress(queue);
     const commit = this.#offsets.offset(queue) ?? 0;
-    // suspend (2) | subscription (4) | commitOffset (1) when there is one to piggyback
-    const sysFlag = 2 | 4 | (commit > 0 ? 1 : 0);
+    // Caught up: messages this pull returns were stored after it was sent,
+    // so their store times tell the broker's clock (see BrokerClock). The
+    // first pull of a queue does not wait, to learn where the queue ends.
+    const caughtUp = pq.maxOffset >= 0 && pq.nextOffset >= pq.maxOffset;
+    // suspend (2, not on the first pull) | subscription (4) | commitOffset (1) when there is one to piggyback
+    const sysFlag = (pq.maxOffset >= 0 ? 2 : 0) | 4 | (commit > 0 ? 1 : 0);
     const request = createRequest(RequestCode.PULL_MESSAGE, {
       consumerGroup: this.group,
       topic: queue.topic,
@@ -721,12 +929,19 @@ export class PushConsumer {
       timeout: this.#options.pollTimeout + 15_000,
       signal: pq.abort.signal,
     });
+    const arrived = this.#instance.timers.now();
     if (pq.dropped) return;
     switch (response.code) {
       case ResponseCode.SUCCESS: {
         const header = decodePullMessageResponseHeader(response.extFields);
         const records = decodeStoredMessages(response.body);
         pq.nextOffset = header.nextBeginOffset;
+        pq.maxOffset = header.maxOffset;
+        if (caughtUp) {
+          let newest = 0;
+          for (const record of records) newest = Math.max(newest, record.storeTimestamp);
+          this.#clock.observe(newest, arrived);
+        }
         await this.#accept(pq, subscription, records, header.minOffset, header.maxOffset);
         return;
       }
@@ -734,18 +949,28 @@ export class PushConsumer {
       case ResponseCode.PULL_RETRY_IMMEDIATELY: {
         const header = decodePullMessageResponseHeader(response.extFields);
         pq.nextOffset = header.nextBeginOffset;
+        pq.maxOffset = header.maxOffset;
         if (pq.cached === 0) this.#offsets.update(queue, header.nextBeginOffset);
         return;
       }
       case ResponseCode.PULL_OFFSET_MOVED: {
         const header = decodePullMessageResponseHeader(response.extFields);
+        let next = header.nextBeginOffset;
+        // Past the queue's end: its offsets went back (a broker that lost its
+        // store restarted, or the queue was recreated). Everything it holds
+        // now came after what we read: read from its new minimum, not from
+        // where the broker suggests (4.x brokers say the maximum).
+        if (pq.nextOffset > header.maxOffset && header.minOffset < next) next = header.minOffset;
         this.#instance.logger.warn("offset moved; resetting", {
           queue: queueKey(queue),
           from: pq.nextOffset,
-          to: header.nextBeginOffset,
+          to: next,
+          minOffset: header.minOffset,
+          maxOffset: header.maxOffset,
         });
-        pq.nextOffset = header.nextBeginOffset;
-        this.#offsets.update(queue, header.nextBeginOffset);
+        pq.nextOffset = next;
+        pq.maxOffset = header.maxOffset;
+        this.#offsets.update(queue, next);
         return;
       }
       default:
@@ -803,6 +1028,10 @@ export class PushConsumer {
   // ---- consuming -------------------------------------------------------------------------------
 
   #pump(): void {
+    if (this.#state !== "running") {
+      this.#work.length = 0; // left for the queues' next owners (offsets not committed)
+      return;
+    }
     while (this.#active < this.#options.concurrency && this.#work.length > 0) {
       const work = this.#work.shift()!;
       if (work.pq.dropped) continue;
@@ -830,55 +1059,133 @@ export class PushConsumer {
       this.#complete(pq, message.queueOffset);
       return;
     }
-    if (isRequest && this.#options.skipExpiredRequests && this.#expired(message)) {
+    const timers = this.#instance.timers;
+    const now = timers.now();
+    const requestDeadline = isRequest ? this.#requestDeadline(message) : undefined;
+    if (
+      requestDeadline !== undefined && requestDeadline <= now && this.#options.skipExpiredRequests
+    ) {
       this.#stats.expiredRequests++;
       this.#complete(pq, message.queueOffset);
       return;
     }
-    this.#replier.started(message);
+    const deadline = requestDeadline ?? now + this.#options.consumeTimeout;
+    if (isRequest) {
+      const claim = this.#replier.claim(message, deadline);
+      if (!claim.first) {
+        // A copy of a request handled (or being handled) here: no second run.
+        await claim.replay();
+        this.#complete(pq, message.queueOffset);
+        return;
+      }
+    }
+
+    const controller = new AbortController();
     const context: ConsumeContext = {
       isRequest,
       queue: pq.queue,
+      signal: controller.signal,
+      deadline,
       reply: (value) => this.reply(message, value),
     };
-    let result: unknown;
-    try {
-      result = await handler(message, context);
-      this.#stats.handled++;
-    } catch (err) {
-      this.#stats.failed++;
-      if (isRequest) {
-        await this.#replier.sendError(message, err);
-        this.#complete(pq, message.queueOffset);
-      } else {
-        await this.#retryLater(pq, message, err);
-      }
-      return;
-    }
-    if (isRequest && result !== undefined) {
-      if (this.#replier.replied(message)) {
-        this.#instance.logger.warn("handler returned a value after replying; value not sent", {
-          msgId: message.msgId,
-        });
-      } else {
-        try {
-          const parts = toReplyParts(result as ReplyValue);
-          await this.#replier.send(message, parts.body, parts.properties);
-        } catch (err) {
-          this.#instance.logger.warn("automatic reply failed", {
-            msgId: message.msgId,
-            error: err,
-          });
+    this.#replier.started(message);
+    this.#running.add(controller);
+    pq.begin();
+    let timer: TimerHandle | undefined;
+    let onAbort: (() => void) | undefined;
+    const outcome = await Promise.race([
+      (async () => await handler(message, context))().then(
+        (value) => ({ kind: "done" as const, value }),
+        (error: unknown) => ({ kind: "failed" as const, error }),
+      ),
+      new Promise<{ kind: "timeout" }>((resolve) => {
+        timer = timers.setTimeout(() => resolve({ kind: "timeout" }), deadline - now);
+      }),
+      new Promise<{ kind: "aborted" }>((resolve) => {
+        onAbort = () => resolve({ kind: "aborted" });
+        controller.signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    timers.clearTimeout(timer);
+    if (onAbort) controller.signal.removeEventListener("abort", onAbort);
+    this.#running.delete(controller);
+    pq.end();
+
+    switch (outcome.kind) {
+      case "done": {
+        this.#stats.handled++;
+        if (isRequest && outcome.value !== undefined) {
+          if (this.#replier.replied(message)) {
+            this.#instance.logger.warn("handler returned a value after replying; value not sent", {
+              msgId: message.msgId,
+            });
+          } else {
+            try {
+              await this.#replier.reply(message, outcome.value as ReplyValue);
+            } catch (err) {
+              this.#instance.logger.warn("automatic reply failed", {
+                msgId: message.msgId,
+                error: err,
+              });
+            }
+          }
         }
+        this.#complete(pq, message.queueOffset);
+        return;
+      }
+      case "failed": {
+        this.#stats.failed++;
+        if (isRequest) {
+          await this.#replier.sendError(message, outcome.error);
+          this.#complete(pq, message.queueOffset);
+        } else {
+          await this.#retryLater(pq, message, outcome.error);
+        }
+        return;
+      }
+      case "timeout": {
+        // The slot is freed now; whatever the handler does later is ignored.
+        this.#stats.timedOut++;
+        const allowed = deadline - now;
+        controller.abort(
+          new HandlerTimeoutError(isRequest ? "request deadline" : "consumeTimeout", allowed),
+        );
+        this.#instance.logger.warn("handler ran past its time; given up", {
+          msgId: message.msgId,
+          request: isRequest,
+          timeoutMs: allowed,
+        });
+        if (isRequest) {
+          // Its requester has given up: nothing to reply to, nothing to retry.
+          this.#complete(pq, message.queueOffset);
+        } else {
+          await this.#retryLater(pq, message, controller.signal.reason);
+        }
+        return;
+      }
+      case "aborted": {
+        // close() gave up on the handler: unless it replied, leave the
+        // message uncommitted for the queue's next owner.
+        if (isRequest && this.#replier.replied(message)) {
+          this.#complete(pq, message.queueOffset);
+        } else if (isRequest) {
+          this.#replier.release(message);
+        }
+        return;
       }
     }
-    this.#complete(pq, message.queueOffset);
   }
 
-  #expired(message: MessageExt): boolean {
+  /**
+   * When a request's requester gives up, on the local clock: its TTL counted
+   * from the broker's store time, on the broker's clock as estimated here
+   * (so a skewed clock on either side does not drop valid requests).
+   */
+  #requestDeadline(message: MessageExt): number | undefined {
     const ttl = Number(message.properties[MessageProperty.TTL]);
-    if (!Number.isFinite(ttl) || ttl <= 0) return false;
-    return this.#instance.timers.now() > message.bornTimestamp + ttl;
+    if (!Number.isFinite(ttl) || ttl <= 0) return undefined;
+    const start = message.storeTimestamp > 0 ? message.storeTimestamp : message.bornTimestamp;
+    return this.#clock.toLocal(start + ttl);
   }
 
   /** Send a failed ordinary message back to the broker for a later retry. */
@@ -920,7 +1227,9 @@ export class PushConsumer {
 
   #complete(pq: ProcessQueue, offset: number): void {
     const next = pq.complete(offset);
-    if (!pq.dropped) this.#offsets.update(pq.queue, next);
+    // Also while the queue drains (dropped, not yet retired): what completes
+    // then is committed with it.
+    if (!pq.retired) this.#offsets.update(pq.queue, next);
   }
 
   // ---- offsets ---------------------------------------------------------------------------------
