@@ -54,7 +54,21 @@ const CONSUME_START: unique symbol = Symbol("consumeStart");
 /** Reply bodies at least this large are compressed (as Java does). */
 const COMPRESS_THRESHOLD = 4096;
 
-/** Bounds of the idempotency cache. */
+/**
+ * Bounds of a responder's idempotency memory (the consumer's `idempotency`
+ * option).
+ *
+ * @example Remember fewer requests
+ * ```ts
+ * import type { IdempotencyOptions } from "./replier.ts";
+ * import { PushConsumer } from "./push_consumer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const idempotency: IdempotencyOptions = { maxEntries: 1000, maxBytes: 4 * 1024 * 1024 };
+ * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc", idempotency });
+ * assert.equal(consumer.group, "calc");
+ * ```
+ */
 export interface IdempotencyOptions {
   /**
    * Requests remembered at most.
