@@ -207,7 +207,11 @@ export class ConsumeService {
       this.complete(pq, message.queueOffset);
       return;
     }
-    const deadline = requestDeadline ?? now + this.#core.options.consumeTimeout;
+    // A request has until its requester gives up (an expired one handled
+    // anyway, with skipExpiredRequests off, gets consumeTimeout).
+    const deadline = requestDeadline !== undefined && requestDeadline > now
+      ? requestDeadline
+      : now + this.#core.options.consumeTimeout;
     if (isRequest) {
       const claim = this.#core.replier.claim(message, deadline);
       if (!claim.first) {
@@ -289,7 +293,10 @@ export class ConsumeService {
         this.#core.stats.timedOut++;
         const allowed = deadline - now;
         controller.abort(
-          new HandlerTimeoutError(isRequest ? "request deadline" : "consumeTimeout", allowed),
+          new HandlerTimeoutError(
+            deadline === requestDeadline ? "request deadline" : "consumeTimeout",
+            allowed,
+          ),
         );
         this.#core.instance.logger.warn("handler ran past its time; given up", {
           msgId: message.msgId,

@@ -7,9 +7,18 @@
  * For request messages (RIP-16), it is also the responder: the handler's
  * return value becomes the reply (automatic reply), or the handler calls
  * `context.reply()` (manual reply), or anyone calls `consumer.reply()` later.
- * A handler that throws on a request sends an error reply, which the
+ * The reply may be text, bytes, `{ body, properties }` or any JSON value
+ * (decoded back into `reply.value`). A handler that throws on a request,
+ * or a reply that cannot be sent, becomes an error reply, which the
  * requester of this library sees as a `RemoteError`. A request whose TTL has
- * passed is not handed to the handler; it is counted instead.
+ * passed is not handed to the handler; it is counted instead. A copy of a
+ * request already handled here gets the same reply without a second run.
+ * Handlers get `context.signal` and `context.deadline`; `close()` drains.
+ *
+ * The parts: `RebalanceService` (rebalance.ts) takes and hands
+ * over queues, `PullService` (pull_service.ts) pulls them, `ConsumeService`
+ * (consume_service.ts) runs handlers, `Replier` (replier.ts) replies,
+ * `OffsetStore` (offset_store.ts) commits; they share one `ConsumerCore`.
  *
  * @example Automatic and manual replies
  * ```ts

@@ -500,10 +500,13 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         await b.start();
         await until(() => owned(a).length === 2 && owned(b).length === 2);
         const queue = owned(a)[0]!;
-        const pending = ["r0", "r1", "r2"].map((body) =>
-          requester.request({ topic, body }, { timeout: 15_000, queue })
-        );
-        await until(() => runs.has("r0") && a.stats.received >= 3);
+        const send = (body: string) =>
+          requester.request({ topic, body }, { timeout: 15_000, queue });
+        const pending = [send("r0")];
+        await until(() => runs.has("r0")); // A runs r0 (and waits at the gate)...
+        const received = a.stats.received;
+        pending.push(send("r1"), send("r2"));
+        await until(() => a.stats.received === received + 2); // ...and holds r1 and r2, not started
         const closing = a.close({ drainTimeout: 10_000 });
         await sleep(20);
         release();
