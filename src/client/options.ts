@@ -325,7 +325,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Nested option objects whose keys are checked too (not data such as `queue`). */
-const NESTED_OPTIONS = new Set(["tls", "credentials", "failFast"]);
+const NESTED_OPTIONS = new Set(["tls", "credentials", "failFast", "idempotency"]);
 
 const knownKeys = new WeakMap<
   AnySchema,
