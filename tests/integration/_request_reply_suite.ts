@@ -292,16 +292,21 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
     test("requests whose TTL passed before consumption are skipped and counted", async () => {
       const topic = unique("stale");
       let handled = 0;
-      const consumer = await responder(topic, (m) => {
+      const consumer = await responder(topic, (m, ctx) => {
+        if (!ctx.isRequest) return undefined;
         handled++;
         return `re:${bodyText(m)}`;
       }, { start: false });
       try {
+        // The topic exists first, so the short request below is surely
+        // stored (a send that creates a topic can take longer than 150 ms).
+        await requester.send({ topic, body: "create the topic" });
         // Nobody consumes yet: this request expires in the queue.
         const err = await requester.request({ topic, body: "stale" }, { timeout: 150 }).catch((e) =>
           e
         );
         assert.ok(err instanceof RequestTimeoutError);
+        assert.equal(err.stage, "awaiting-reply", "the stale request was stored");
         await consumer.start(); // consumeFrom: first → it will read the stale request
         const fresh = await requester.request({ topic, body: "fresh" }, { timeout: 5000 });
         assert.equal(bodyText(fresh), "re:fresh");
