@@ -15,7 +15,8 @@
  * the largest bound seen in the last one to two windows; it errs towards an
  * earlier broker time, so skew never makes a valid request look expired
  * (one just expired may still be handled: its requester drops the reply).
- * Before the first sample, the local clock stands in.
+ * Before the first sample, the local clock stands in. A consumer keeps one
+ * per broker, since brokers' clocks may differ from each other too.
  *
  * @example
  * ```ts

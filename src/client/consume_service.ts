@@ -333,7 +333,7 @@ export class ConsumeService {
     const ttl = Number(message.properties[MessageProperty.TTL]);
     if (!Number.isFinite(ttl) || ttl <= 0) return undefined;
     const start = message.storeTimestamp > 0 ? message.storeTimestamp : message.bornTimestamp;
-    return this.#core.clock.toLocal(start + ttl);
+    return this.#core.clock(message.brokerName).toLocal(start + ttl);
   }
 
   /** Send a failed ordinary message back to the broker for a later retry. */

@@ -76,8 +76,11 @@ export interface ConsumerCore {
   readonly offsets: OffsetStore;
   /** Replies, at most once, idempotent. */
   readonly replier: Replier;
-  /** The brokers' clock, for request deadlines. */
-  readonly clock: BrokerClock;
+  /**
+   * A broker's clock as estimated here, for request deadlines (one per
+   * broker: brokers' clocks may differ from each other too).
+   */
+  clock(brokerName: string): BrokerClock;
   /** Counters. */
   readonly stats: CoreStats;
   /** Whether the consumer runs (not new, closing or closed). */

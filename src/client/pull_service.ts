@@ -118,7 +118,7 @@ export class PullService {
         if (caughtUp) {
           let newest = 0;
           for (const record of records) newest = Math.max(newest, record.storeTimestamp);
-          this.#core.clock.observe(newest, arrived);
+          this.#core.clock(queue.brokerName).observe(newest, arrived);
         }
         await this.#accept(pq, subscription, records, header.minOffset, header.maxOffset);
         return;

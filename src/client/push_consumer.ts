@@ -327,6 +327,7 @@ export class PushConsumer {
       ...(this.#options.serializer ? { serializer: this.#options.serializer } : {}),
       idempotency: this.#options.idempotency,
     });
+    const clocks = new Map<string, BrokerClock>();
     const core: ConsumerCore = {
       group: this.group,
       instance: this.#instance,
@@ -335,7 +336,11 @@ export class PushConsumer {
       queues: this.#queues,
       offsets: this.#offsets,
       replier: this.#replier,
-      clock: new BrokerClock(this.#instance.timers),
+      clock: (brokerName) => {
+        let clock = clocks.get(brokerName);
+        if (!clock) clocks.set(brokerName, clock = new BrokerClock(this.#instance.timers));
+        return clock;
+      },
       stats: this.#stats,
       running: () => this.#state === "running",
       brokerAddress: (queue) => this.#brokerAddress(queue),
