@@ -12,11 +12,8 @@ const server = await nameServer();
 const topic = uniqueTopic("quote");
 
 const responder = new PushConsumer({ nameServer: server.address, group: `${topic}_responders` });
-responder.subscribe(
-  topic,
-  "*",
-  (request) => JSON.stringify({ symbol: bodyText(request), price: 42.5 }),
-);
+// Any JSON value is a reply: sent as JSON, decoded back into `reply.value`.
+responder.subscribe(topic, "*", (request) => ({ symbol: bodyText(request), price: 42.5 }));
 await responder.start();
 
 const requester = new Producer({ nameServer: server.address, group: `${topic}_requesters` });
@@ -29,7 +26,12 @@ const done = new Promise<ReplyMessage>((resolve, reject) => {
   });
 });
 console.log("request sent; waiting for the callback");
-console.log(`reply: ${bodyText(await done)}`);
+const reply = await done;
+console.log(
+  `reply: ${JSON.stringify(reply.value)} (round trip ${
+    reply.timing.arrived - reply.timing.sent
+  } ms)`,
+);
 
 await requester.close();
 await responder.close();

@@ -76,6 +76,7 @@ export type ErrorCode =
   | "ERR_REMOTE"
   | "ERR_NO_RESPONDER"
   | "ERR_TOO_MANY_REQUESTS"
+  | "ERR_HANDLER_TIMEOUT"
   | "ERR_STORE"
   | "ERR_CLIENT_ID_CONFLICT"
   | "ERR_REQUEST_CANCELLED";
@@ -1026,5 +1027,46 @@ export class ClientIdConflictError extends RocketMQError {
   /** Brand check that works across copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, "ClientIdConflictError");
+  }
+}
+
+/**
+ * A message handler ran past its time: a request's deadline (its requester
+ * has given up) or `consumeTimeout` for an ordinary message. The handler's
+ * `context.signal` is aborted with this error and its slot is freed; an
+ * ordinary message is sent back for a later retry.
+ *
+ * @example
+ * ```ts
+ * import { HandlerTimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new HandlerTimeoutError("request deadline", 3000);
+ * assert.equal(err.code, "ERR_HANDLER_TIMEOUT");
+ * assert.equal(err.timeout, 3000);
+ * assert.match(err.message, /request deadline/);
+ * ```
+ */
+export class HandlerTimeoutError extends RocketMQError {
+  /** The time the handler had (ms). */
+  readonly timeout: number;
+
+  /**
+   * Create the error.
+   *
+   * @param what Which limit passed (`"request deadline"`, `"consumeTimeout"`).
+   * @param timeout The time the handler had (ms).
+   * @param options Standard error options.
+   */
+  constructor(what: string, timeout: number, options?: ErrorOptions) {
+    super("ERR_HANDLER_TIMEOUT", `handler ran past its ${what} (${timeout} ms)`, options);
+    this.timeout = timeout;
+    this.name = "HandlerTimeoutError";
+    brand(this, "HandlerTimeoutError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "HandlerTimeoutError");
   }
 }

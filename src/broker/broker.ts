@@ -427,6 +427,13 @@ export class Broker {
       autoCreateTopics: options.autoCreateTopics ?? true,
       defaultQueueNums: positive("defaultQueueNums", options.defaultQueueNums, 8),
       onChange: () => onTopicsChanged?.(topics.persistent()),
+      // Consumers subscribed to a topic before it existed learn of it now,
+      // not at their next rebalance (Java consumers rebalance on this too).
+      onCreated: (topic) => {
+        for (const group of this.#ctx.registry.groupsByTopic(topic)) {
+          this.#notifyConsumerIdsChanged(group);
+        }
+      },
     });
     if (options.topics) topics.restore(options.topics);
     restoreTopicsFromStore(topics, store);

@@ -135,6 +135,8 @@ export interface TopicManagerOptions {
   defaultQueueNums?: number;
   /** Told after every change of a persistent (non-system) topic. */
   onChange?: () => void;
+  /** Told when a topic that did not exist is created (not at restore). */
+  onCreated?: (topic: string) => void;
 }
 
 function config(
@@ -390,8 +392,10 @@ export class TopicManager {
   }
 
   #put(topic: TopicConfig): void {
+    const created = !this.#topics.has(topic.topicName);
     this.#topics.set(topic.topicName, topic);
     if (!this.#system.has(topic.topicName)) this.#options.onChange?.();
+    if (created) this.#options.onCreated?.(topic.topicName);
   }
 }
 

@@ -25,7 +25,12 @@ import {
 } from "../errors.ts";
 import { RequestCode, ResponseCode, RpcRequestCode } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
-import { type ConsumerData, decodeTopicRouteData, encodeHeartbeatData } from "../codec/bodies.ts";
+import {
+  type ConsumerData,
+  decodeClusterInfo,
+  decodeTopicRouteData,
+  encodeHeartbeatData,
+} from "../codec/bodies.ts";
 import {
   type ConsumeMessageDirectlyResult,
   type ConsumerRunningInfo,
@@ -367,15 +372,17 @@ export class ClientInstance {
   /**
    * Unregister from every broker, stop the periodic tasks and close all
    * connections.
+   *
+   * @param unregisterTimeout Time allowed for each unregistration (ms).
    */
-  async close(): Promise<void> {
+  async close(unregisterTimeout = 1000): Promise<void> {
     if (this.#state === "closed") return;
     const wasRunning = this.#state === "running";
     this.#state = "closed";
     if (wasRunning) RUNNING_IDS.delete(this.#processKey());
     this.timers.clearTimeout(this.#heartbeatTimer);
     this.timers.clearTimeout(this.#routeTimer);
-    if (wasRunning) await this.#unregisterAll();
+    if (wasRunning) await this.#unregisterAll(unregisterTimeout);
     await this.remoting.close();
   }
 
@@ -580,6 +587,36 @@ export class ClientInstance {
     return failures;
   }
 
+  /**
+   * Learn every master broker of the name server's clusters
+   * (GET_BROKER_CLUSTER_INFO) and register with them. A consumer whose
+   * topic does not exist yet has no route to learn brokers from; without
+   * this, no broker would know its subscription (so a broker could not tell
+   * it when the topic appears, nor a fail-fast requester that it is online).
+   *
+   * @returns The master addresses found (empty when the call failed).
+   */
+  async discoverBrokers(): Promise<string[]> {
+    let masters: string[];
+    try {
+      const response = await this.invokeNameServer(
+        createRequest(RequestCode.GET_BROKER_CLUSTER_INFO, {}),
+      );
+      if (response.code !== ResponseCode.SUCCESS) return [];
+      const info = decodeClusterInfo(response.body);
+      masters = Object.values(info.brokerAddrTable)
+        .map((broker) => broker.brokerAddrs["0"])
+        .filter((address): address is string => typeof address === "string");
+    } catch (err) {
+      this.logger.debug("broker discovery failed", { error: err });
+      return [];
+    }
+    await this.ensureRegistered(masters).catch((error) =>
+      this.logger.warn("registration with discovered brokers failed", { error })
+    );
+    return masters;
+  }
+
   /** Broker addresses this client knows from routes. */
   get brokerAddresses(): string[] {
     return [...this.#brokerAddresses];
@@ -640,7 +677,7 @@ export class ClientInstance {
     }, this.#options.routeRefreshInterval ?? 30_000);
   }
 
-  async #unregisterAll(): Promise<void> {
+  async #unregisterAll(timeout: number): Promise<void> {
     const calls: Promise<unknown>[] = [];
     for (const address of this.#brokerAddresses) {
       if (!this.remoting.connectionTo(address)) continue;
@@ -651,7 +688,7 @@ export class ClientInstance {
             clientID: this.clientId,
             producerGroup: group,
           }),
-          { timeout: 1000 },
+          { timeout },
         ));
       }
       for (const group of this.#consumers.keys()) {
@@ -661,7 +698,7 @@ export class ClientInstance {
             clientID: this.clientId,
             consumerGroup: group,
           }),
-          { timeout: 1000 },
+          { timeout },
         ));
       }
     }

@@ -185,6 +185,7 @@ export interface RequestTiming {
  *   correlationId: "c-1",
  *   bornHost: "10.0.0.7:50123",
  *   timing: { sent: 1, stored: undefined, consumed: undefined, replied: 5, pushed: 6, arrived: 8 },
+ *   value: "pong",
  * };
  * assert.equal(bodyText(reply), "pong");
  * assert.equal(reply.correlationId, reply.properties.CORRELATION_ID);
@@ -204,6 +205,13 @@ export interface ReplyMessage {
   /** Where the time went. */
   timing: RequestTiming;
   /**
+   * The reply decoded by its `RPC_CONTENT_TYPE` (see
+   * {@linkcode ReplyValue}): the value the handler returned for a JSON (or
+   * serializer) reply, a string for a text reply, and the body itself when
+   * the reply names no content type (bytes, Java responders).
+   */
+  value: unknown;
+  /**
    * `true` when the responder said more replies follow
    * (`context.reply(value, { more: true })`); only `requestMany()` waits for them.
    */
@@ -220,25 +228,140 @@ export interface ReplyMessage {
 }
 
 /**
- * What a handler may return (or pass to `reply()`) as a reply.
+ * What a handler may return (or pass to `reply()`) as a reply:
  *
- * @example The three forms
+ * - a string: sent as UTF-8 text (content type `text/plain;charset=utf-8`);
+ * - a `Uint8Array`: sent as is;
+ * - `{ body, properties? }` (an object with exactly these keys, `body` a
+ *   string or bytes): the body as above, plus reply properties;
+ * - any other value (`42`, `null`, `{ a: 1 }`, arrays): serialized by the
+ *   consumer's `serializer` (JSON by default) with its content type in the
+ *   `RPC_CONTENT_TYPE` property, which the requester decodes back into
+ *   {@linkcode ReplyMessage.value}. A Java requester gets the JSON text.
+ *
+ * A value that cannot be serialized (a `bigint`, a cycle, a function) is
+ * never dropped: the requester gets a `RemoteError` at once.
+ *
+ * @example The forms
  * ```ts
  * import { type ReplyValue, toReplyParts } from "./message.ts";
  * import assert from "node:assert/strict";
  *
  * const values: ReplyValue[] = ["ok", new Uint8Array([111, 107]), { body: "ok", properties: { status: "200" } }];
- * const parts = values.map(toReplyParts);
+ * const parts = values.map((v) => toReplyParts(v));
  * assert.ok(parts.every((p) => new TextDecoder().decode(p.body) === "ok"));
  * assert.deepEqual(parts[2]?.properties, { status: "200" });
+ * const json = toReplyParts({ total: 5 });
+ * assert.equal(new TextDecoder().decode(json.body), '{"total":5}');
+ * assert.equal(json.properties.RPC_CONTENT_TYPE, "application/json");
  * ```
  */
-export type ReplyValue = Uint8Array | string | {
-  /** Reply body; a string is sent as UTF-8. */
-  body: Uint8Array | string;
-  /** Extra reply properties. */
-  properties?: Record<string, string>;
+export type ReplyValue =
+  | Uint8Array
+  | string
+  | {
+    /** Reply body; a string is sent as UTF-8. */
+    body: Uint8Array | string;
+    /** Extra reply properties. */
+    properties?: Record<string, string>;
+  }
+  | number
+  | boolean
+  | null
+  | readonly unknown[]
+  | { readonly [key: string]: unknown };
+
+/**
+ * Turns reply values into bytes (responder) and back (requester). Give the
+ * same one to both sides, as the consumer's and the producer's
+ * `serializer` option; the default is {@linkcode jsonSerializer}.
+ *
+ * @example A serializer for one more content type
+ * ```ts
+ * import type { ReplySerializer } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const csv: ReplySerializer = {
+ *   contentType: "text/csv",
+ *   serialize: (value) => new TextEncoder().encode((value as unknown[]).join(",")),
+ *   deserialize: (body) => new TextDecoder().decode(body).split(","),
+ * };
+ * assert.deepEqual(csv.deserialize(csv.serialize(["a", "b"])), ["a", "b"]);
+ * ```
+ */
+export interface ReplySerializer {
+  /** Value of the reply's `RPC_CONTENT_TYPE` property. */
+  readonly contentType: string;
+  /** Encode a value; throw when it cannot be encoded. */
+  serialize(value: unknown): Uint8Array;
+  /** Decode a body of this content type. */
+  deserialize(body: Uint8Array): unknown;
+}
+
+/**
+ * The default {@linkcode ReplySerializer}: JSON as UTF-8, content type
+ * `application/json`. Values JSON cannot represent (`undefined` inside a
+ * value is dropped as JSON does; a `bigint`, a cycle or a top-level
+ * function or symbol) throw.
+ *
+ * @example
+ * ```ts
+ * import { jsonSerializer } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(jsonSerializer.deserialize(jsonSerializer.serialize({ a: [1, null] })), { a: [1, null] });
+ * assert.throws(() => jsonSerializer.serialize(10n));
+ * ```
+ */
+export const jsonSerializer: ReplySerializer = {
+  contentType: "application/json",
+  serialize(value: unknown): Uint8Array {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`a ${typeof value} has no JSON form`);
+    return utf8Encode(text);
+  },
+  deserialize(body: Uint8Array): unknown {
+    return JSON.parse(utf8Decode(body));
+  },
 };
+
+/** Content type of string replies. */
+export const TEXT_CONTENT_TYPE = "text/plain;charset=utf-8";
+
+/**
+ * Decode a reply body by its `RPC_CONTENT_TYPE`: text as a string, the
+ * serializer's content type through it, anything else (no content type: a
+ * Java responder, bytes) as the body itself.
+ *
+ * @param body The reply body.
+ * @param contentType The reply's `RPC_CONTENT_TYPE`, if any.
+ * @param serializer The requester's serializer.
+ * @returns The value.
+ * @throws {Error} What the serializer throws on a malformed body.
+ *
+ * @example
+ * ```ts
+ * import { decodeReplyValue, jsonSerializer } from "./message.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("[1,2]");
+ * assert.deepEqual(decodeReplyValue(bytes, "application/json", jsonSerializer), [1, 2]);
+ * assert.equal(decodeReplyValue(bytes, undefined, jsonSerializer), bytes);
+ * ```
+ */
+export function decodeReplyValue(
+  body: Uint8Array,
+  contentType: string | undefined,
+  serializer: ReplySerializer,
+): unknown {
+  if (contentType === undefined) return body;
+  if (contentType === TEXT_CONTENT_TYPE) return utf8Decode(body);
+  if (contentType === serializer.contentType) return serializer.deserialize(body);
+  if (serializer !== jsonSerializer && contentType === jsonSerializer.contentType) {
+    return jsonSerializer.deserialize(body);
+  }
+  return body;
+}
 
 /**
  * Property keys this library adds beyond RocketMQ's own. Java peers ignore
@@ -261,6 +384,8 @@ export const RpcProperty = {
   REQUEST_STORE_TIME: "RPC_REQUEST_STORE_TIME",
   /** When the responder started handling the request. */
   CONSUME_TIME: "RPC_CONSUME_TIME",
+  /** How the reply body is encoded (`application/json`, `text/plain;charset=utf-8`, …). */
+  CONTENT_TYPE: "RPC_CONTENT_TYPE",
   /** `"true"` on a reply that is not its responder's last (`reply(value, { more: true })`). */
   MORE: "RPC_MORE",
   /** `"true"` on an empty reply that only ends its responder's stream of replies. */
@@ -412,11 +537,15 @@ export function toOutgoing(message: Message, maxBodySize = 4 * 1024 * 1024): Out
 }
 
 /**
- * Turn a reply value into a body and extra properties.
+ * Turn a reply value into a body and extra properties (see
+ * {@linkcode ReplyValue} for the forms).
  *
  * @param value What the handler returned or passed to `reply()`.
+ * @param serializer Encodes values other than text, bytes and `{ body }`.
  * @returns Body bytes and properties.
- * @throws {InvalidArgumentError} When the value has another shape.
+ * @throws {InvalidArgumentError} When `{ body, properties }` has a bad
+ *   property, or the serializer cannot encode the value (`path` "reply",
+ *   the serializer's error as `cause`).
  *
  * @example
  * ```ts
@@ -425,20 +554,29 @@ export function toOutgoing(message: Message, maxBodySize = 4 * 1024 * 1024): Out
  *
  * assert.deepEqual(toReplyParts("ok").body, new TextEncoder().encode("ok"));
  * assert.deepEqual(toReplyParts({ body: "x", properties: { a: "1" } }).properties, { a: "1" });
+ * assert.equal(new TextDecoder().decode(toReplyParts(null).body), "null");
+ * assert.throws(() => toReplyParts(10n as unknown as null), /cannot be serialized/);
  * ```
  */
 export function toReplyParts(
   value: ReplyValue,
+  serializer: ReplySerializer = jsonSerializer,
 ): { body: Uint8Array; properties: Record<string, string> } {
-  if (typeof value === "string") return { body: utf8Encode(value), properties: {} };
+  if (typeof value === "string") {
+    return {
+      body: utf8Encode(value),
+      properties: { [RpcProperty.CONTENT_TYPE]: TEXT_CONTENT_TYPE },
+    };
+  }
   if (value instanceof Uint8Array) return { body: value, properties: {} };
-  if (typeof value === "object" && value !== null && "body" in value) {
+  if (isEnvelope(value)) {
     const body = typeof value.body === "string" ? utf8Encode(value.body) : value.body;
-    if (!(body instanceof Uint8Array)) {
-      throw new InvalidArgumentError("reply.body", "must be a string or a Uint8Array");
-    }
     const properties: Record<string, string> = {};
-    for (const [key, v] of Object.entries(value.properties ?? {})) {
+    const given = value.properties ?? {};
+    if (typeof given !== "object" || given === null) {
+      throw new InvalidArgumentError("reply.properties", "must be an object of strings");
+    }
+    for (const [key, v] of Object.entries(given)) {
       if (typeof v !== "string") {
         throw new InvalidArgumentError(`reply.properties.${key}`, "must be a string");
       }
@@ -448,10 +586,30 @@ export function toReplyParts(
     }
     return { body, properties };
   }
-  throw new InvalidArgumentError(
-    "reply",
-    "must be a string, a Uint8Array or { body, properties? }",
-  );
+  let body: Uint8Array;
+  try {
+    body = serializer.serialize(value);
+    if (!(body instanceof Uint8Array)) throw new TypeError("serializer did not return bytes");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new InvalidArgumentError(
+      "reply",
+      `cannot be serialized as ${serializer.contentType}: ${reason}`,
+      { cause: err },
+    );
+  }
+  return { body, properties: { [RpcProperty.CONTENT_TYPE]: serializer.contentType } };
+}
+
+/** `{ body, properties? }` with nothing else, `body` text or bytes. */
+function isEnvelope(
+  value: unknown,
+): value is { body: Uint8Array | string; properties?: Record<string, string> } {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  if (!keys.includes("body") || keys.some((k) => k !== "body" && k !== "properties")) return false;
+  const body = (value as { body: unknown }).body;
+  return typeof body === "string" || body instanceof Uint8Array;
 }
 
 /**

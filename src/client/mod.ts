@@ -38,6 +38,7 @@ export {
   ConnectionError,
   type ErrorCode,
   FrameTooLargeError,
+  HandlerTimeoutError,
   IllegalStateError,
   InvalidArgumentError,
   NoResponderError,
@@ -79,6 +80,7 @@ export {
 } from "./trace.ts";
 export type { SendResult, SendStatus } from "./send_request.ts";
 export {
+  type CloseOptions,
   type ConsumeContext,
   type ConsumerStats,
   type MessageHandler,
@@ -87,10 +89,12 @@ export {
 } from "./push_consumer.ts";
 export {
   bodyText,
+  jsonSerializer,
   type Message,
   type MessageExt,
   type MessageQueue,
   type ReplyMessage,
+  type ReplySerializer,
   type ReplyValue,
   type RequestTiming,
   RpcProperty,
@@ -98,6 +102,7 @@ export {
 export type { ClientOptions } from "./client_instance.ts";
 export type { Credentials } from "./acl.ts";
 export type { RequestTrackerStats } from "./request_tracker.ts";
+export type { IdempotencyOptions } from "./replier.ts";
 export { requestOnce } from "./one_shot.ts";
 export {
   consoleLogger,

@@ -28,7 +28,7 @@
 
 import * as v from "valibot";
 import { InvalidArgumentError } from "../errors.ts";
-import type { Message, MessageQueue, ReplyMessage } from "./message.ts";
+import type { Message, MessageQueue, ReplyMessage, ReplySerializer } from "./message.ts";
 
 const positiveMs = v.pipe(v.number(), v.finite(), v.minValue(1));
 const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -123,6 +123,16 @@ const addressMap = v.union(
   'must map "host:port" to "host:port" (an object), or be a function (address) => address',
 );
 
+const serializerSchema = v.custom<ReplySerializer>(
+  (value) =>
+    typeof value === "object" && value !== null &&
+    typeof (value as ReplySerializer).contentType === "string" &&
+    (value as ReplySerializer).contentType.length > 0 &&
+    typeof (value as ReplySerializer).serialize === "function" &&
+    typeof (value as ReplySerializer).deserialize === "function",
+  "must be a serializer (an object with contentType, serialize, deserialize)",
+);
+
 /** Fields common to producers and consumers: every option of `ClientOptions`. */
 const clientSchema = {
   nameServer,
@@ -168,6 +178,7 @@ const producerSchema = v.looseObject({
   ),
   requestTimeout: v.optional(positiveMs, 3000),
   maxInFlightRequests: v.optional(v.pipe(v.number(), v.minValue(1))),
+  serializer: v.optional(serializerSchema),
   propagateCancel: v.optional(v.boolean(), true),
 });
 
@@ -262,6 +273,24 @@ const consumerSchema = v.looseObject({
   maxBodySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 16 * 1024 * 1024),
   skipExpiredRequests: v.optional(v.boolean(), true),
   replyTimeout: v.optional(positiveMs, 3000),
+  maxReplySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 4 * 1024 * 1024),
+  serializer: v.optional(serializerSchema),
+  idempotency: v.optional(
+    v.union([
+      v.literal(false),
+      v.object({
+        maxEntries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+        maxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+      }),
+    ]),
+    {},
+  ),
+  consumeTimeout: v.optional(positiveMs, 15 * 60_000),
+  drainTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 10_000),
+});
+
+const closeSchema = v.object({
+  drainTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0))),
 });
 
 /** Consumer options after defaults. */
@@ -334,7 +363,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Nested option objects whose keys are checked too (not data such as `queue`). */
-const NESTED_OPTIONS = new Set(["tls", "credentials", "failFast"]);
+const NESTED_OPTIONS = new Set(["tls", "credentials", "failFast", "idempotency"]);
 
 const knownKeys = new WeakMap<
   AnySchema,
@@ -565,4 +594,27 @@ export function parseRequestManyOptions(
  */
 export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
   return parse(consumerSchema, options, "options");
+}
+
+/**
+ * Validate the options of `PushConsumer.close()`.
+ *
+ * @param options The close options.
+ * @param defaultDrainTimeout The consumer's drain timeout.
+ * @returns The drain timeout to use (ms).
+ * @throws {InvalidArgumentError} Naming the first invalid option.
+ *
+ * @example
+ * ```ts
+ * import { parseCloseOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseCloseOptions(undefined, 10_000), 10_000);
+ * assert.equal(parseCloseOptions({ drainTimeout: 0 }, 10_000), 0);
+ * assert.throws(() => parseCloseOptions({ drainTimeout: -1 }, 10_000), /drainTimeout/);
+ * ```
+ */
+export function parseCloseOptions(options: unknown, defaultDrainTimeout: number): number {
+  const parsed = parse(closeSchema, options ?? {}, "options");
+  return parsed.drainTimeout ?? defaultDrainTimeout;
 }

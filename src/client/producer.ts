@@ -47,10 +47,13 @@ import { utf8Decode } from "../codec/_utf8.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
   checkTopic,
+  decodeReplyValue,
+  jsonSerializer,
   type Message,
   type MessageQueue,
   type OutgoingMessage,
   type ReplyMessage,
+  type ReplySerializer,
   RpcProperty,
   toOutgoing,
 } from "./message.ts";
@@ -151,6 +154,12 @@ export interface ProducerOptions extends ClientOptions {
    * @default {true}
    */
   propagateCancel?: boolean;
+  /**
+   * Decodes replies whose `RPC_CONTENT_TYPE` is its content type into
+   * `reply.value` (JSON is always understood). Give the responder the same.
+   * @default {jsonSerializer}
+   */
+  serializer?: ReplySerializer;
 }
 
 /**
@@ -391,8 +400,6 @@ const RETRY_CODES: ReadonlySet<number> = new Set([
   ResponseCode.GO_AWAY,
 ]);
 
-const RESPONDER_CACHE_MS = 3000;
-
 /** Internal: one send as the kernel performs it. */
 interface SendPlan {
   out: OutgoingMessage;
@@ -444,7 +451,9 @@ export class Producer {
   #state: "new" | "running" | "closed" = "new";
   #sendIndex = Math.floor(Math.random() * 1024);
   #stats = { sent: 0, sendRetries: 0, sendFailures: 0 };
-  readonly #responders = new Map<string, { until: number; ok: Promise<boolean> }>();
+  /** failFast probes under way: concurrent requests share one (no answer is kept). */
+  readonly #probes = new Map<string, Promise<boolean>>();
+  readonly #serializer: ReplySerializer;
 
   /**
    * Create a producer; call `start()` before sending.
@@ -459,6 +468,7 @@ export class Producer {
     this.#instance = new ClientInstance(options);
     this.#cancels = new CancelSender(this.#instance, this.group);
     const propagateCancel = parsed.propagateCancel;
+    this.#serializer = parsed.serializer ?? jsonSerializer;
     this.#tracker = new RequestTracker({
       timers: this.#instance.timers,
       maxInFlight: options.maxInFlightRequests ?? Infinity,
@@ -1037,25 +1047,27 @@ export class Producer {
     return err instanceof ConnectionError || err instanceof RemotingTimeoutError;
   }
 
-  /** failFast: is any consumer group online for the topic (or the given group)? */
+  /**
+   * failFast: is any consumer group online for the topic (or the given
+   * group)? Asked of the broker each time (a consumer that closed is gone at
+   * once); concurrent requests share one probe.
+   */
   async #checkResponders(
     topic: string,
     failFast: true | { group: string },
     deadline: number,
   ): Promise<void> {
-    const key = failFast === true ? `topic:${topic}` : `group:${failFast.group}`;
-    const now = this.#instance.timers.now();
-    let cached = this.#responders.get(key);
-    if (!cached || cached.until < now) {
-      cached = {
-        until: now + RESPONDER_CACHE_MS,
-        ok: this.#probeResponders(topic, failFast, deadline),
+    const key = failFast === true ? `topic:${topic}` : `group:${topic}:${failFast.group}`;
+    let probe = this.#probes.get(key);
+    if (!probe) {
+      probe = this.#probeResponders(topic, failFast, deadline);
+      this.#probes.set(key, probe);
+      const clear = () => {
+        if (this.#probes.get(key) === probe) this.#probes.delete(key);
       };
-      this.#responders.set(key, cached);
-      cached.ok.catch(() => this.#responders.delete(key));
+      probe.then(clear, clear);
     }
-    if (!(await cached.ok)) {
-      this.#responders.delete(key);
+    if (!(await probe)) {
       throw new NoResponderError(
         topic,
         failFast === true
@@ -1159,6 +1171,7 @@ export class Producer {
           pushed: num(MessageProperty.PUSH_REPLY_TIME) ?? header.storeTimestamp,
           arrived,
         },
+        value: undefined,
       };
       const more = properties[RpcProperty.MORE] === "true";
       if (more) reply.more = true;
@@ -1175,6 +1188,20 @@ export class Producer {
           correlationId,
         );
         reply.error = error;
+      } else {
+        try {
+          reply.value = decodeReplyValue(
+            body,
+            properties[RpcProperty.CONTENT_TYPE],
+            this.#serializer,
+          );
+        } catch (err) {
+          throw new CodecError(
+            "message",
+            `reply body is not valid ${properties[RpcProperty.CONTENT_TYPE]}`,
+            { cause: err },
+          );
+        }
       }
       const outcome = await this.#tracker.deliver(correlationId, reply, {
         more,

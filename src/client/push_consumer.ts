@@ -7,9 +7,18 @@
  * For request messages (RIP-16), it is also the responder: the handler's
  * return value becomes the reply (automatic reply), or the handler calls
  * `context.reply()` (manual reply), or anyone calls `consumer.reply()` later.
- * A handler that throws on a request sends an error reply, which the
+ * The reply may be text, bytes, `{ body, properties }` or any JSON value
+ * (decoded back into `reply.value`). A handler that throws on a request,
+ * or a reply that cannot be sent, becomes an error reply, which the
  * requester of this library sees as a `RemoteError`. A request whose TTL has
- * passed is not handed to the handler; it is counted instead.
+ * passed is not handed to the handler; it is counted instead. A copy of a
+ * request already handled here gets the same reply without a second run.
+ * Handlers get `context.signal` and `context.deadline`; `close()` drains.
+ *
+ * The parts: `RebalanceService` (rebalance.ts) takes and hands
+ * over queues, `PullService` (pull_service.ts) pulls them, `ConsumeService`
+ * (consume_service.ts) runs handlers, `Replier` (replier.ts) replies,
+ * `OffsetStore` (offset_store.ts) commits; they share one `ConsumerCore`.
  *
  * @example Automatic and manual replies
  * ```ts
@@ -41,7 +50,6 @@
  */
 
 import {
-  BrokerError,
   ClientClosedError,
   ClientIdConflictError,
   ConnectionError,
@@ -49,36 +57,28 @@ import {
   InvalidArgumentError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { RequestCode, ResponseCode } from "../codec/codes.ts";
-import { createOneway, createRequest } from "../codec/remoting_command.ts";
-import { MessageProperty } from "../codec/properties.ts";
-import { decodeStoredMessages, type StoredMessage } from "../codec/message_ext.ts";
-import { offsetMessageId, UniqueKeyGenerator } from "../codec/message_id.ts";
-import { decompressBody } from "../codec/compression.ts";
-import {
-  buildSubscriptionData,
-  type ConsumerData,
-  decodeConsumerListBody,
-  type SubscriptionData,
-} from "../codec/bodies.ts";
-import {
-  decodePullMessageResponseHeader,
-  decodeQueryConsumerOffsetResponseHeader,
-} from "../codec/ext_fields.ts";
+import { buildSubscriptionData, type ConsumerData } from "../codec/bodies.ts";
 import type { TimerHandle } from "../remoting/timers.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
   type MessageExt,
   type MessageQueue,
+  type ReplySerializer,
   type ReplyValue,
-  RpcProperty,
-  toMessageExt,
   toOutgoing,
-  toReplyParts,
 } from "./message.ts";
-import { parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
-import { allocateAveragely, queueKey } from "./rebalance.ts";
-import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
+import { parseCloseOptions, parseConsumerOptions, type ParsedConsumerOptions } from "./options.ts";
+import { BrokerClock } from "./broker_clock.ts";
+import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
+import type { ProcessQueue } from "./process_queue.ts";
+import { type IdempotencyOptions, Replier } from "./replier.ts";
+import { RebalanceService } from "./rebalance.ts";
+import { PullService } from "./pull_service.ts";
+import { ConsumeService, type MessageHandler } from "./consume_service.ts";
+import { type ConsumerCore, type CoreStats, type Subscription, within } from "./consumer_core.ts";
+import type { SendResult } from "./send_request.ts";
+
+export type { ConsumeContext, MessageHandler } from "./consume_service.ts";
 
 /**
  * Options of a {@linkcode PushConsumer}.
@@ -160,67 +160,65 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {3000}
    */
   replyTimeout?: number;
-}
-
-/**
- * What a handler gets besides the message.
- *
- * @example Unit-test a handler that replies manually
- * ```ts
- * import type { ConsumeContext, MessageHandler } from "./push_consumer.ts";
- * import { bodyText, type MessageExt, type ReplyValue } from "./message.ts";
- * import assert from "node:assert/strict";
- *
- * const handler: MessageHandler = async (msg, ctx) => {
- *   await ctx.reply(`pong: ${bodyText(msg)}`);
- * };
- * const replies: ReplyValue[] = [];
- * const queue = { topic: "rpc", brokerName: "broker-a", queueId: 0 };
- * const ctx: ConsumeContext = {
- *   isRequest: true,
- *   queue,
- *   reply: (value) => {
- *     replies.push(value);
- *     return Promise.resolve({
- *       status: "SEND_OK", msgId: "R", offsetMsgId: "O", queue, queueOffset: 0, transactionId: undefined,
- *     });
- *   },
- * };
- * const msg = { body: new TextEncoder().encode("ping") } as MessageExt;
- * await handler(msg, ctx);
- * assert.deepEqual(replies, ["pong: ping"]);
- * ```
- */
-export interface ConsumeContext {
-  /** Whether the message is a request (it carries a correlation id and a reply-to client). */
-  readonly isRequest: boolean;
-  /** The queue the message came from. */
-  readonly queue: MessageQueue;
   /**
-   * Send the reply now (manual reply). The handler's return value is then
-   * not sent. A second reply to the same request throws `IllegalStateError`.
+   * Largest reply body (bytes, before compression). A larger reply is not
+   * sent: the requester gets a `RemoteError` (`ReplyTooLargeError`) naming
+   * both sizes at once. The default matches the requester's `maxBodySize`
+   * and RocketMQ's `maxMessageSize`.
+   * @default {4194304}
    */
-  reply(value: ReplyValue): Promise<SendResult>;
+  maxReplySize?: number;
+  /**
+   * Encodes replies other than text, bytes and `{ body, properties }`
+   * (numbers, `null`, objects, arrays), with its content type in the
+   * `RPC_CONTENT_TYPE` property. Give the producer the same one.
+   * @default {jsonSerializer}
+   */
+  serializer?: ReplySerializer;
+  /**
+   * Idempotent responder: a redelivered request (same reply-to client and
+   * correlation id, before its deadline) does not run the handler again; it
+   * gets the first run's reply (waiting for it if still running). Bounds of
+   * the memory it keeps, or `false` to run every copy.
+   * @default {{ maxEntries: 10000, maxBytes: 33554432 }}
+   */
+  idempotency?: IdempotencyOptions | false;
+  /**
+   * Time an ordinary message's handler may run (ms), like the Java client's
+   * `consumeTimeout` (15 minutes). Past it, `context.signal` is aborted, the
+   * handler's slot is freed and the message is sent back for a later retry.
+   * A request's handler has until the request's deadline instead.
+   * @default {900000}
+   */
+  consumeTimeout?: number;
+  /**
+   * Default of `close({ drainTimeout })` (ms).
+   * @default {10000}
+   */
+  drainTimeout?: number;
 }
 
 /**
- * Handles one message. For a request, a returned value other than
- * `undefined` is sent as the reply. For an ordinary message, a throw (or a
- * rejected promise) means "retry later" through the broker.
+ * Options of {@linkcode PushConsumer.close}.
  *
- * @example Automatic reply
+ * @example
  * ```ts
- * import type { ConsumeContext, MessageHandler } from "./push_consumer.ts";
- * import { bodyText, type MessageExt } from "./message.ts";
+ * import type { CloseOptions } from "./push_consumer.ts";
  * import assert from "node:assert/strict";
  *
- * // For a request, what the handler returns is the reply; for other messages it is ignored.
- * const echo: MessageHandler = (msg) => `echo: ${bodyText(msg)}`;
- * const msg = { body: new TextEncoder().encode("hi") } as MessageExt;
- * assert.equal(echo(msg, {} as ConsumeContext), "echo: hi");
+ * const options: CloseOptions = { drainTimeout: 5000 };
+ * assert.equal(options.drainTimeout, 5000);
  * ```
  */
-export type MessageHandler = (message: MessageExt, context: ConsumeContext) => unknown;
+export interface CloseOptions {
+  /**
+   * How long running handlers may finish and reply (ms). `close()` always
+   * returns within this time: the final commit and unregistration share it
+   * (the last fifth, at most 250 ms, is kept for them).
+   * @default {the consumer's drainTimeout option, 10000}
+   */
+  drainTimeout?: number;
+}
 
 /**
  * Counters of a push consumer.
@@ -232,7 +230,8 @@ export type MessageHandler = (message: MessageExt, context: ConsumeContext) => u
  *
  * const stats: ConsumerStats = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" }).stats;
  * assert.deepEqual(stats, {
- *   received: 0, handled: 0, failed: 0, expiredRequests: 0, replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
+ *   received: 0, handled: 0, failed: 0, expiredRequests: 0, duplicateRequests: 0, timedOut: 0,
+ *   replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
  * });
  * ```
  */
@@ -245,6 +244,10 @@ export interface ConsumerStats {
   failed: number;
   /** Requests dropped because their TTL had passed before handling. */
   expiredRequests: number;
+  /** Redelivered requests answered from the first run, without running the handler again. */
+  duplicateRequests: number;
+  /** Handlers given up at their deadline (requests) or `consumeTimeout` (ordinary messages). */
+  timedOut: number;
   /** Replies sent (error replies included). */
   replied: number;
   /** Replies the broker could not store or push. */
@@ -254,93 +257,6 @@ export interface ConsumerStats {
   /** Queues currently assigned to this consumer. */
   queues: number;
 }
-
-interface Subscription {
-  topic: string;
-  expression: string;
-  data: SubscriptionData;
-  handler: MessageHandler | undefined;
-}
-
-/** One assigned queue: pulled messages waiting and in flight, in offset order. */
-class ProcessQueue {
-  readonly queue: MessageQueue;
-  readonly abort = new AbortController();
-  nextOffset = 0;
-  /** Offsets received and not yet done, in increasing order. */
-  readonly #offsets: number[] = [];
-  readonly #done = new Set<number>();
-  #head = 0;
-  #maxSeen = -1;
-  #waiters: Array<() => void> = [];
-
-  constructor(queue: MessageQueue) {
-    this.queue = queue;
-  }
-
-  get dropped(): boolean {
-    return this.abort.signal.aborted;
-  }
-
-  get cached(): number {
-    return this.#offsets.length - this.#head - this.#done.size;
-  }
-
-  add(offset: number): void {
-    this.#offsets.push(offset);
-    if (offset > this.#maxSeen) this.#maxSeen = offset;
-  }
-
-  /** Mark an offset handled; returns the offset to commit (next to consume). */
-  complete(offset: number): number {
-    this.#done.add(offset);
-    while (this.#head < this.#offsets.length && this.#done.has(this.#offsets[this.#head]!)) {
-      this.#done.delete(this.#offsets[this.#head]!);
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#offsets.length) {
-      this.#offsets.splice(0, this.#head);
-      this.#head = 0;
-    }
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-    return this.commitOffset();
-  }
-
-  /** Next offset to consume: the oldest not yet handled, or past everything seen. */
-  commitOffset(): number {
-    return this.#head < this.#offsets.length
-      ? this.#offsets[this.#head]!
-      : Math.max(this.#maxSeen + 1, 0);
-  }
-
-  /** Resolves when a message completes or the queue is dropped. */
-  waitForRoom(): Promise<void> {
-    if (this.dropped) return Promise.resolve();
-    // drop() wakes every waiter, so no abort listener is needed (one per wait
-    // would pile up on the signal while the queue stays full).
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  drop(): void {
-    this.abort.abort(new ClientClosedError("queue dropped"));
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
-
-interface Work {
-  pq: ProcessQueue;
-  message: MessageExt;
-  subscription: Subscription;
-}
-
-const RETRY_PREFIX = "%RETRY%";
-
-/** Internal mark on a received message: when the handler started on it. */
-const CONSUME_START: unique symbol = Symbol("consumeStart");
 
 /**
  * A push consumer that also replies to requests.
@@ -373,26 +289,19 @@ export class PushConsumer {
   readonly #instance: ClientInstance;
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #queues = new Map<string, ProcessQueue>();
-  readonly #offsets = new Map<string, { queue: MessageQueue; offset: number; dirty: boolean }>();
-  readonly #work: Work[] = [];
-  readonly #replied = new WeakSet<MessageExt>();
-  readonly #keys: UniqueKeyGenerator;
-  #active = 0;
-  #state: "new" | "running" | "closed" = "new";
-  #rebalanceTimer: TimerHandle | undefined;
-  #retryTimer: TimerHandle | undefined;
+  readonly #offsets: OffsetStore;
+  readonly #replier: Replier;
+  readonly #consume: ConsumeService;
+  readonly #rebalance: RebalanceService;
+  #state: "new" | "running" | "closing" | "closed" = "new";
+  #closing: Promise<void> | undefined;
   #persistTimer: TimerHandle | undefined;
-  #rebalancing: Promise<void> | undefined;
-  #rebalanceAgain = false;
-  #idle: Array<() => void> = [];
-  #replySendIndex = 0;
-  #stats = {
+  readonly #stats: CoreStats = {
     received: 0,
     handled: 0,
     failed: 0,
     expiredRequests: 0,
-    replied: 0,
-    replyFailures: 0,
+    timedOut: 0,
     sentBack: 0,
   };
 
@@ -406,10 +315,42 @@ export class PushConsumer {
     this.#options = parseConsumerOptions(options);
     this.group = this.#options.group;
     this.#instance = new ClientInstance(options);
-    this.#keys = new UniqueKeyGenerator({ now: () => this.#instance.timers.now() });
+    this.#offsets = new OffsetStore({
+      instance: this.#instance,
+      group: this.group,
+      consumeFrom: this.#options.consumeFrom,
+      consumeTimestamp: this.#options.consumeTimestamp,
+      brokerAddress: (queue) => this.#brokerAddress(queue),
+    });
+    this.#replier = new Replier(this.#instance, {
+      replyTimeout: this.#options.replyTimeout,
+      maxReplySize: this.#options.maxReplySize,
+      ...(this.#options.serializer ? { serializer: this.#options.serializer } : {}),
+      idempotency: this.#options.idempotency,
+    });
+    const clocks = new Map<string, BrokerClock>();
+    const core: ConsumerCore = {
+      group: this.group,
+      instance: this.#instance,
+      options: this.#options,
+      subscriptions: this.#subscriptions,
+      queues: this.#queues,
+      offsets: this.#offsets,
+      replier: this.#replier,
+      clock: (brokerName) => {
+        let clock = clocks.get(brokerName);
+        if (!clock) clocks.set(brokerName, clock = new BrokerClock(this.#instance.timers));
+        return clock;
+      },
+      stats: this.#stats,
+      running: () => this.#state === "running",
+      brokerAddress: (queue) => this.#brokerAddress(queue),
+    };
+    this.#consume = new ConsumeService(core, (request, value) => this.reply(request, value));
+    this.#rebalance = new RebalanceService(core, new PullService(core, this.#consume));
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
-        if (group === this.group) this.#triggerRebalance();
+        if (group === this.group) this.#rebalance.trigger();
       },
     });
   }
@@ -421,7 +362,20 @@ export class PushConsumer {
 
   /** Counters. */
   get stats(): ConsumerStats {
-    return { ...this.#stats, queues: this.#queues.size };
+    const { replied, replyFailures, duplicateRequests } = this.#replier.stats;
+    const s = this.#stats;
+    return {
+      received: s.received,
+      handled: s.handled,
+      failed: s.failed,
+      expiredRequests: s.expiredRequests,
+      duplicateRequests,
+      timedOut: s.timedOut,
+      replied,
+      replyFailures,
+      sentBack: s.sentBack,
+      queues: this.#queues.size,
+    };
   }
 
   /** Queues currently assigned to this consumer. */
@@ -439,7 +393,9 @@ export class PushConsumer {
    * @throws {InvalidArgumentError} On an invalid topic or handler.
    */
   subscribe(topic: string, expression: string, handler: MessageHandler): void {
-    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    if (this.#state === "closed" || this.#state === "closing") {
+      throw new ClientClosedError("consumer closed");
+    }
     toOutgoing({ topic, body: " " }); // validates the topic name
     if (typeof expression !== "string") {
       throw new InvalidArgumentError("expression", "must be a string");
@@ -450,7 +406,7 @@ export class PushConsumer {
     const data = buildSubscriptionData(topic, expression, this.#instance.timers.now());
     this.#subscriptions.set(topic, { topic, expression: data.subString, data, handler });
     if (this.#state === "running") {
-      void this.#instance.heartbeatAll().then(() => this.#triggerRebalance());
+      void this.#instance.heartbeatAll().then(() => this.#rebalance.trigger());
     }
   }
 
@@ -466,7 +422,9 @@ export class PushConsumer {
    *   heartbeat); the consumer is closed.
    */
   async start(): Promise<void> {
-    if (this.#state === "closed") throw new ClientClosedError("consumer closed");
+    if (this.#state === "closed" || this.#state === "closing") {
+      throw new ClientClosedError("consumer closed");
+    }
     if (this.#state === "running") return;
     if (this.#subscriptions.size === 0) {
       throw new IllegalStateError("subscribe to at least one topic before start()");
@@ -484,9 +442,8 @@ export class PushConsumer {
     // Learn the brokers, register with all of them, then take our queues. A
     // topic without a route yet is fine (it may be created later); no name
     // server answering at all is not: starting would only pretend to consume.
-    const lookups = await Promise.allSettled(
-      [...this.#subscriptions.keys()].map((topic) => this.#instance.getRoute(topic)),
-    );
+    const topics = [...this.#subscriptions.keys()];
+    const lookups = await Promise.allSettled(topics.map((topic) => this.#instance.getRoute(topic)));
     for (const lookup of lookups) {
       const reason: unknown = lookup.status === "rejected" ? lookup.reason : undefined;
       if (reason instanceof ConnectionError || reason instanceof RemotingTimeoutError) {
@@ -498,36 +455,80 @@ export class PushConsumer {
         );
       }
     }
+    // A topic that does not exist yet teaches us no broker: register with
+    // the cluster's brokers anyway, so they know our subscription (a broker
+    // tells us when the topic appears; a fail-fast requester sees us online).
+    if (lookups.some((r, i) => r.status === "rejected" && !topics[i]!.startsWith(RETRY_PREFIX))) {
+      await this.#instance.discoverBrokers();
+    }
     const failures = await this.#instance.heartbeatAll();
     const conflict = failures.find((e) => e instanceof ClientIdConflictError);
     if (conflict) {
       await this.close();
       throw conflict;
     }
-    await this.#rebalance();
-    this.#scheduleRebalance();
+    await this.#rebalance.run();
+    this.#rebalance.schedule();
     this.#schedulePersist();
   }
 
   /**
-   * Stop pulling, wait for running handlers, commit offsets, unregister and
-   * close connections. Idempotent.
+   * Close, losing nothing: stop pulling; let running handlers finish and
+   * reply (manual replies included) until `drainTimeout`; then abort the
+   * `context.signal` of those still running; commit each queue's offset up
+   * to what was handled (messages pulled but not started, and handlers given
+   * up, stay uncommitted, so the group's other consumers take them over);
+   * unregister and close connections. Always returns within `drainTimeout`.
+   * Idempotent: later calls wait for the first.
+   *
+   * @param options `drainTimeout` (ms), default the consumer's option (10 s).
+   * @throws {InvalidArgumentError} On an invalid drain timeout.
    */
-  async close(): Promise<void> {
-    if (this.#state === "closed") return;
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing) return this.#closing;
+    let drainTimeout: number;
+    try {
+      drainTimeout = parseCloseOptions(options, this.#options.drainTimeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#closing = this.#shutdown(drainTimeout);
+    return this.#closing;
+  }
+
+  async #shutdown(drainTimeout: number): Promise<void> {
+    const timers = this.#instance.timers;
+    const deadline = timers.now() + drainTimeout;
     const wasRunning = this.#state === "running";
+    this.#state = wasRunning ? "closing" : "closed";
+    this.#rebalance.stop();
+    timers.clearTimeout(this.#persistTimer);
+    if (wasRunning) {
+      // Stop pulling. What was pulled and not started stays unhandled: its
+      // offset is not committed, so the next owner of the queue reads it.
+      for (const pq of this.#queues.values()) pq.drop();
+      this.#consume.discardPending();
+      // Running handlers finish and reply; keep a little time for the commit.
+      const reserve = Math.min(250, drainTimeout / 5);
+      await within(
+        timers,
+        Promise.all([this.#consume.whenIdle(), this.#rebalance.settled()]),
+        deadline - reserve,
+      );
+      this.#consume.abortRunning(
+        new ClientClosedError("consumer closed before the handler finished"),
+      );
+      await within(
+        timers,
+        this.#offsets.persistAll(false, Math.max(1, deadline - timers.now())),
+        deadline,
+      );
+    }
     this.#state = "closed";
-    this.#instance.timers.clearTimeout(this.#rebalanceTimer);
-    this.#instance.timers.clearTimeout(this.#retryTimer);
-    this.#instance.timers.clearTimeout(this.#persistTimer);
-    await this.#rebalancing?.catch(() => undefined);
-    for (const pq of this.#queues.values()) pq.drop();
-    this.#work.length = 0;
-    if (this.#active > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
-    if (wasRunning) await this.#persistOffsets(false);
+    for (const pq of this.#queues.values()) pq.retired = true;
     this.#queues.clear();
     this.#instance.removeConsumer(this.group);
-    await this.#instance.close();
+    await this.#instance.close(Math.max(1, Math.min(1000, deadline - timers.now())));
   }
 
   /** `await using` support: same as {@linkcode PushConsumer.close}. */
@@ -557,270 +558,21 @@ export class PushConsumer {
    * requester gives up.
    *
    * @param request The request as the handler received it.
-   * @param value The reply: bytes, text, or `{ body, properties }`.
+   * @param value The reply: text, bytes, `{ body, properties }`, or any value
+   *   the serializer encodes (JSON by default).
    * @returns Where the broker stored the reply.
-   * @throws {InvalidArgumentError} When `request` is not a request message.
+   * @throws {InvalidArgumentError} When `request` is not a request message,
+   *   or the value cannot be serialized or exceeds `maxReplySize` (the
+   *   requester then gets an error reply at once).
    * @throws {IllegalStateError} When the request was already replied to.
+   * @throws {ClientClosedError} After `close()` returned (replies work while
+   *   it drains).
    * @throws {BrokerError} When the broker could not push the reply (for
    * example `SYSTEM_ERROR` "channel of <id> not found": the requester is gone).
    */
   async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
-    const parts = toReplyParts(value);
-    return await this.#sendReply(request, parts.body, parts.properties);
-  }
-
-  async #sendReply(
-    request: MessageExt,
-    body: Uint8Array,
-    extra: Record<string, string>,
-  ): Promise<SendResult> {
-    const props = request.properties ?? {};
-    const correlationId = props[MessageProperty.CORRELATION_ID];
-    const replyTo = props[MessageProperty.REPLY_TO_CLIENT];
-    const cluster = props[MessageProperty.CLUSTER];
-    if (!correlationId || !replyTo) {
-      throw new InvalidArgumentError(
-        "request",
-        "not a request message (no CORRELATION_ID or REPLY_TO_CLIENT)",
-      );
-    }
-    if (!cluster) {
-      throw new InvalidArgumentError(
-        "request",
-        "request has no CLUSTER property (broker older than 4.6?)",
-      );
-    }
-    if (this.#replied.has(request)) {
-      throw new IllegalStateError(`request ${correlationId} was already replied to`);
-    }
-    this.#replied.add(request);
-    const topic = `${cluster}_REPLY_TOPIC`;
-    const properties: Record<string, string> = {
-      ...extra,
-      [MessageProperty.MSG_TYPE]: "reply",
-      [MessageProperty.CORRELATION_ID]: correlationId,
-      [MessageProperty.REPLY_TO_CLIENT]: replyTo,
-      [RpcProperty.REQUEST_STORE_TIME]: String(request.storeTimestamp),
-      [MessageProperty.WAIT]: "true",
-    };
-    const ttl = props[MessageProperty.TTL];
-    if (ttl !== undefined) properties[MessageProperty.TTL] = ttl;
-    const consumed = (request as { [CONSUME_START]?: number })[CONSUME_START];
-    if (consumed !== undefined) properties[RpcProperty.CONSUME_TIME] = String(consumed);
-    try {
-      const route = await this.#instance.getRoute(topic);
-      const queues = route.publishQueues;
-      if (queues.length === 0) {
-        throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `no writable queue of ${topic}`);
-      }
-      // The requester is surely registered with the broker that stored its request.
-      const queue = queues.find((q) => q.brokerName === request.brokerName) ??
-        queues[this.#replySendIndex++ % queues.length]!;
-      const address = route.masterAddress(queue.brokerName)!;
-      const uniqKey = this.#keys.next();
-      const command = await buildSendCommand({
-        code: RequestCode.SEND_REPLY_MESSAGE_V2,
-        producerGroup: "CLIENT_INNER_PRODUCER",
-        queue,
-        out: { topic, body: body.length > 0 ? body : new Uint8Array(0), flag: 0, properties },
-        uniqKey,
-        compressThreshold: 4096,
-        defaultTopicQueueNums: 4,
-        now: this.#instance.timers.now(),
-      });
-      // No retries: a failed push (code 1) means the requester is gone, and
-      // every retry would store another copy.
-      const response = await this.#instance.remoting.invoke(address, command, {
-        timeout: this.#options.replyTimeout,
-      });
-      const result = readSendResponse(response, queue, uniqKey, address);
-      this.#stats.replied++;
-      return result;
-    } catch (err) {
-      this.#stats.replyFailures++;
-      throw err;
-    }
-  }
-
-  // ---- rebalance -------------------------------------------------------------------------------
-
-  #triggerRebalance(): void {
-    if (this.#state !== "running") return;
-    void this.#rebalance();
-  }
-
-  #scheduleRebalance(): void {
-    this.#rebalanceTimer = this.#instance.timers.setTimeout(async () => {
-      if (this.#state !== "running") return;
-      await this.#rebalance();
-      if (this.#state === "running") this.#scheduleRebalance();
-    }, this.#options.rebalanceInterval);
-  }
-
-  /** Run a rebalance; a request during one runs another right after. */
-  async #rebalance(): Promise<void> {
-    if (this.#rebalancing) {
-      this.#rebalanceAgain = true;
-      return await this.#rebalancing;
-    }
-    this.#rebalancing = (async () => {
-      let incomplete = false;
-      do {
-        this.#rebalanceAgain = false;
-        incomplete = false;
-        for (const subscription of this.#subscriptions.values()) {
-          if (this.#state !== "running") return;
-          try {
-            if (!(await this.#rebalanceTopic(subscription))) incomplete = true;
-          } catch (err) {
-            incomplete = true;
-            this.#instance.logger.warn("rebalance failed", {
-              topic: subscription.topic,
-              error: err,
-            });
-          }
-        }
-      } while (this.#rebalanceAgain && this.#state === "running");
-      // A subscribed topic that does not exist yet (the first send creates it)
-      // or a broker that does not list us yet: look again soon, not at the next
-      // periodic rebalance, so early requests are not left unanswered.
-      if (incomplete && this.#state === "running" && this.#retryTimer === undefined) {
-        this.#retryTimer = this.#instance.timers.setTimeout(() => {
-          this.#retryTimer = undefined;
-          this.#triggerRebalance();
-        }, 1000);
-      }
-    })();
-    try {
-      await this.#rebalancing;
-    } finally {
-      this.#rebalancing = undefined;
-    }
-  }
-
-  /** Rebalance one topic; `false` when it could not be completed (try again soon). */
-  async #rebalanceTopic(subscription: Subscription): Promise<boolean> {
-    let route;
-    try {
-      route = await this.#instance.refreshRoute(subscription.topic);
-    } catch (err) {
-      this.#instance.logger.debug("no route for subscribed topic", {
-        topic: subscription.topic,
-        error: err,
-      });
-      await this.#assign(subscription.topic, []);
-      return false;
-    }
-    const queues = route.subscribeQueues;
-    const brokers = route.masterAddresses;
-    if (brokers.length === 0) return false;
-    // A broker learnt from this route (or reconnected since) must know our
-    // subscriptions before it can list us among the group's consumers.
-    await this.#instance.ensureRegistered(route.addresses);
-    const address = brokers[Math.floor(Math.random() * brokers.length)]!;
-    const response = await this.#instance.remoting.invoke(
-      address,
-      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: this.group }),
-      { timeout: this.#instance.rpcTimeout },
-    );
-    if (response.code !== ResponseCode.SUCCESS || response.body.length === 0) {
-      this.#instance.logger.debug("no consumer list yet", {
-        group: this.group,
-        code: response.code,
-      });
-      return false;
-    }
-    const ids = decodeConsumerListBody(response.body).consumerIdList;
-    if (!ids.includes(this.clientId)) {
-      // The broker does not list us yet (heartbeat in flight): register and retry.
-      await this.#instance.ensureRegistered([address]);
-      return false;
-    }
-    const mine = allocateAveragely(queues, ids, this.clientId);
-    return await this.#assign(subscription.topic, mine);
-  }
-
-  /** Take and release queues; `false` when a start offset could not be computed. */
-  async #assign(topic: string, mine: readonly MessageQueue[]): Promise<boolean> {
-    let complete = true;
-    const wanted = new Map(mine.map((q) => [queueKey(q), q]));
-    for (const [key, pq] of this.#queues) {
-      if (pq.queue.topic !== topic || wanted.has(key)) continue;
-      pq.drop();
-      this.#queues.delete(key);
-      await this.#persistOffset(key, true).catch((err) =>
-        this.#instance.logger.warn("offset commit failed", { queue: key, error: err })
-      );
-      this.#offsets.delete(key);
-    }
-    for (const [key, queue] of wanted) {
-      if (this.#queues.has(key)) continue;
-      let offset: number;
-      try {
-        offset = await this.#startOffset(queue);
-      } catch (err) {
-        if (this.#state !== "running") return false;
-        this.#instance.logger.warn("cannot compute start offset; will retry", {
-          queue: key,
-          error: err,
-        });
-        complete = false;
-        continue;
-      }
-      if (this.#state !== "running" || this.#queues.has(key)) continue;
-      const pq = new ProcessQueue(queue);
-      pq.nextOffset = offset;
-      this.#queues.set(key, pq);
-      this.#offsets.set(key, { queue, offset, dirty: false });
-      void this.#pullLoop(pq);
-    }
-    return complete;
-  }
-
-  async #startOffset(queue: MessageQueue): Promise<number> {
-    const address = this.#brokerAddress(queue);
-    const response = await this.#instance.remoting.invoke(
-      address,
-      createRequest(RequestCode.QUERY_CONSUMER_OFFSET, {
-        consumerGroup: this.group,
-        topic: queue.topic,
-        queueId: queue.queueId,
-        bname: queue.brokerName,
-      }),
-      { timeout: this.#instance.rpcTimeout },
-    );
-    if (response.code === ResponseCode.SUCCESS) {
-      return decodeQueryConsumerOffsetResponseHeader(response.extFields).offset;
-    }
-    if (response.code !== ResponseCode.QUERY_NOT_FOUND) {
-      throw BrokerError.fromResponse(response, {
-        requestCode: RequestCode.QUERY_CONSUMER_OFFSET,
-        address,
-      });
-    }
-    const from = this.#options.consumeFrom;
-    if (from === "first") return 0;
-    if (queue.topic.startsWith(RETRY_PREFIX)) return 0;
-    const code = from === "timestamp"
-      ? RequestCode.SEARCH_OFFSET_BY_TIMESTAMP
-      : RequestCode.GET_MAX_OFFSET;
-    const header: Record<string, string | number | boolean> = {
-      topic: queue.topic,
-      queueId: queue.queueId,
-      bname: queue.brokerName,
-    };
-    if (from === "timestamp") {
-      header.timestamp = this.#options.consumeTimestamp ?? this.#instance.timers.now();
-    }
-    const max = await this.#instance.call(address, createRequest(code, header));
-    const offset = Number(max.extFields.offset);
-    if (!Number.isInteger(offset) || offset < 0) {
-      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `invalid offset "${max.extFields.offset}"`, {
-        address,
-      });
-    }
-    return offset;
+    return await this.#replier.reply(request, value);
   }
 
   #brokerAddress(queue: MessageQueue): string {
@@ -830,346 +582,13 @@ export class PushConsumer {
     return address;
   }
 
-  // ---- pulling ---------------------------------------------------------------------------------
-
-  async #pullLoop(pq: ProcessQueue): Promise<void> {
-    let failures = 0;
-    while (!pq.dropped && this.#state === "running") {
-      if (pq.cached >= this.#options.maxCachedMessagesPerQueue) {
-        await pq.waitForRoom();
-        continue;
-      }
-      try {
-        await this.#pullOnce(pq);
-        failures = 0;
-      } catch (err) {
-        if (pq.dropped || this.#state !== "running") return;
-        failures++;
-        const delay = err instanceof BrokerError && err.responseCode === ResponseCode.FLOW_CONTROL
-          ? 20
-          : Math.min(3000, 200 * 2 ** Math.min(failures, 4));
-        this.#instance.logger.warn("pull failed; retrying", {
-          queue: queueKey(pq.queue),
-          delayMs: delay,
-          error: err,
-        });
-        await this.#sleep(delay, pq.abort.signal);
-      }
-    }
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const onAbort = () => {
-        this.#instance.timers.clearTimeout(handle);
-        resolve();
-      };
-      const handle = this.#instance.timers.setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  async #pullOnce(pq: ProcessQueue): Promise<void> {
-    const queue = pq.queue;
-    const subscription = this.#subscriptions.get(queue.topic);
-    if (!subscription) {
-      pq.drop();
-      return;
-    }
-    const address = this.#brokerAddress(queue);
-    const commit = this.#offsets.get(queueKey(queue))?.offset ?? 0;
-    // suspend (2) | subscription (4) | commitOffset (1) when there is one to piggyback
-    const sysFlag = 2 | 4 | (commit > 0 ? 1 : 0);
-    const request = createRequest(RequestCode.PULL_MESSAGE, {
-      consumerGroup: this.group,
-      topic: queue.topic,
-      queueId: queue.queueId,
-      queueOffset: pq.nextOffset,
-      maxMsgNums: this.#options.pullBatchSize,
-      sysFlag,
-      commitOffset: commit,
-      suspendTimeoutMillis: this.#options.pollTimeout,
-      subscription: subscription.expression,
-      subVersion: subscription.data.subVersion,
-      expressionType: "TAG",
-      maxMsgBytes: 256 * 1024 * 8,
-      bname: queue.brokerName,
-    });
-    const response = await this.#instance.remoting.invoke(address, request, {
-      timeout: this.#options.pollTimeout + 15_000,
-      signal: pq.abort.signal,
-    });
-    if (pq.dropped) return;
-    switch (response.code) {
-      case ResponseCode.SUCCESS: {
-        const header = decodePullMessageResponseHeader(response.extFields);
-        const records = decodeStoredMessages(response.body);
-        pq.nextOffset = header.nextBeginOffset;
-        await this.#accept(pq, subscription, records, header.minOffset, header.maxOffset);
-        return;
-      }
-      case ResponseCode.PULL_NOT_FOUND:
-      case ResponseCode.PULL_RETRY_IMMEDIATELY: {
-        const header = decodePullMessageResponseHeader(response.extFields);
-        pq.nextOffset = header.nextBeginOffset;
-        if (pq.cached === 0) this.#updateOffset(queue, header.nextBeginOffset);
-        return;
-      }
-      case ResponseCode.PULL_OFFSET_MOVED: {
-        const header = decodePullMessageResponseHeader(response.extFields);
-        this.#instance.logger.warn("offset moved; resetting", {
-          queue: queueKey(queue),
-          from: pq.nextOffset,
-          to: header.nextBeginOffset,
-        });
-        pq.nextOffset = header.nextBeginOffset;
-        this.#updateOffset(queue, header.nextBeginOffset);
-        return;
-      }
-      default:
-        throw BrokerError.fromResponse(response, {
-          requestCode: RequestCode.PULL_MESSAGE,
-          address,
-        });
-    }
-  }
-
-  async #accept(
-    pq: ProcessQueue,
-    subscription: Subscription,
-    records: StoredMessage[],
-    minOffset: number,
-    maxOffset: number,
-  ): Promise<void> {
-    const tags = subscription.data.tagsSet;
-    for (const record of records) {
-      this.#stats.received++;
-      pq.add(record.queueOffset);
-      const tag = record.properties[MessageProperty.TAGS];
-      if (tags.length > 0 && (tag === undefined || !tags.includes(tag))) {
-        this.#complete(pq, record.queueOffset);
-        continue;
-      }
-      let body: Uint8Array;
-      try {
-        body = await decompressBody(record.body, record.sysFlag, this.#options.maxBodySize);
-      } catch (err) {
-        this.#instance.logger.error("message body cannot be decompressed; skipped", {
-          queue: queueKey(pq.queue),
-          offset: record.queueOffset,
-          error: err,
-        });
-        this.#complete(pq, record.queueOffset);
-        continue;
-      }
-      const message = toMessageExt(
-        record,
-        body,
-        pq.queue.brokerName,
-        offsetMessageId(record.storeHost, record.commitLogOffset),
-      );
-      message.properties[MessageProperty.MIN_OFFSET] = String(minOffset);
-      message.properties[MessageProperty.MAX_OFFSET] = String(maxOffset);
-      const target = message.topic === subscription.topic
-        ? subscription
-        : this.#subscriptions.get(message.topic) ?? subscription;
-      this.#work.push({ pq, message, subscription: target });
-    }
-    this.#pump();
-  }
-
-  // ---- consuming -------------------------------------------------------------------------------
-
-  #pump(): void {
-    while (this.#active < this.#options.concurrency && this.#work.length > 0) {
-      const work = this.#work.shift()!;
-      if (work.pq.dropped) continue;
-      this.#active++;
-      void this.#consume(work).finally(() => {
-        this.#active--;
-        if (this.#active === 0 && this.#idle.length > 0) {
-          for (const wake of this.#idle.splice(0)) wake();
-        }
-        this.#pump();
-      });
-    }
-  }
-
-  async #consume(work: Work): Promise<void> {
-    const { pq, message, subscription } = work;
-    const props = message.properties;
-    const isRequest = props[MessageProperty.CORRELATION_ID] !== undefined &&
-      props[MessageProperty.REPLY_TO_CLIENT] !== undefined &&
-      props[MessageProperty.MSG_TYPE] !== "reply";
-    // The handler in force now (subscribe() may have replaced it since the pull).
-    const handler = this.#subscriptions.get(message.topic)?.handler ?? subscription.handler;
-    if (!handler) {
-      // A retried message whose topic we no longer subscribe to.
-      this.#complete(pq, message.queueOffset);
-      return;
-    }
-    if (isRequest && this.#options.skipExpiredRequests && this.#expired(message)) {
-      this.#stats.expiredRequests++;
-      this.#complete(pq, message.queueOffset);
-      return;
-    }
-    (message as { [CONSUME_START]?: number })[CONSUME_START] = this.#instance.timers.now();
-    const context: ConsumeContext = {
-      isRequest,
-      queue: pq.queue,
-      reply: (value) => this.reply(message, value),
-    };
-    let result: unknown;
-    try {
-      result = await handler(message, context);
-      this.#stats.handled++;
-    } catch (err) {
-      this.#stats.failed++;
-      if (isRequest) {
-        await this.#replyError(message, err);
-        this.#complete(pq, message.queueOffset);
-      } else {
-        await this.#retryLater(pq, message, err);
-      }
-      return;
-    }
-    if (isRequest && result !== undefined) {
-      if (this.#replied.has(message)) {
-        this.#instance.logger.warn("handler returned a value after replying; value not sent", {
-          msgId: message.msgId,
-        });
-      } else {
-        try {
-          const parts = toReplyParts(result as ReplyValue);
-          await this.#sendReply(message, parts.body, parts.properties);
-        } catch (err) {
-          this.#instance.logger.warn("automatic reply failed", {
-            msgId: message.msgId,
-            error: err,
-          });
-        }
-      }
-    }
-    this.#complete(pq, message.queueOffset);
-  }
-
-  #expired(message: MessageExt): boolean {
-    const ttl = Number(message.properties[MessageProperty.TTL]);
-    if (!Number.isFinite(ttl) || ttl <= 0) return false;
-    return this.#instance.timers.now() > message.bornTimestamp + ttl;
-  }
-
-  async #replyError(message: MessageExt, err: unknown): Promise<void> {
-    if (this.#replied.has(message)) return;
-    const name = err instanceof Error ? err.name : "Error";
-    const text = err instanceof Error ? err.message : String(err);
-    const safe = (s: string) => s.replaceAll("\u0001", " ").replaceAll("\u0002", " ");
-    try {
-      await this.#sendReply(message, new TextEncoder().encode(`${name}: ${text}`), {
-        [RpcProperty.ERROR_NAME]: safe(name),
-        [RpcProperty.ERROR_MESSAGE]: safe(text),
-      });
-    } catch (replyErr) {
-      this.#instance.logger.warn("error reply failed", { msgId: message.msgId, error: replyErr });
-    }
-  }
-
-  /** Send a failed ordinary message back to the broker for a later retry. */
-  async #retryLater(pq: ProcessQueue, message: MessageExt, cause: unknown): Promise<void> {
-    this.#instance.logger.debug("handler failed; sending back", {
-      msgId: message.msgId,
-      error: cause,
-    });
-    try {
-      const address = this.#brokerAddress(pq.queue);
-      await this.#instance.call(
-        address,
-        createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
-          offset: message.commitLogOffset,
-          group: this.group,
-          delayLevel: 0,
-          originMsgId: message.msgId,
-          originTopic: message.topic,
-          unitMode: false,
-          maxReconsumeTimes: this.#options.maxReconsumeTimes,
-          bname: pq.queue.brokerName,
-        }),
-      );
-      this.#stats.sentBack++;
-      this.#complete(pq, message.queueOffset);
-    } catch (err) {
-      // Keep the message: consume it again here after a pause (its offset stays uncommitted).
-      this.#instance.logger.warn("send-back failed; retrying locally in 5 s", {
-        msgId: message.msgId,
-        error: err,
-      });
-      await this.#sleep(5000, pq.abort.signal);
-      if (!pq.dropped) {
-        message.reconsumeTimes++;
-        this.#work.push({ pq, message, subscription: this.#subscriptions.get(pq.queue.topic)! });
-      }
-    }
-  }
-
-  #complete(pq: ProcessQueue, offset: number): void {
-    const next = pq.complete(offset);
-    if (!pq.dropped) this.#updateOffset(pq.queue, next);
-  }
-
   // ---- offsets ---------------------------------------------------------------------------------
-
-  #updateOffset(queue: MessageQueue, offset: number): void {
-    const key = queueKey(queue);
-    const entry = this.#offsets.get(key);
-    if (!entry) return;
-    if (offset !== entry.offset) {
-      entry.offset = offset;
-      entry.dirty = true;
-    }
-  }
 
   #schedulePersist(): void {
     this.#persistTimer = this.#instance.timers.setTimeout(async () => {
       if (this.#state !== "running") return;
-      await this.#persistOffsets(true);
+      await this.#offsets.persistAll(true);
       if (this.#state === "running") this.#schedulePersist();
     }, this.#options.offsetPersistInterval);
-  }
-
-  async #persistOffsets(oneway: boolean): Promise<void> {
-    const keys = [...this.#offsets.keys()];
-    const results = await Promise.allSettled(keys.map((key) => this.#persistOffset(key, oneway)));
-    for (const result of results) {
-      if (result.status === "rejected") {
-        this.#instance.logger.warn("offset commit failed", { error: result.reason });
-      }
-    }
-  }
-
-  async #persistOffset(key: string, oneway: boolean): Promise<void> {
-    const entry = this.#offsets.get(key);
-    if (!entry || !entry.dirty) return;
-    const address = this.#brokerAddress(entry.queue);
-    const header = {
-      consumerGroup: this.group,
-      topic: entry.queue.topic,
-      queueId: entry.queue.queueId,
-      commitOffset: entry.offset,
-      bname: entry.queue.brokerName,
-    };
-    const offset = entry.offset;
-    if (oneway) {
-      await this.#instance.remoting.invokeOneway(
-        address,
-        createOneway(RequestCode.UPDATE_CONSUMER_OFFSET, header),
-      );
-    } else {
-      await this.#instance.call(address, createRequest(RequestCode.UPDATE_CONSUMER_OFFSET, header));
-    }
-    if (entry.offset === offset) entry.dirty = false;
   }
 }

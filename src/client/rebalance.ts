@@ -16,7 +16,13 @@
  * @module
  */
 
+import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { createRequest } from "../codec/remoting_command.ts";
+import { decodeConsumerListBody } from "../codec/bodies.ts";
+import type { TimerHandle } from "../remoting/timers.ts";
 import type { MessageQueue } from "./message.ts";
+import { ProcessQueue } from "./process_queue.ts";
+import { type ConsumerCore, type Subscription, within } from "./consumer_core.ts";
 
 /**
  * Compare queues by topic, broker name, then queue id (Java's
@@ -83,4 +89,227 @@ export function allocateAveragely(
  */
 export function queueKey(queue: MessageQueue): string {
   return `${queue.topic}@${queue.brokerName}@${queue.queueId}`;
+}
+
+// ---- the rebalance service -----------------------------------------------------------------------
+
+const REBALANCE_RETRY_MIN_MS = 20;
+const REBALANCE_RETRY_MAX_MS = 1000;
+
+/**
+ * Keeps a push consumer's share of its topics' queues: on start, every
+ * `rebalanceInterval`, when a broker says the group changed or a subscribed
+ * topic appeared, and soon again (20 ms, doubling to 1 s) while a topic
+ * has no route or a broker does not list this consumer yet. Takes queues
+ * (start offset, then a pull loop) and hands queues over (commit what was
+ * handled, let running handlers finish, commit again).
+ *
+ * @example
+ * ```ts
+ * import { RebalanceService } from "./rebalance.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(typeof RebalanceService.prototype.trigger, "function");
+ * ```
+ */
+export class RebalanceService {
+  readonly #core: ConsumerCore;
+  readonly #pull: { run(pq: ProcessQueue): Promise<void> };
+  /** Queues taken away whose last commit is under way. */
+  readonly #releasing = new Map<string, Promise<void>>();
+  #rebalanceTimer: TimerHandle | undefined;
+  #retryTimer: TimerHandle | undefined;
+  #retryDelay = 0;
+  #rebalancing: Promise<void> | undefined;
+  #rebalanceAgain = false;
+
+  /**
+   * @param core The consumer's shared state.
+   * @param pull Starts the pull loop of a queue taken.
+   */
+  constructor(core: ConsumerCore, pull: { run(pq: ProcessQueue): Promise<void> }) {
+    this.#core = core;
+    this.#pull = pull;
+  }
+
+  /** Stop the timers (at close). */
+  stop(): void {
+    this.#core.instance.timers.clearTimeout(this.#rebalanceTimer);
+    this.#core.instance.timers.clearTimeout(this.#retryTimer);
+  }
+
+  /** Resolves when no rebalance and no queue handover is under way. */
+  async settled(): Promise<void> {
+    await this.#rebalancing?.catch(() => undefined);
+    await Promise.all(this.#releasing.values());
+  }
+
+  /** Rebalance now (a consumer joined or left, a topic appeared, subscriptions changed). */
+  trigger(): void {
+    if (!this.#core.running()) return;
+    void this.run();
+  }
+
+  /** Rebalance every `rebalanceInterval` until the consumer stops. */
+  schedule(): void {
+    this.#rebalanceTimer = this.#core.instance.timers.setTimeout(async () => {
+      if (!this.#core.running()) return;
+      await this.run();
+      if (this.#core.running()) this.schedule();
+    }, this.#core.options.rebalanceInterval);
+  }
+
+  /** Run a rebalance; a request during one runs another right after. */
+  async run(): Promise<void> {
+    if (this.#rebalancing) {
+      this.#rebalanceAgain = true;
+      return await this.#rebalancing;
+    }
+    this.#rebalancing = (async () => {
+      let incomplete = false;
+      do {
+        this.#rebalanceAgain = false;
+        incomplete = false;
+        for (const subscription of this.#core.subscriptions.values()) {
+          if (!this.#core.running()) return;
+          try {
+            if (!(await this.#rebalanceTopic(subscription))) incomplete = true;
+          } catch (err) {
+            incomplete = true;
+            this.#core.instance.logger.warn("rebalance failed", {
+              topic: subscription.topic,
+              error: err,
+            });
+          }
+        }
+      } while (this.#rebalanceAgain && this.#core.running());
+      // A subscribed topic that does not exist yet (the first send creates it)
+      // or a broker that does not list us yet: look again soon, not at the next
+      // periodic rebalance, so early requests are not left unanswered.
+      // Short first (a topic the first request creates is there within
+      // milliseconds), doubling to once a second.
+      if (!incomplete) {
+        this.#retryDelay = 0;
+      } else if (this.#core.running() && this.#retryTimer === undefined) {
+        this.#retryDelay = this.#retryDelay === 0
+          ? REBALANCE_RETRY_MIN_MS
+          : Math.min(REBALANCE_RETRY_MAX_MS, this.#retryDelay * 2);
+        this.#retryTimer = this.#core.instance.timers.setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.trigger();
+        }, this.#retryDelay);
+      }
+    })();
+    try {
+      await this.#rebalancing;
+    } finally {
+      this.#rebalancing = undefined;
+    }
+  }
+
+  /** Rebalance one topic; `false` when it could not be completed (try again soon). */
+  async #rebalanceTopic(subscription: Subscription): Promise<boolean> {
+    let route;
+    try {
+      route = await this.#core.instance.refreshRoute(subscription.topic);
+    } catch (err) {
+      this.#core.instance.logger.debug("no route for subscribed topic", {
+        topic: subscription.topic,
+        error: err,
+      });
+      await this.#assign(subscription.topic, []);
+      return false;
+    }
+    const queues = route.subscribeQueues;
+    const brokers = route.masterAddresses;
+    if (brokers.length === 0) return false;
+    // A broker learnt from this route (or reconnected since) must know our
+    // subscriptions before it can list us among the group's consumers.
+    await this.#core.instance.ensureRegistered(route.addresses);
+    const address = brokers[Math.floor(Math.random() * brokers.length)]!;
+    const response = await this.#core.instance.remoting.invoke(
+      address,
+      createRequest(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: this.#core.group }),
+      { timeout: this.#core.instance.rpcTimeout },
+    );
+    if (response.code !== ResponseCode.SUCCESS || response.body.length === 0) {
+      this.#core.instance.logger.debug("no consumer list yet", {
+        group: this.#core.group,
+        code: response.code,
+      });
+      return false;
+    }
+    const ids = decodeConsumerListBody(response.body).consumerIdList;
+    if (!ids.includes(this.#core.instance.clientId)) {
+      // The broker does not list us yet (heartbeat in flight): register and retry.
+      await this.#core.instance.ensureRegistered([address]);
+      return false;
+    }
+    const mine = allocateAveragely(queues, ids, this.#core.instance.clientId);
+    return await this.#assign(subscription.topic, mine);
+  }
+
+  /** Take and release queues; `false` when a start offset could not be computed. */
+  async #assign(topic: string, mine: readonly MessageQueue[]): Promise<boolean> {
+    let complete = true;
+    const wanted = new Map(mine.map((q) => [queueKey(q), q]));
+    for (const [key, pq] of this.#core.queues) {
+      if (pq.queue.topic !== topic || wanted.has(key)) continue;
+      pq.drop();
+      this.#core.queues.delete(key);
+      this.#release(key, pq);
+    }
+    for (const [key, queue] of wanted) {
+      if (this.#core.queues.has(key)) continue;
+      // Taken back before its release finished: start after that commit.
+      await this.#releasing.get(key);
+      let offset: number;
+      try {
+        offset = await this.#core.offsets.startOffset(queue);
+      } catch (err) {
+        if (!this.#core.running()) return false;
+        this.#core.instance.logger.warn("cannot compute start offset; will retry", {
+          queue: key,
+          error: err,
+        });
+        complete = false;
+        continue;
+      }
+      if (!this.#core.running() || this.#core.queues.has(key)) continue;
+      const pq = new ProcessQueue(queue);
+      pq.nextOffset = offset;
+      this.#core.queues.set(key, pq);
+      this.#core.offsets.track(queue, offset);
+      void this.#pull.run(pq);
+    }
+    return complete;
+  }
+
+  /**
+   * Hand a queue over: commit its offset up to what was handled now; let its
+   * running handlers finish (bounded by the drain timeout) and commit again.
+   * RocketMQ's rebalance gives no handover point: the next owner may read
+   * the queue before the second commit, so a message still running here can
+   * run there too (at-least-once). `close()` has no such overlap.
+   */
+  #release(key: string, pq: ProcessQueue): void {
+    const done = (async () => {
+      // Commit what was handled at once: the next owner asks for the offset
+      // as soon as it learns the queue is its own.
+      const first = this.#core.offsets.persist(key, true).catch(() => undefined);
+      if (pq.running > 0) {
+        await within(
+          this.#core.instance.timers,
+          pq.idle(),
+          this.#core.instance.timers.now() + this.#core.options.drainTimeout,
+        );
+      }
+      await first;
+      pq.retired = true;
+      await this.#core.offsets.release(key);
+    })().finally(() => {
+      if (this.#releasing.get(key) === done) this.#releasing.delete(key);
+    });
+    this.#releasing.set(key, done);
+  }
 }

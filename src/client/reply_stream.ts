@@ -21,7 +21,7 @@
  *
  * const reply = (body: string): ReplyMessage => ({
  *   topic: "DefaultCluster_REPLY_TOPIC", body: new TextEncoder().encode(body), properties: {},
- *   correlationId: "c1", bornHost: undefined,
+ *   correlationId: "c1", bornHost: undefined, value: undefined,
  *   timing: { sent: 0, stored: undefined, consumed: undefined, replied: 0, pushed: undefined, arrived: 0 },
  * });
  * const stream = new ReplyStreamImpl({ correlationId: "c1", timeout: 1000, timers: new ManualTimers() });

@@ -20,6 +20,7 @@ import {
   RemotingTimeoutError,
 } from "../../src/errors.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { jsonSerializer } from "../../src/client/message.ts";
 import { systemTimers } from "../../src/remoting/timers.ts";
 import { createMemoryNetwork } from "../../src/transport/memory.ts";
 
@@ -168,6 +169,7 @@ describe("unknown option names are refused with the closest known one", () => {
       requestTimeout: 3000,
       maxInFlightRequests: 100,
       propagateCancel: true,
+      serializer: jsonSerializer,
     };
     assert.doesNotThrow(() => new Producer(producer));
     assert.doesNotThrow(() => new Producer({ ...producer, addressMap: (a: string) => a }));
@@ -186,8 +188,22 @@ describe("unknown option names are refused with the closest known one", () => {
       maxBodySize: 1024,
       skipExpiredRequests: true,
       replyTimeout: 3000,
+      maxReplySize: 4 * 1024 * 1024,
+      serializer: jsonSerializer,
+      idempotency: { maxEntries: 100, maxBytes: 1024 },
+      consumeTimeout: 60_000,
+      drainTimeout: 1000,
     };
     assert.doesNotThrow(() => new PushConsumer(consumer));
+    assert.doesNotThrow(() => new PushConsumer({ ...consumer, idempotency: false }));
+    assert.throws(
+      () => new PushConsumer({ ...consumer, idempotency: { maxEntrys: 1 } as never }),
+      /unknown option \(did you mean maxEntries\?\)/,
+    );
+    assert.throws(
+      () => new PushConsumer({ ...consumer, serializer: { contentType: "x" } as never }),
+      /invalid serializer: must be a serializer/,
+    );
     const request: Required<RequestOptions> = {
       timeout: 1000,
       queue: { topic: "T", brokerName: "b", queueId: 0 },

@@ -17,6 +17,7 @@ function reply(body: string): ReplyMessage {
     properties: {},
     correlationId: "c1",
     bornHost: undefined,
+    value: undefined,
     timing: {
       sent: 0,
       stored: undefined,

@@ -26,6 +26,7 @@ function reply(correlationId: string): ReplyMessage {
       pushed: undefined,
       arrived: 0,
     },
+    value: new Uint8Array([1]),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   bodyText,
   BrokerError,
   ClientClosedError,
+  type ConsumeContext,
   type MessageExt,
   type MessageHandler,
   type MessageQueue,
@@ -17,6 +18,8 @@ import {
   RemoteError,
   RequestAbortedError,
   RequestTimeoutError,
+  systemTimers,
+  type Timers,
 } from "../../mod.ts";
 
 /** Where the suite's broker is, and how to release it. */
@@ -289,16 +292,21 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
     test("requests whose TTL passed before consumption are skipped and counted", async () => {
       const topic = unique("stale");
       let handled = 0;
-      const consumer = await responder(topic, (m) => {
+      const consumer = await responder(topic, (m, ctx) => {
+        if (!ctx.isRequest) return undefined;
         handled++;
         return `re:${bodyText(m)}`;
       }, { start: false });
       try {
+        // The topic exists first, so the short request below is surely
+        // stored (a send that creates a topic can take longer than 150 ms).
+        await requester.send({ topic, body: "create the topic" });
         // Nobody consumes yet: this request expires in the queue.
         const err = await requester.request({ topic, body: "stale" }, { timeout: 150 }).catch((e) =>
           e
         );
         assert.ok(err instanceof RequestTimeoutError);
+        assert.equal(err.stage, "awaiting-reply", "the stale request was stored");
         await consumer.start(); // consumeFrom: first → it will read the stale request
         const fresh = await requester.request({ topic, body: "fresh" }, { timeout: 5000 });
         assert.equal(bodyText(fresh), "re:fresh");
@@ -319,9 +327,7 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
       assert.ok(Date.now() - started < 2000);
       const consumer = await responder(topic, () => "here");
       try {
-        // Fail-fast answers are cached briefly; a group that comes online is seen after that.
-        await until(() => consumer.assignedQueues.some((q) => q.topic === topic));
-        await sleep(3100);
+        // Asked each time: a group that comes online is seen at once.
         const reply = await requester.request({ topic, body: "x" }, {
           timeout: 5000,
           failFast: true,
@@ -375,6 +381,169 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         const body = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
         const reply = await requester.request({ topic, body }, { timeout: 10_000 });
         assert.deepEqual(reply.body, body.slice().reverse());
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("a responder subscribed before its topic existed answers the first request", async () => {
+      const topic = unique("fresh");
+      const consumer = new PushConsumer({
+        nameServer: broker.address,
+        group: unique("fresh_g"),
+      });
+      consumer.subscribe(topic, "*", (m) => `re:${bodyText(m)}`);
+      try {
+        await consumer.start(); // the topic does not exist yet
+        // Our broker tells the responder when the topic appears (a few ms);
+        // RocketMQ brokers do not, and the responder finds the topic on its
+        // next rebalance retry, at most a second later.
+        const reply = await requester.request({ topic, body: "first" }, { timeout: 5000 });
+        assert.equal(bodyText(reply), "re:first");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("replies of any JSON value arrive as reply.value; an unserializable one is a RemoteError at once", async () => {
+      const topic = unique("json");
+      const values: Record<string, unknown> = {
+        number: 42,
+        object: { a: 1, nested: [true, null, "x"] },
+        null: null,
+        array: [1, "two"],
+        text: "plain",
+      };
+      const consumer = await responder(topic, (m) => {
+        const key = bodyText(m);
+        return key === "bigint" ? 10n : values[key];
+      });
+      try {
+        for (const [key, value] of Object.entries(values)) {
+          const reply = await requester.request({ topic, body: key }, { timeout: 5000 });
+          assert.deepEqual(reply.value, value, key);
+        }
+        const number = await requester.request({ topic, body: "number" }, { timeout: 5000 });
+        assert.equal(bodyText(number), "42"); // what a Java requester gets
+        assert.equal(number.properties.RPC_CONTENT_TYPE, "application/json");
+        const started = Date.now();
+        const err = await requester.request({ topic, body: "bigint" }, { timeout: 10_000 })
+          .catch((e) => e);
+        assert.ok(err instanceof RemoteError, String(err));
+        assert.equal(err.remoteName, "ReplySerializationError");
+        assert.ok(Date.now() - started < 5000, "at once, not at the timeout");
+      } finally {
+        await consumer.close();
+      }
+    });
+
+    test("a redelivered request does not run the handler again: it gets the first run's reply", async () => {
+      const topic = unique("dup");
+      let runs = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => release = resolve);
+      const seen: MessageExt[] = [];
+      const consumer = await responder(topic, async (m, ctx: ConsumeContext) => {
+        if (!ctx.isRequest) return undefined;
+        seen.push(m);
+        runs++;
+        await gate;
+        return `run${runs}`;
+      });
+      try {
+        const pending = requester.request({ topic, body: "once" }, { timeout: 10_000 });
+        await until(() => seen.length === 1);
+        // The same request stored again (as a send retried after a lost
+        // answer stores it twice): same correlation id, same requester.
+        const original = seen[0]!;
+        const copy: Record<string, string> = {};
+        for (const key of ["CORRELATION_ID", "REPLY_TO_CLIENT", "TTL", "MSG_TYPE"]) {
+          const value = original.properties[key];
+          if (value !== undefined) copy[key] = value;
+        }
+        await requester.send({ topic, body: "once", properties: copy });
+        await until(() => consumer.stats.duplicateRequests === 1);
+        release();
+        assert.equal(bodyText(await pending), "run1");
+        // The copy waited for the first run and sent the same reply (late for the requester).
+        await until(() => consumer.stats.replied === 2);
+        assert.equal(runs, 1);
+        await until(() => requester.stats.lateReplies >= 1);
+      } finally {
+        release();
+        await consumer.close();
+      }
+    });
+
+    test("close() drains: a manual reply during close arrives; requests pulled but not started go to the group's other consumer", async () => {
+      const topic = unique("handoff");
+      const group = unique("handoff_g");
+      const runs = new Map<string, string[]>();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => release = resolve);
+      const make = (name: string) => {
+        const c = new PushConsumer({ nameServer: broker.address, group, concurrency: 1 });
+        c.subscribe(topic, "*", async (m, ctx) => {
+          if (!ctx.isRequest) return;
+          const body = bodyText(m);
+          runs.set(body, [...(runs.get(body) ?? []), name]);
+          if (name === "A" && body === "r0") {
+            await gate;
+            await ctx.reply(`${name}:${body}`); // manual, while close() drains
+            return;
+          }
+          return `${name}:${body}`;
+        });
+        return c;
+      };
+      const a = make("A");
+      const b = make("B");
+      const owned = (c: PushConsumer) => c.assignedQueues.filter((q) => q.topic === topic);
+      try {
+        await requester.send({ topic, body: "create the topic" });
+        await a.start();
+        await b.start();
+        await until(() => owned(a).length === 2 && owned(b).length === 2);
+        const queue = owned(a)[0]!;
+        const send = (body: string) =>
+          requester.request({ topic, body }, { timeout: 15_000, queue });
+        const pending = [send("r0")];
+        await until(() => runs.has("r0")); // A runs r0 (and waits at the gate)...
+        const received = a.stats.received;
+        pending.push(send("r1"), send("r2"));
+        await until(() => a.stats.received === received + 2); // ...and holds r1 and r2, not started
+        const closing = a.close({ drainTimeout: 10_000 });
+        await sleep(20);
+        release();
+        await closing;
+        const replies = (await Promise.all(pending)).map(bodyText);
+        assert.deepEqual(replies, ["A:r0", "B:r1", "B:r2"]);
+        assert.deepEqual(Object.fromEntries(runs), { r0: ["A"], r1: ["B"], r2: ["B"] });
+      } finally {
+        release();
+        await a.close();
+        await b.close();
+      }
+    });
+
+    test("a responder whose clock runs 2 s ahead still answers requests with short timeouts", async () => {
+      const topic = unique("skew");
+      const ahead: Timers = { ...systemTimers, now: () => Date.now() + 2000 };
+      const consumer = new PushConsumer({
+        nameServer: broker.address,
+        group: unique("skew_g"),
+        timers: ahead,
+      });
+      consumer.subscribe(topic, "*", (m) => `re:${bodyText(m)}`);
+      try {
+        await requester.send({ topic, body: "create the topic" });
+        await consumer.start();
+        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+        for (let i = 0; i < 5; i++) {
+          const reply = await requester.request({ topic, body: `s${i}` }, { timeout: 1000 });
+          assert.equal(bodyText(reply), `re:s${i}`);
+        }
+        assert.equal(consumer.stats.expiredRequests, 0);
       } finally {
         await consumer.close();
       }

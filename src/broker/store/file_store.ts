@@ -1275,7 +1275,10 @@ class FileStore implements MessageStore {
     if (!queue || max === 0) return result("NO_MESSAGE_IN_QUEUE", 0);
     if (offset < min) return result("OFFSET_TOO_SMALL", min);
     if (offset === max) return result("OFFSET_OVERFLOW_ONE", offset);
-    if (offset > max) return result("OFFSET_OVERFLOW_BADLY", max);
+    // Past the end: from the start when the queue still starts at 0 (its
+    // offsets went back: a store that lost its tail), else from the end
+    // (DefaultMessageStore.getMessage).
+    if (offset > max) return result("OFFSET_OVERFLOW_BADLY", min === 0 ? 0 : max);
 
     // Select entries as DefaultMessageStore.getMessage does: the first always, then while
     // maxCount and maxBytes allow, at most max(800, maxCount) entries scanned.

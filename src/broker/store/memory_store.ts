@@ -446,7 +446,10 @@ export class MemoryStore implements MessageStore {
       result.nextBeginOffset = offset;
     } else if (offset > max) {
       result.status = "OFFSET_OVERFLOW_BADLY";
-      result.nextBeginOffset = max;
+      // From the start when the queue still starts at 0 (its offsets went
+      // back: a restarted memory store), else from the end
+      // (DefaultMessageStore.getMessage).
+      result.nextBeginOffset = min === 0 ? 0 : max;
     } else {
       result.status = "NO_MATCHED_MESSAGE";
       let next = offset;

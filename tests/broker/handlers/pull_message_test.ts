@@ -98,7 +98,9 @@ describe("PULL_MESSAGE (11)", () => {
     const conn = attach(broker);
     await send(conn, { topic: "T" });
     const beyond = await pull(conn, { group: "G", topic: "T", subscription: "*", offset: 7 });
-    assert.deepEqual([beyond.code, beyond.extFields.nextBeginOffset], [21, "1"]);
+    // Past the end of a queue that starts at 0 (a store that lost its tail):
+    // read it again from 0, as Java's DefaultMessageStore does.
+    assert.deepEqual([beyond.code, beyond.extFields.nextBeginOffset], [21, "0"]);
     const empty = await pull(conn, {
       group: "G",
       topic: "T",

@@ -148,7 +148,11 @@ function expectedGet(
     return { status: "OFFSET_OVERFLOW_ONE", nextBeginOffset: offset, queueOffsets: [] };
   }
   if (offset > max) {
-    return { status: "OFFSET_OVERFLOW_BADLY", nextBeginOffset: max, queueOffsets: [] };
+    return {
+      status: "OFFSET_OVERFLOW_BADLY",
+      nextBeginOffset: min === 0 ? 0 : max,
+      queueOffsets: [],
+    };
   }
   const offsets: number[] = [];
   let bytes = 0;

@@ -77,7 +77,8 @@ describe("MemoryStore", () => {
       3,
     ]);
     r = await store.get("T", 0, 9, 32, 1 << 20);
-    assert.deepEqual([r.status, r.nextBeginOffset], ["OFFSET_OVERFLOW_BADLY", 3]);
+    // Past the end of a queue that starts at 0: read it from the start (Java).
+    assert.deepEqual([r.status, r.nextBeginOffset], ["OFFSET_OVERFLOW_BADLY", 0]);
     r = await store.get("T", 0, 1, 32, 1 << 20);
     assert.deepEqual([r.status, r.nextBeginOffset, r.queueOffsets], ["FOUND", 3, [1, 2]]);
   });

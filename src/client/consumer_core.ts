@@ -1,0 +1,136 @@
+/**
+ * What the parts of a push consumer share: its options, client machinery,
+ * subscriptions, assigned queues, offsets, replier and broker clock. The
+ * {@linkcode PushConsumer} owns one and hands it to its services (rebalance,
+ * pulling, consuming), so each service knows its room and nothing more.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./consumer_core.ts";
+ * import { ManualTimers } from "../remoting/timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timers = new ManualTimers(0);
+ * const stop = new AbortController();
+ * const waiting = sleep(timers, 1000, stop.signal);
+ * stop.abort(); // an abort ends the sleep early
+ * await waiting;
+ * assert.equal(timers.now(), 0);
+ * ```
+ *
+ * @module
+ */
+
+import type { SubscriptionData } from "../codec/bodies.ts";
+import type { Timers } from "../remoting/timers.ts";
+import type { BrokerClock } from "./broker_clock.ts";
+import type { ClientInstance } from "./client_instance.ts";
+import type { MessageQueue } from "./message.ts";
+import type { OffsetStore } from "./offset_store.ts";
+import type { ParsedConsumerOptions } from "./options.ts";
+import type { ProcessQueue } from "./process_queue.ts";
+import type { Replier } from "./replier.ts";
+import type { MessageHandler } from "./consume_service.ts";
+
+/** One subscribed topic. */
+export interface Subscription {
+  /** The topic. */
+  topic: string;
+  /** Its expression as sent to brokers. */
+  expression: string;
+  /** What heartbeats carry. */
+  data: SubscriptionData;
+  /** The handler; none for the retry topic (its messages name their topic). */
+  handler: MessageHandler | undefined;
+}
+
+/** Counters the services keep (the replier keeps its own). */
+export interface CoreStats {
+  /** Messages pulled. */
+  received: number;
+  /** Handler calls that succeeded. */
+  handled: number;
+  /** Handler calls that threw. */
+  failed: number;
+  /** Requests not handled because their TTL had passed. */
+  expiredRequests: number;
+  /** Handlers given up at their deadline. */
+  timedOut: number;
+  /** Ordinary messages sent back for a retry. */
+  sentBack: number;
+}
+
+/** The state a push consumer's services share. */
+export interface ConsumerCore {
+  /** Consumer group. */
+  readonly group: string;
+  /** Connections, routes, heartbeats, timers, logger. */
+  readonly instance: ClientInstance;
+  /** Validated options. */
+  readonly options: ParsedConsumerOptions;
+  /** Subscriptions by topic (the retry topic included once started). */
+  readonly subscriptions: ReadonlyMap<string, Subscription>;
+  /** Queues assigned now, by `queueKey`. */
+  readonly queues: Map<string, ProcessQueue>;
+  /** Offsets and their commits. */
+  readonly offsets: OffsetStore;
+  /** Replies, at most once, idempotent. */
+  readonly replier: Replier;
+  /**
+   * A broker's clock as estimated here, for request deadlines (one per
+   * broker: brokers' clocks may differ from each other too).
+   */
+  clock(brokerName: string): BrokerClock;
+  /** Counters. */
+  readonly stats: CoreStats;
+  /** Whether the consumer runs (not new, closing or closed). */
+  running(): boolean;
+  /** Master address of a queue's broker (throws `ConnectionError` when unknown). */
+  brokerAddress(queue: MessageQueue): string;
+}
+
+/**
+ * Wait `ms`, or less when `signal` aborts.
+ *
+ * @param timers The clock.
+ * @param ms How long.
+ * @param signal Ends the wait early.
+ * @returns Resolves when the time passed or the signal aborted.
+ */
+export function sleep(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
+      timers.clearTimeout(handle);
+      resolve();
+    };
+    const handle = timers.setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Wait for `promise` (its rejection ignored), but not past `deadline`.
+ *
+ * @param timers The clock.
+ * @param promise What to wait for.
+ * @param deadline Local time (ms since the epoch).
+ * @returns Resolves at whichever comes first.
+ */
+export async function within(
+  timers: Timers,
+  promise: Promise<unknown>,
+  deadline: number,
+): Promise<void> {
+  const left = deadline - timers.now();
+  if (left <= 0) return;
+  let timer: unknown;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => timer = timers.setTimeout(resolve, left)),
+  ]);
+  timers.clearTimeout(timer);
+}
