@@ -465,10 +465,11 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         await until(() => consumer.stats.duplicateRequests === 1);
         release();
         assert.equal(bodyText(await pending), "run1");
-        // The copy waited for the first run and sent the same reply (late for the requester).
+        // The copy waited for the first run and sent the same reply (a
+        // duplicate for the requester, which had its reply).
         await until(() => consumer.stats.replied === 2);
         assert.equal(runs, 1);
-        await until(() => requester.stats.lateReplies >= 1);
+        await until(() => requester.stats.duplicateReplies >= 1);
       } finally {
         release();
         await consumer.close();
