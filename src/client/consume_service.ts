@@ -22,7 +22,7 @@
  * @module
  */
 
-import { HandlerTimeoutError } from "../errors.ts";
+import { HandlerTimeoutError, RequestCancelledError } from "../errors.ts";
 import { RequestCode } from "../codec/codes.ts";
 import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
@@ -31,6 +31,8 @@ import type { MessageExt, MessageQueue, ReplyValue } from "./message.ts";
 import type { ProcessQueue } from "./process_queue.ts";
 import type { SendResult } from "./send_request.ts";
 import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts";
+import type { ReplyOptions } from "./replier.ts";
+import { readTraceContext, startSpanSafely, type TraceContext } from "./trace.ts";
 
 /**
  * What a handler gets besides the message.
@@ -51,6 +53,8 @@ import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts"
  *   queue,
  *   signal: new AbortController().signal,
  *   deadline: Date.now() + 3000,
+ *   trace: undefined,
+ *   requesterAlive: () => Promise.resolve(true),
  *   reply: (value) => {
  *     replies.push(value);
  *     return Promise.resolve({
@@ -83,11 +87,30 @@ export interface ConsumeContext {
    */
   readonly deadline: number;
   /**
-   * Send the reply now (manual reply). The handler's return value is then
-   * not sent. A second reply to the same request throws `IllegalStateError`.
-   * Works while the consumer drains at `close()`.
+   * The W3C trace context of the request (`traceparent`, `tracestate`), or,
+   * with span hooks, the handle span's: pass `{ parent: context }` to a
+   * nested `request()` and it joins the trace. Replies carry it back.
    */
-  reply(value: ReplyValue): Promise<SendResult>;
+  readonly trace: TraceContext | undefined;
+  /**
+   * Whether the requester's client is still registered with the broker
+   * that stored the request (always `false` for an ordinary message). Ask
+   * before expensive work; one broker query per second serves every
+   * handler.
+   *
+   * @throws {BrokerError} When the broker refuses the query.
+   */
+  requesterAlive(): Promise<boolean>;
+  /**
+   * Send a reply now (manual reply). The handler's return value is then
+   * not sent. A second reply to the same request throws `IllegalStateError`.
+   * With `{ more: true }` the reply is one streamed part: more may follow,
+   * and the last reply (or the handler's return value; returning nothing
+   * just ends the stream) finishes it; `requestMany()` gets every part, a
+   * `request()` (or a Java requester) the first. Works while the consumer
+   * drains at `close()`.
+   */
+  reply(value: ReplyValue, options?: ReplyOptions): Promise<SendResult>;
 }
 
 /**
@@ -118,7 +141,11 @@ interface Work {
 /** Runs handlers for one push consumer. */
 export class ConsumeService {
   readonly #core: ConsumerCore;
-  readonly #reply: (request: MessageExt, value: ReplyValue) => Promise<SendResult>;
+  readonly #reply: (
+    request: MessageExt,
+    value: ReplyValue,
+    options?: ReplyOptions,
+  ) => Promise<SendResult>;
   readonly #work: Work[] = [];
   /** Abort controllers of the handlers running now. */
   readonly #running = new Set<AbortController>();
@@ -131,7 +158,7 @@ export class ConsumeService {
    */
   constructor(
     core: ConsumerCore,
-    reply: (request: MessageExt, value: ReplyValue) => Promise<SendResult>,
+    reply: (request: MessageExt, value: ReplyValue, options?: ReplyOptions) => Promise<SendResult>,
   ) {
     this.#core = core;
     this.#reply = reply;
@@ -207,6 +234,16 @@ export class ConsumeService {
       this.complete(pq, message.queueOffset);
       return;
     }
+    const correlationId = isRequest ? props[MessageProperty.CORRELATION_ID]! : undefined;
+    if (correlationId !== undefined) {
+      this.#core.stats.requests++;
+      if (this.#core.cancels.isCancelled(correlationId)) {
+        // Its requester gave up before the handler started: nothing to do.
+        this.#core.stats.cancelledBeforeStart++;
+        this.complete(pq, message.queueOffset);
+        return;
+      }
+    }
     // A request has until its requester gives up (an expired one handled
     // anyway, with skipExpiredRequests off, gets consumeTimeout).
     const deadline = requestDeadline !== undefined && requestDeadline > now
@@ -223,15 +260,30 @@ export class ConsumeService {
     }
 
     const controller = new AbortController();
+    const requestTrace = readTraceContext(props);
+    const span = startSpanSafely(this.#core.instance.spanHooks, {
+      kind: "handle",
+      topic: message.topic,
+      correlationId: correlationId ?? message.msgId,
+      group: this.#core.group,
+      parent: requestTrace,
+    }, (error) => this.#core.instance.logger.warn("span hook failed", { error }));
+    const trace = span?.context ?? requestTrace;
+    if (isRequest) this.#core.replier.setTrace(message, trace);
     const context: ConsumeContext = {
       isRequest,
       queue: pq.queue,
       signal: controller.signal,
       deadline,
-      reply: (value) => this.#reply(message, value),
+      trace,
+      requesterAlive: () => isRequest ? this.#core.requesterAlive(message) : Promise.resolve(false),
+      reply: (value, options) => this.#reply(message, value, options),
     };
     this.#core.replier.started(message);
     this.#running.add(controller);
+    const untrack = correlationId !== undefined
+      ? this.#core.cancels.track(correlationId, controller, message.topic)
+      : undefined;
     pq.begin();
     let timer: TimerHandle | undefined;
     let onAbort: (() => void) | undefined;
@@ -251,11 +303,24 @@ export class ConsumeService {
     timers.clearTimeout(timer);
     if (onAbort) controller.signal.removeEventListener("abort", onAbort);
     this.#running.delete(controller);
+    untrack?.();
     pq.end();
+    this.#core.latency(message.topic).record(timers.now() - now);
+    span?.end(
+      outcome.kind === "failed"
+        ? outcome.error
+        : outcome.kind === "done"
+        ? undefined
+        : controller.signal.reason ?? new Error(`handler ${outcome.kind}`),
+    );
 
     switch (outcome.kind) {
       case "done": {
         this.#core.stats.handled++;
+        if (isRequest && outcome.value === undefined) {
+          // Parts went out (`more`) and no last one: end this responder's stream.
+          await this.#core.replier.endStream(message);
+        }
         if (isRequest && outcome.value !== undefined) {
           if (this.#core.replier.replied(message)) {
             this.#core.instance.logger.warn(
@@ -312,6 +377,12 @@ export class ConsumeService {
         return;
       }
       case "aborted": {
+        if (controller.signal.reason instanceof RequestCancelledError) {
+          // Its requester gave up: nothing to reply to, nothing to retry.
+          this.#core.stats.cancelled++;
+          this.complete(pq, message.queueOffset);
+          return;
+        }
         // close() gave up on the handler: unless it replied, leave the
         // message uncommitted for the queue's next owner.
         if (isRequest && this.#core.replier.replied(message)) {
@@ -321,6 +392,57 @@ export class ConsumeService {
         }
         return;
       }
+    }
+  }
+
+  /**
+   * CONSUME_MESSAGE_DIRECTLY (an admin's "resend to this consumer"): run the
+   * handler on `message` now, outside the queues (no offset, no retry); a
+   * request's return value is sent as its reply, as usual.
+   *
+   * @param message The message.
+   * @returns How it went: `handled` false when no handler takes its topic.
+   */
+  async runDirectly(
+    message: MessageExt,
+  ): Promise<{ handled: boolean; error: unknown; ms: number }> {
+    const timers = this.#core.instance.timers;
+    const started = timers.now();
+    const handler = this.#core.subscriptions.get(message.topic)?.handler;
+    if (!handler) return { handled: false, error: undefined, ms: 0 };
+    const props = message.properties;
+    const isRequest = props[MessageProperty.CORRELATION_ID] !== undefined &&
+      props[MessageProperty.REPLY_TO_CLIENT] !== undefined &&
+      props[MessageProperty.MSG_TYPE] !== "reply";
+    const controller = new AbortController();
+    const queue = {
+      topic: message.topic,
+      brokerName: message.brokerName,
+      queueId: message.queueId,
+    };
+    const context: ConsumeContext = {
+      isRequest,
+      queue,
+      signal: controller.signal,
+      deadline: started + this.#core.options.consumeTimeout,
+      trace: readTraceContext(props),
+      requesterAlive: () => isRequest ? this.#core.requesterAlive(message) : Promise.resolve(false),
+      reply: (value, options) => this.#reply(message, value, options),
+    };
+    try {
+      const value = await handler(message, context);
+      if (isRequest && value !== undefined && !this.#core.replier.replied(message)) {
+        await this.#core.replier.reply(message, value as ReplyValue);
+      }
+      return { handled: true, error: undefined, ms: timers.now() - started };
+    } catch (error) {
+      return {
+        handled: true,
+        error: error ?? new Error("handler failed"),
+        ms: timers.now() - started,
+      };
+    } finally {
+      controller.abort(new Error("handler done"));
     }
   }
 

@@ -25,12 +25,14 @@ import type { SubscriptionData } from "../codec/bodies.ts";
 import type { Timers } from "../remoting/timers.ts";
 import type { BrokerClock } from "./broker_clock.ts";
 import type { ClientInstance } from "./client_instance.ts";
-import type { MessageQueue } from "./message.ts";
 import type { OffsetStore } from "./offset_store.ts";
 import type { ParsedConsumerOptions } from "./options.ts";
 import type { ProcessQueue } from "./process_queue.ts";
 import type { Replier } from "./replier.ts";
 import type { MessageHandler } from "./consume_service.ts";
+import type { CancelRegistry } from "./cancel_registry.ts";
+import type { LatencyHistogram } from "./service_stats.ts";
+import type { MessageExt, MessageQueue } from "./message.ts";
 
 /** One subscribed topic. */
 export interface Subscription {
@@ -58,6 +60,12 @@ export interface CoreStats {
   timedOut: number;
   /** Ordinary messages sent back for a retry. */
   sentBack: number;
+  /** Request messages taken for handling (copies and expired ones included). */
+  requests: number;
+  /** Handlers whose signal a cancel from the requester aborted. */
+  cancelled: number;
+  /** Requests skipped because their requester had cancelled them before they started. */
+  cancelledBeforeStart: number;
 }
 
 /** The state a push consumer's services share. */
@@ -87,6 +95,12 @@ export interface ConsumerCore {
   running(): boolean;
   /** Master address of a queue's broker (throws `ConnectionError` when unknown). */
   brokerAddress(queue: MessageQueue): string;
+  /** Cancels from requesters: running handlers to abort, requests to skip. */
+  readonly cancels: CancelRegistry;
+  /** Handler latency of a topic. */
+  latency(topic: string): LatencyHistogram;
+  /** Whether a request's requester is still registered with the broker that stored it. */
+  requesterAlive(request: MessageExt): Promise<boolean>;
 }
 
 /**

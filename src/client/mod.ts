@@ -46,6 +46,7 @@ export {
   RemoteError,
   RemotingTimeoutError,
   RequestAbortedError,
+  RequestCancelledError,
   type RequestStage,
   type RequestTimeoutDetails,
   RequestTimeoutError,
@@ -67,6 +68,7 @@ export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
 export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
 export type { CancelStats } from "./cancel_sender.ts";
 export type { LatencySummary } from "./service_stats.ts";
+export type { ReplyOptions } from "./replier.ts";
 export {
   formatTraceparent,
   parseTraceparent,

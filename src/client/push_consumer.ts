@@ -58,6 +58,7 @@ import {
   RemotingTimeoutError,
 } from "../errors.ts";
 import { buildSubscriptionData, type ConsumerData } from "../codec/bodies.ts";
+import { MessageProperty } from "../codec/properties.ts";
 import type { TimerHandle } from "../remoting/timers.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
 import {
@@ -71,7 +72,15 @@ import { parseCloseOptions, parseConsumerOptions, type ParsedConsumerOptions } f
 import { BrokerClock } from "./broker_clock.ts";
 import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
 import type { ProcessQueue } from "./process_queue.ts";
-import { type IdempotencyOptions, Replier } from "./replier.ts";
+import { type IdempotencyOptions, Replier, type ReplyOptions } from "./replier.ts";
+import { CancelRegistry } from "./cancel_registry.ts";
+import { RequesterAliveChecker } from "./requester_alive.ts";
+import { LatencyHistogram, type LatencySummary, serviceStatsProperties } from "./service_stats.ts";
+import type { ConsumeMessageDirectlyResult, ConsumerRunningInfo } from "../codec/admin_bodies.ts";
+import { decodeStoredMessages } from "../codec/message_ext.ts";
+import { offsetMessageId } from "../codec/message_id.ts";
+import { decompressBody } from "../codec/compression.ts";
+import { toMessageExt } from "./message.ts";
 import { RebalanceService } from "./rebalance.ts";
 import { PullService } from "./pull_service.ts";
 import { ConsumeService, type MessageHandler } from "./consume_service.ts";
@@ -230,7 +239,8 @@ export interface CloseOptions {
  *
  * const stats: ConsumerStats = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" }).stats;
  * assert.deepEqual(stats, {
- *   received: 0, handled: 0, failed: 0, expiredRequests: 0, duplicateRequests: 0, timedOut: 0,
+ *   received: 0, handled: 0, failed: 0, requests: 0, expiredRequests: 0, duplicateRequests: 0,
+ *   cancelsReceived: 0, cancelled: 0, cancelledBeforeStart: 0, timedOut: 0,
  *   replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
  * });
  * ```
@@ -240,12 +250,20 @@ export interface ConsumerStats {
   received: number;
   /** Handler calls that succeeded. */
   handled: number;
-  /** Handler calls that threw. */
+  /** Handler calls that threw (handler errors; for a request an error reply went back). */
   failed: number;
+  /** Request messages taken for handling (copies and expired ones included). */
+  requests: number;
   /** Requests dropped because their TTL had passed before handling. */
   expiredRequests: number;
   /** Redelivered requests answered from the first run, without running the handler again. */
   duplicateRequests: number;
+  /** Cancels received from requesters that gave up (some for requests not held here). */
+  cancelsReceived: number;
+  /** Handlers whose `context.signal` a requester's cancel aborted. */
+  cancelled: number;
+  /** Requests skipped because their requester had cancelled them before they started. */
+  cancelledBeforeStart: number;
   /** Handlers given up at their deadline (requests) or `consumeTimeout` (ordinary messages). */
   timedOut: number;
   /** Replies sent (error replies included). */
@@ -303,7 +321,14 @@ export class PushConsumer {
     expiredRequests: 0,
     timedOut: 0,
     sentBack: 0,
+    requests: 0,
+    cancelled: 0,
+    cancelledBeforeStart: 0,
   };
+  readonly #cancels: CancelRegistry;
+  readonly #alive: RequesterAliveChecker;
+  readonly #latency = new Map<string, LatencyHistogram>();
+  #startedAt = 0;
 
   /**
    * Create a push consumer; call `subscribe()`, then `start()`.
@@ -327,7 +352,10 @@ export class PushConsumer {
       maxReplySize: this.#options.maxReplySize,
       ...(this.#options.serializer ? { serializer: this.#options.serializer } : {}),
       idempotency: this.#options.idempotency,
+      group: this.group,
     });
+    this.#cancels = new CancelRegistry({ timers: this.#instance.timers });
+    this.#alive = new RequesterAliveChecker(this.#instance);
     const clocks = new Map<string, BrokerClock>();
     const core: ConsumerCore = {
       group: this.group,
@@ -345,12 +373,35 @@ export class PushConsumer {
       stats: this.#stats,
       running: () => this.#state === "running",
       brokerAddress: (queue) => this.#brokerAddress(queue),
+      cancels: this.#cancels,
+      latency: (topic) => {
+        let histogram = this.#latency.get(topic);
+        if (!histogram) this.#latency.set(topic, histogram = new LatencyHistogram());
+        return histogram;
+      },
+      requesterAlive: (request) =>
+        this.#alive.isAlive(
+          this.#brokerAddress({
+            topic: request.topic,
+            brokerName: request.brokerName,
+            queueId: request.queueId,
+          }),
+          request.properties[MessageProperty.REPLY_TO_CLIENT] ?? "",
+        ),
     };
-    this.#consume = new ConsumeService(core, (request, value) => this.reply(request, value));
+    this.#consume = new ConsumeService(
+      core,
+      (request, value, options) => this.reply(request, value, options),
+    );
     this.#rebalance = new RebalanceService(core, new PullService(core, this.#consume));
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
         if (group === this.group) this.#rebalance.trigger();
+      },
+      cancel: (notice) => {
+        if (notice.group === undefined || notice.group === this.group) {
+          this.#cancels.cancel(notice.correlationId, notice.topic);
+        }
       },
     });
   }
@@ -368,14 +419,37 @@ export class PushConsumer {
       received: s.received,
       handled: s.handled,
       failed: s.failed,
+      requests: s.requests,
       expiredRequests: s.expiredRequests,
       duplicateRequests,
+      cancelsReceived: this.#cancels.stats.cancelsReceived,
+      cancelled: s.cancelled,
+      cancelledBeforeStart: s.cancelledBeforeStart,
       timedOut: s.timedOut,
       replied,
       replyFailures,
       sentBack: s.sentBack,
       queues: this.#queues.size,
     };
+  }
+
+  /**
+   * Handler latency per topic since start: count, mean, median and 99th
+   * percentile (ms; percentiles within 5 %, from a fixed-size histogram).
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" });
+   * assert.deepEqual(consumer.handlerLatency, {}); // nothing handled yet
+   * ```
+   */
+  get handlerLatency(): Record<string, LatencySummary> {
+    const out: Record<string, LatencySummary> = {};
+    for (const [topic, histogram] of this.#latency) out[topic] = histogram.summary();
+    return out;
   }
 
   /** Queues currently assigned to this consumer. */
@@ -436,7 +510,13 @@ export class PushConsumer {
       data: buildSubscriptionData(retryTopic, "*", this.#instance.timers.now()),
       handler: undefined,
     });
-    this.#instance.addConsumer({ group: this.group, consumerData: () => this.#consumerData() });
+    this.#startedAt = this.#instance.timers.now();
+    this.#instance.addConsumer({
+      group: this.group,
+      consumerData: () => this.#consumerData(),
+      runningInfo: () => this.#runningInfo(),
+      consumeDirectly: (record, brokerName) => this.#consumeDirectly(record, brokerName),
+    });
     this.#instance.start();
     this.#state = "running";
     // Learn the brokers, register with all of them, then take our queues. A
@@ -570,9 +650,109 @@ export class PushConsumer {
    * @throws {BrokerError} When the broker could not push the reply (for
    * example `SYSTEM_ERROR` "channel of <id> not found": the requester is gone).
    */
-  async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
+  async reply(
+    request: MessageExt,
+    value: ReplyValue,
+    options: ReplyOptions = {},
+  ): Promise<SendResult> {
     if (this.#state === "closed") throw new ClientClosedError("consumer closed");
-    return await this.#replier.reply(request, value);
+    return await this.#replier.reply(request, value, options);
+  }
+
+  /** What `mqadmin consumerStatus` and the Dashboard show (GET_CONSUMER_RUNNING_INFO). */
+  #runningInfo(): ConsumerRunningInfo {
+    const now = this.#instance.timers.now();
+    const stats = this.stats;
+    const latency = this.handlerLatency;
+    const properties: Record<string, string> = {
+      PROP_CONSUMER_START_TIMESTAMP: String(this.#startedAt),
+      PROP_CONSUMEORDERLY: "false",
+      PROP_THREADPOOL_CORE_SIZE: String(this.#options.concurrency),
+      consumerGroup: this.group,
+      messageModel: "CLUSTERING",
+      consumeFromWhere: this.#consumerData().consumeFromWhere,
+      pullBatchSize: String(this.#options.pullBatchSize),
+      RPC_CLIENT: "rocketmq-rpc",
+      ...serviceStatsProperties(stats as unknown as Record<string, number>, latency),
+    };
+    const mqTable = [...this.#queues.values()].map((pq) => ({
+      queue: pq.queue,
+      info: {
+        commitOffset: this.#offsets.offset(pq.queue) ?? pq.commitOffset(),
+        cachedMsgMinOffset: pq.cached > 0 ? pq.commitOffset() : 0,
+        cachedMsgMaxOffset: pq.cached > 0 ? pq.nextOffset - 1 : 0,
+        cachedMsgCount: pq.cached,
+        cachedMsgSizeInMiB: 0,
+        transactionMsgMinOffset: 0,
+        transactionMsgMaxOffset: 0,
+        transactionMsgCount: 0,
+        locked: false,
+        tryUnlockTimes: 0,
+        lastLockTimestamp: 0,
+        droped: pq.dropped,
+        lastPullTimestamp: now,
+        lastConsumeTimestamp: now,
+      },
+    }));
+    const seconds = Math.max(1, (now - this.#startedAt) / 1000);
+    const statusTable: ConsumerRunningInfo["statusTable"] = {};
+    for (const subscription of this.#subscriptions.values()) {
+      const l = latency[subscription.topic];
+      statusTable[subscription.topic] = {
+        pullRT: 0,
+        pullTPS: 0,
+        consumeRT: l?.avg ?? 0,
+        consumeOKTPS: (l?.count ?? 0) / seconds,
+        consumeFailedTPS: 0,
+        consumeFailedMsgs: 0,
+      };
+    }
+    return {
+      properties,
+      subscriptionSet: [...this.#subscriptions.values()].map((sub) => sub.data),
+      mqTable,
+      statusTable,
+      userConsumerInfo: {},
+    };
+  }
+
+  /** CONSUME_MESSAGE_DIRECTLY: run the handler on one stored message now. */
+  async #consumeDirectly(
+    record: Uint8Array,
+    brokerName: string,
+  ): Promise<ConsumeMessageDirectlyResult> {
+    const result: ConsumeMessageDirectlyResult = {
+      order: false,
+      autoCommit: true,
+      consumeResult: "CR_THROW_EXCEPTION",
+      spentTimeMills: 0,
+    };
+    try {
+      const [stored] = decodeStoredMessages(record);
+      if (!stored) throw new InvalidArgumentError("body", "no stored message");
+      const body = await decompressBody(stored.body, stored.sysFlag, this.#options.maxBodySize);
+      const message = toMessageExt(
+        stored,
+        body,
+        brokerName,
+        offsetMessageId(stored.storeHost, stored.commitLogOffset),
+      );
+      const run = await this.#consume.runDirectly(message);
+      result.spentTimeMills = run.ms;
+      if (!run.handled) {
+        result.consumeResult = "CR_RETURN_NULL";
+        result.remark = `no handler for topic ${message.topic} in group ${this.group}`;
+      } else if (run.error !== undefined) {
+        result.remark = run.error instanceof Error
+          ? `${run.error.name}: ${run.error.message}`
+          : String(run.error);
+      } else {
+        result.consumeResult = "CR_SUCCESS";
+      }
+    } catch (err) {
+      result.remark = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    return result;
   }
 
   #brokerAddress(queue: MessageQueue): string {

@@ -47,6 +47,7 @@ import {
   toReplyParts,
 } from "./message.ts";
 import { buildSendCommand, readSendResponse, type SendResult } from "./send_request.ts";
+import { startSpanSafely, type TraceContext, writeTraceContext } from "./trace.ts";
 
 /** Internal mark on a received message: when the handler started on it. */
 const CONSUME_START: unique symbol = Symbol("consumeStart");
@@ -97,6 +98,18 @@ export interface ReplierOptions {
   serializer?: ReplySerializer;
   /** Idempotency cache bounds, or `false` to run every copy. */
   idempotency?: IdempotencyOptions | false;
+  /** The consumer group, named on every reply (`RPC_GROUP`). */
+  group?: string;
+}
+
+/** How a reply is sent. */
+export interface ReplyOptions {
+  /**
+   * More replies follow (a streamed part): the request is not done, and
+   * `requestMany()` waits for the rest. The last reply (or the handler's
+   * return) goes without it.
+   */
+  more?: boolean;
 }
 
 type Parts = { body: Uint8Array; properties: Record<string, string> };
@@ -123,6 +136,10 @@ export class Replier {
   readonly #maxReplySize: number;
   readonly #serializer: ReplySerializer;
   readonly #replied = new WeakSet<MessageExt>();
+  /** Requests some parts of which went out (`more: true`), and no last reply yet. */
+  readonly #streaming = new WeakSet<MessageExt>();
+  /** The trace context a request's replies carry back (the handle span's, or the request's). */
+  readonly #traces = new WeakMap<MessageExt, TraceContext>();
   readonly #keys: UniqueKeyGenerator;
   readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
@@ -164,6 +181,40 @@ export class Replier {
   /** Note that the handler starts on `request` now (the reply's CONSUME_TIME). */
   started(request: MessageExt): void {
     (request as { [CONSUME_START]?: number })[CONSUME_START] = this.#instance.timers.now();
+  }
+
+  /**
+   * The trace context the replies to `request` carry back, and the parent of
+   * their reply spans.
+   *
+   * @param request The request.
+   * @param trace The handle span's context, or the request's.
+   */
+  setTrace(request: MessageExt, trace: TraceContext | undefined): void {
+    if (trace) this.#traces.set(request, trace);
+  }
+
+  /** Whether parts of a reply to `request` went out and its last did not. */
+  streaming(request: MessageExt): boolean {
+    return this.#streaming.has(request) && !this.#replied.has(request);
+  }
+
+  /**
+   * End a streamed reply whose handler returned nothing: an empty reply
+   * marked `RPC_END`, so a `requestMany()` counts this responder done.
+   *
+   * @param request The request.
+   */
+  async endStream(request: MessageExt): Promise<void> {
+    if (!this.streaming(request)) return;
+    try {
+      await this.send(request, new Uint8Array(0), { [RpcProperty.END]: "true" });
+    } catch (err) {
+      this.#instance.logger.warn("end of a streamed reply failed", {
+        msgId: request.msgId,
+        error: err,
+      });
+    }
   }
 
   /**
@@ -239,7 +290,11 @@ export class Replier {
    * @param value The reply.
    * @returns Where the broker stored the reply.
    */
-  async reply(request: MessageExt, value: ReplyValue): Promise<SendResult> {
+  async reply(
+    request: MessageExt,
+    value: ReplyValue,
+    options: ReplyOptions = {},
+  ): Promise<SendResult> {
     checkRequest(request);
     if (this.#replied.has(request)) {
       throw new IllegalStateError(
@@ -260,6 +315,18 @@ export class Replier {
       throw new InvalidArgumentError("reply", text);
     }
     try {
+      if (options.more === true) {
+        return await this.send(
+          request,
+          parts.body,
+          {
+            ...parts.properties,
+            [RpcProperty.MORE]: "true",
+          },
+          false,
+          true,
+        );
+      }
       return await this.send(request, parts.body, parts.properties);
     } catch (err) {
       if (tooLargeForBroker(err)) {
@@ -313,6 +380,7 @@ export class Replier {
    * @param extra Extra properties.
    * @param again Send although a reply was already attempted (the error
    *   reply that replaces a reply the broker refused).
+   * @param part A streamed part (`more`): the request stays open.
    * @returns Where the broker stored the reply.
    */
   async send(
@@ -320,13 +388,18 @@ export class Replier {
     body: Uint8Array,
     extra: Record<string, string>,
     again = false,
+    part = false,
   ): Promise<SendResult> {
     const { correlationId, replyTo, cluster } = checkRequest(request);
     if (this.#replied.has(request) && !again) {
       throw new IllegalStateError(`request ${correlationId} was already replied to`);
     }
-    this.#replied.add(request);
-    this.#remember(request, body, extra);
+    if (part) {
+      this.#streaming.add(request);
+    } else {
+      this.#replied.add(request);
+      this.#remember(request, body, extra);
+    }
     const props = request.properties;
     const topic = `${cluster}_REPLY_TOPIC`;
     const properties: Record<string, string> = {
@@ -341,6 +414,16 @@ export class Replier {
     if (ttl !== undefined) properties[MessageProperty.TTL] = ttl;
     const consumed = (request as { [CONSUME_START]?: number })[CONSUME_START];
     if (consumed !== undefined) properties[RpcProperty.CONSUME_TIME] = String(consumed);
+    if (this.#options.group !== undefined) properties[RpcProperty.GROUP] = this.#options.group;
+    const parent = this.#traces.get(request);
+    const span = startSpanSafely(this.#instance.spanHooks, {
+      kind: "reply",
+      topic: request.topic,
+      correlationId,
+      group: this.#options.group ?? "",
+      parent,
+    }, (error) => this.#instance.logger.warn("span hook failed", { error }));
+    writeTraceContext(properties, span?.context ?? parent);
     try {
       const route = await this.#instance.getRoute(topic);
       const queues = route.publishQueues;
@@ -369,9 +452,11 @@ export class Replier {
       });
       const result = readSendResponse(response, queue, uniqKey, address);
       this.#stats.replied++;
+      span?.end();
       return result;
     } catch (err) {
       this.#stats.replyFailures++;
+      span?.end(err);
       throw err;
     }
   }

@@ -79,26 +79,23 @@ const until = async (condition: () => boolean) => {
   }
 };
 
-test("a request's send span is a child of the caller's trace, its context travels on the request, and the reply's comes back", async () => {
+test("spans chain send → process → reply across requester and responder; the trace context makes the round trip", async () => {
   await using broker = await startBroker({ port: 0 });
   const { tracer, spans } = recordingTracer();
-  await using requester = new Producer({
-    nameServer: broker.address,
-    spanHooks: otelSpanHooks({ tracer, attributes: { "service.name": "billing" } }),
-  });
+  const hooks = otelSpanHooks({ tracer, attributes: { "service.name": "billing" } });
+  await using requester = new Producer({ nameServer: broker.address, spanHooks: hooks });
   await requester.start();
   await requester.send({ topic: "traced", body: "create the topic" });
-  const seen: Array<string | undefined> = [];
-  await using responder = new PushConsumer({ nameServer: broker.address, group: "traced_g" });
+  const seen: Array<{ property: string | undefined; context: string | undefined }> = [];
+  await using responder = new PushConsumer({
+    nameServer: broker.address,
+    group: "traced_g",
+    spanHooks: hooks,
+  });
   responder.subscribe("traced", "*", (m, ctx) => {
     if (!ctx.isRequest) return undefined; // the message that created the topic
-    seen.push(m.properties.traceparent);
-    // Hand a child context back, as the responder side does.
-    const [v, t] = m.properties.traceparent!.split("-");
-    return {
-      body: "ok",
-      properties: { traceparent: `${v}-${t}-aaaaaaaaaaaaaaaa-01`, tracestate: "x=1" },
-    };
+    seen.push({ property: m.properties.traceparent, context: ctx.trace?.traceparent });
+    return "ok";
   });
   await responder.start();
   await until(() => responder.assignedQueues.filter((q) => q.topic === "traced").length === 4);
@@ -108,20 +105,32 @@ test("a request's send span is a child of the caller's trace, its context travel
     timeout: 5000,
     trace: { traceparent: caller, tracestate: "vendor=a" },
   });
-  const send = spans.find((s) => s.name === "send traced")!;
+  const ofRequest = () =>
+    spans.filter((s) => s.attributes["messaging.message.conversation_id"] === reply.correlationId);
+  await until(() => ofRequest().filter((s) => s.ended).length === 3);
+  const send = ofRequest().find((s) => s.name === "send traced")!;
+  const handle = ofRequest().find((s) => s.name === "process traced")!;
+  const replySpan = ofRequest().find((s) => s.name.startsWith("reply "))!;
   assert.equal(send.kind, 3); // PRODUCER
+  assert.equal(handle.kind, 4); // CONSUMER
   assert.equal(send.parent?.spanId, "1111111111111111");
   assert.equal(send.parent?.traceState?.serialize(), "vendor=a");
-  assert.equal(send.attributes["messaging.system"], "rocketmq");
-  assert.equal(send.attributes["messaging.message.conversation_id"], reply.correlationId);
+  assert.equal(handle.parent?.spanId, send.context.spanId);
+  assert.equal(replySpan.parent?.spanId, handle.context.spanId);
+  for (const span of [send, handle, replySpan]) {
+    assert.equal(span.context.traceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert.equal(span.attributes["messaging.system"], "rocketmq");
+    assert.equal(span.attributes["messaging.message.conversation_id"], reply.correlationId);
+    assert.equal(span.status, undefined);
+  }
+  assert.equal(handle.attributes["messaging.consumer.group.name"], "traced_g");
   assert.equal(send.attributes["service.name"], "billing");
-  assert.equal(seen[0], `00-4bf92f3577b34da6a3ce929d0e0e4736-${send.context.spanId}-01`);
-  assert.deepEqual(reply.trace, {
-    traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-aaaaaaaaaaaaaaaa-01",
-    tracestate: "x=1",
-  });
-  await until(() => send.ended);
-  assert.equal(send.status, undefined);
+  // The request carried the send span's context; the handler saw its own span's.
+  const hex = (sc: SpanContext) => `00-${sc.traceId}-${sc.spanId}-01`;
+  assert.deepEqual(seen, [{ property: hex(send.context), context: hex(handle.context) }]);
+  // The reply brought the reply span's context back.
+  assert.equal(reply.trace?.traceparent, hex(replySpan.context));
+  assert.equal(reply.responderGroup, "traced_g");
 });
 
 test("a timed-out request ends its span with an error status", async () => {
