@@ -40,6 +40,7 @@ tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts
 tests/integration/consumer_test.ts
+tests/integration/features_test.ts
 tests/integration/responder_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts

@@ -11,8 +11,13 @@ import {
   type MessageHandler,
   Producer,
   PushConsumer,
+  RequestAbortedError,
+  RequestCancelledError,
   RequestTimeoutError,
 } from "../../mod.ts";
+
+/** What a cancellation test measured, for the report: abort → handler signal (ms). */
+export const cancelLatencies: number[] = [];
 
 /** Where the suite's broker is, and how to release it. */
 export interface SuiteTarget {
@@ -187,6 +192,202 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       await consumers[1]!.close();
       const after = await requester.responders(topic, { stats: false });
       assert.deepEqual(after.map((g) => g.group), [a]);
+    });
+
+    test("a responder streams parts with more: true; requestMany gets them all, request() the first", async () => {
+      const topic = unique("parts");
+      await kit.responders(topic, {
+        [unique(`${topic}_g`)]: async (m, ctx) => {
+          if (!ctx.isRequest) return undefined;
+          const n = Number(bodyText(m));
+          for (let i = 1; i < n; i++) await ctx.reply(`part ${i}`, { more: true });
+          return bodyText(m) === "3" ? "last" : undefined; // "2": the stream just ends
+        },
+      });
+      const bodies = async (body: string) => {
+        const stream = requester.requestMany({ topic, body }, { timeout: 10_000, responders: 1 });
+        const out: Array<[string, boolean]> = [];
+        for await (const reply of stream) out.push([bodyText(reply), reply.more === true]);
+        assert.equal(stream.endReason, "responders");
+        return out;
+      };
+      assert.deepEqual(await bodies("3"), [["part 1", true], ["part 2", true], ["last", false]]);
+      assert.deepEqual(await bodies("2"), [["part 1", true]]); // ended by the RPC_END marker
+      const first = await requester.request({ topic, body: "3" }, { timeout: 10_000 });
+      assert.equal(bodyText(first), "part 1");
+    });
+
+    test("an aborted request reaches the responder: its handler's signal aborts with RequestCancelledError", async () => {
+      const topic = unique("cancel");
+      const reasons: unknown[] = [];
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => started = resolve);
+      let aborted = 0;
+      const [consumer] = await kit.responders(topic, {
+        [unique(`${topic}_g`)]: (_m, ctx) => {
+          if (!ctx.isRequest) return undefined;
+          started();
+          return new Promise((resolve) => {
+            ctx.signal.addEventListener("abort", () => {
+              aborted = performance.now();
+              reasons.push(ctx.signal.reason);
+              resolve(undefined);
+            }, { once: true });
+          });
+        },
+      });
+      const controller = new AbortController();
+      const sent = requester.stats.sent;
+      const pending = requester.request({ topic, body: "long job" }, {
+        timeout: 30_000,
+        signal: controller.signal,
+      });
+      await running;
+      await until(() => requester.stats.sent > sent); // stored: the cancel knows where it is
+      const abortedAt = performance.now();
+      controller.abort("changed my mind");
+      await assert.rejects(pending, RequestAbortedError);
+      await until(() => reasons.length === 1);
+      assert.ok(reasons[0] instanceof RequestCancelledError, String(reasons[0]));
+      cancelLatencies.push(aborted - abortedAt);
+      await until(() => consumer!.stats.cancelled === 1);
+      assert.equal(consumer!.stats.replied, 0);
+    });
+
+    test("a request cancelled before its handler started is skipped", async () => {
+      const topic = unique("skip");
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => release = resolve);
+      const handled: string[] = [];
+      const group = unique(`${topic}_g`);
+      const consumer = new PushConsumer({ nameServer: kit.nameServer, group, concurrency: 1 });
+      consumer.subscribe(topic, "*", async (m, ctx) => {
+        if (!ctx.isRequest) return undefined;
+        handled.push(bodyText(m));
+        if (bodyText(m) === "first") await gate;
+        return "done";
+      });
+      try {
+        await requester.send({ topic, body: "create the topic" });
+        await consumer.start();
+        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+        const queue = consumer.assignedQueues.find((q) => q.topic === topic)!;
+        const first = requester.request({ topic, body: "first" }, { timeout: 30_000, queue });
+        await until(() => handled.length === 1);
+        const controller = new AbortController();
+        const sent = requester.stats.sent;
+        const second = requester.request({ topic, body: "second" }, {
+          timeout: 30_000,
+          queue,
+          signal: controller.signal,
+        });
+        await until(() => requester.stats.sent > sent);
+        controller.abort();
+        await assert.rejects(second, RequestAbortedError);
+        await until(() => consumer.stats.cancelsReceived >= 1);
+        release();
+        assert.equal(bodyText(await first), "done");
+        await until(() => consumer.stats.cancelledBeforeStart === 1);
+        assert.deepEqual(handled, ["first"]);
+      } finally {
+        release();
+        await consumer.close();
+      }
+    });
+
+    test("context.requesterAlive() is true while the requester's client is registered, false once it left", async () => {
+      const topic = unique("alive");
+      const answers: boolean[] = [];
+      const held: Array<() => Promise<boolean>> = [];
+      await kit.responders(topic, {
+        [unique(`${topic}_g`)]: async (_m, ctx) => {
+          if (!ctx.isRequest) return undefined;
+          answers.push(await ctx.requesterAlive());
+          held.push(() => ctx.requesterAlive());
+          return undefined;
+        },
+      });
+      const gone = new Producer({ nameServer: kit.nameServer, group: unique("gone") });
+      await gone.start();
+      await gone.request({ topic, body: "x" }, { timeout: 300 }).catch(() => {});
+      await until(() => answers.length === 1);
+      assert.deepEqual(answers, [true]);
+      await gone.close();
+      // Once the shared cache (a second) expired, the broker no longer lists it.
+      let alive = true;
+      const deadline = Date.now() + 10_000;
+      while (alive && Date.now() < deadline) {
+        alive = await held[0]!();
+        if (alive) await sleep(200);
+      }
+      assert.equal(alive, false);
+    });
+
+    test("a nested request with { parent: context } inherits the caller's deadline", async () => {
+      const topic = unique("outer");
+      const silent = unique("silent");
+      await kit.responders(silent, { [unique(`${silent}_g`)]: () => undefined });
+      const nested: unknown[] = [];
+      await kit.responders(topic, {
+        [unique(`${topic}_g`)]: async (_m, ctx) => {
+          if (!ctx.isRequest) return undefined;
+          const started = Date.now();
+          const err = await requester.request({ topic: silent, body: "inner" }, {
+            timeout: 60_000,
+            parent: ctx,
+          }).catch((e) => e);
+          nested.push({ err, ms: Date.now() - started, left: ctx.deadline - started });
+          return "outer done";
+        },
+      });
+      await requester.request({ topic, body: "x" }, { timeout: 1500 }).catch(() => {});
+      await until(() => nested.length === 1);
+      const { err, ms, left } = nested[0] as { err: unknown; ms: number; left: number };
+      // It ends with its caller: its inherited timeout, or the caller's signal
+      // (aborted at the same deadline), whichever fires first.
+      if (err instanceof RequestTimeoutError) {
+        assert.ok(err.timeout <= 1500, `inherited ${err.timeout} ms, not the 60 s asked`);
+      } else {
+        assert.ok(err instanceof RequestAbortedError, String(err));
+      }
+      assert.ok(ms < left + 1000, `the nested request outlived its caller: ${ms} ms of ${left}`);
+    });
+
+    test("the trace context travels on the request, the responder sees it, the reply brings it back", async () => {
+      const topic = unique("trace");
+      const seen: Array<string | undefined> = [];
+      await kit.responders(topic, {
+        [unique(`${topic}_g`)]: (_m, ctx) => {
+          if (!ctx.isRequest) return undefined;
+          seen.push(ctx.trace?.traceparent);
+          return "traced";
+        },
+      });
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      const reply = await requester.request({ topic, body: "x" }, {
+        timeout: 10_000,
+        trace: { traceparent, tracestate: "rojo=00f067aa0ba902b7" },
+      });
+      assert.deepEqual(seen, [traceparent]);
+      assert.deepEqual(reply.trace, { traceparent, tracestate: "rojo=00f067aa0ba902b7" });
+    });
+
+    test("responders() reads each responder's counters and handler latency from its running info", async () => {
+      const topic = unique("stats");
+      const group = unique(`${topic}_g`);
+      const [consumer] = await kit.responders(topic, { [group]: (m) => `re:${bodyText(m)}` });
+      for (let i = 0; i < 5; i++) {
+        await requester.request({ topic, body: `${i}` }, { timeout: 10_000 });
+      }
+      await until(() => consumer!.stats.replied === 5);
+      const [g] = await requester.responders(topic);
+      const client = g!.clients[0]!;
+      assert.equal(client.error, undefined);
+      assert.equal(client.counters.replied, 5);
+      assert.ok((client.counters.requests ?? 0) >= 5);
+      assert.ok((client.latency[topic]?.count ?? 0) >= 5);
+      assert.equal(client.properties.PROP_CONSUME_TYPE, "CONSUME_PASSIVELY");
+      assert.ok((consumer!.handlerLatency[topic]?.count ?? 0) >= 5);
     });
   });
 }
