@@ -388,7 +388,7 @@ export const RpcProperty = {
   CONTENT_TYPE: "RPC_CONTENT_TYPE",
   /** `"true"` on a reply that is not its responder's last (`reply(value, { more: true })`). */
   MORE: "RPC_MORE",
-  /** `"true"` on an empty reply that only ends its responder's stream of replies. */
+  /** `"true"` on a reply that only ends its responder's stream of replies (never yielded). */
   END: "RPC_END",
   /** The responder's consumer group, on replies. */
   GROUP: "RPC_GROUP",

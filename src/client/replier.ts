@@ -200,15 +200,17 @@ export class Replier {
   }
 
   /**
-   * End a streamed reply whose handler returned nothing: an empty reply
-   * marked `RPC_END`, so a `requestMany()` counts this responder done.
+   * End a streamed reply whose handler returned nothing: a reply marked
+   * `RPC_END` (body `end`: RocketMQ 5.x brokers fail on an empty reply
+   * body), so a `requestMany()` counts this responder done and yields
+   * nothing for it.
    *
    * @param request The request.
    */
   async endStream(request: MessageExt): Promise<void> {
     if (!this.streaming(request)) return;
     try {
-      await this.send(request, new Uint8Array(0), { [RpcProperty.END]: "true" });
+      await this.send(request, new TextEncoder().encode("end"), { [RpcProperty.END]: "true" });
     } catch (err) {
       this.#instance.logger.warn("end of a streamed reply failed", {
         msgId: request.msgId,

@@ -7,8 +7,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { bodyText, Producer } from "../../mod.ts";
-import { featuresSuite } from "../integration/_features_suite.ts";
+import { bodyText, Producer, PushConsumer } from "../../mod.ts";
+import { cancelLatencies, featuresSuite } from "../integration/_features_suite.ts";
 import { listener } from "../client/_cancel_listener.ts";
 import { RequestTimeoutError } from "../../src/errors.ts";
 import {
@@ -17,6 +17,8 @@ import {
   ROCKETMQ_VERSIONS,
   type RocketMQCluster,
   type RocketMQLine,
+  runJavaRequester,
+  runMqAdmin,
   startJavaResponder,
   startRocketMQ,
   uniqueName,
@@ -33,8 +35,10 @@ async function until(condition: () => boolean, timeout = 20_000): Promise<void> 
 function lineSuite(line: RocketMQLine): void {
   describe(`features through RocketMQ ${ROCKETMQ_VERSIONS[line]}`, () => {
     let cluster: RocketMQCluster;
+    let latenciesFrom = 0;
 
     before(async () => {
+      latenciesFrom = cancelLatencies.length;
       cluster = await startRocketMQ({ line });
       process.stderr.write(
         `[interop] RocketMQ ${cluster.version} ready in ${cluster.timings.totalMs} ms\n`,
@@ -42,6 +46,12 @@ function lineSuite(line: RocketMQLine): void {
     });
 
     after(async () => {
+      const ms = cancelLatencies.slice(latenciesFrom).map((n) => n.toFixed(1));
+      process.stderr.write(
+        `[interop] cancel through RocketMQ ${ROCKETMQ_VERSIONS[line]}: abort → handler signal ${
+          ms.join(", ")
+        } ms\n`,
+      );
       await cluster?.stop();
     });
 
@@ -78,6 +88,67 @@ function lineSuite(line: RocketMQLine): void {
       } finally {
         await Promise.all([a, b, c].map((x) => x.instance.close()));
       }
+    });
+
+    it("an official Java requester takes the first part of our streamed reply", async () => {
+      const topic = uniqueName("parts_java");
+      await cluster.createTopic(topic, { queues: 4 });
+      await using responder = new PushConsumer({
+        nameServer: cluster.nameServer,
+        group: `${topic}_ts`,
+      });
+      responder.subscribe(topic, "*", async (m, ctx) => {
+        if (!ctx.isRequest) return undefined;
+        await ctx.reply(m.body.slice().reverse(), { more: true }); // what the Java requester checks
+        await ctx.reply("part 2", { more: true });
+        return "last";
+      });
+      await responder.start();
+      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      const run = await runJavaRequester({
+        cluster,
+        topic,
+        forms: ["plain", "callback"],
+        count: 4,
+      });
+      const s = run.summary;
+      assert.equal(s.ok, s.sent, run.logTail);
+      assert.equal(s.mismatches, 0, run.logTail);
+      assert.equal(s.errors, 0, run.logTail);
+      // Every part went out; the last ones may find the Java requester gone
+      // (it exits once it has its replies): the broker then refuses them.
+      await until(() => responder.stats.replied + responder.stats.replyFailures === 3 * s.sent);
+      assert.ok(responder.stats.replied >= s.sent);
+    });
+
+    it("mqadmin consumerStatus shows our consumer, with its request-reply figures", async () => {
+      const topic = uniqueName("mqadmin");
+      const group = `${topic}_g`;
+      await cluster.createTopic(topic, { queues: 4 });
+      await using responder = new PushConsumer({ nameServer: cluster.nameServer, group });
+      responder.subscribe(topic, "*", (m) => m.body.slice().reverse());
+      await responder.start();
+      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await using requester = new Producer({ nameServer: cluster.nameServer });
+      await requester.start();
+      for (let i = 0; i < 3; i++) {
+        await requester.request({ topic, body: `r${i}` }, { timeout: 10_000 });
+      }
+      const one = await runMqAdmin({
+        cluster,
+        args: ["consumerStatus", "-g", group, "-i", responder.clientId],
+      });
+      assert.equal(one.exitCode, 0, one.logTail);
+      assert.match(one.output, /#Consumer Properties#/, one.logTail);
+      assert.match(one.output, /PROP_CONSUME_TYPE\s+: CONSUME_PASSIVELY/);
+      assert.match(one.output, /RPC_STAT_replied\s+: 3/);
+      assert.match(one.output, new RegExp(`RPC_LATENCY_${topic}\\s+: count=3 `));
+      assert.match(one.output, new RegExp(`${topic}\\s+${cluster.brokerName}\\s+0\\s+\\d+`));
+      const all = await runMqAdmin({ cluster, args: ["consumerStatus", "-g", group] });
+      assert.equal(all.exitCode, 0, all.logTail);
+      assert.match(all.output, new RegExp(responder.clientId.replace(/[.#]/g, "\\$&")));
+      assert.match(all.output, /Same subscription in the same group of consumer/);
+      assert.match(all.output, /Rebalance OK/);
     });
 
     it("requestMany: two Java responder groups answer, one reply each", async () => {

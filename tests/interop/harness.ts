@@ -2402,6 +2402,9 @@ export async function runMqAdmin(options: MqAdminOptions): Promise<MqAdminRun> {
   const art = await ensureArtifacts(line);
   const name = `mqadmin-${++peerCounter}`;
   const dir = await makeRunDir(name);
+  // 4.x's MQAdminStartup reads ${rocketmq.home.dir}/conf/logback_tools.xml and stops without it.
+  await Deno.mkdir(`${dir}/conf`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/conf/logback_tools.xml`, logbackXml("tools.log"));
   const proc = await JvmProcess.spawn({
     name,
     java: tools.java,
@@ -2411,6 +2414,7 @@ export async function runMqAdmin(options: MqAdminOptions): Promise<MqAdminRun> {
       "-Xmx256m",
       "-XX:+UseSerialGC",
       `-Duser.home=${dir}`,
+      `-Drocketmq.home.dir=${dir}`,
       "-Dfile.encoding=UTF-8",
       ...(options.jvmArgs ?? []),
     ],
