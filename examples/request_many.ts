@@ -1,9 +1,10 @@
 // deno-lint-ignore-file no-console
 /**
- * Many replies to one request: scatter-gather across responder groups.
- * Three "banks" (three consumer groups) each quote a price; the requester
+ * Many replies to one request. Scatter-gather across responder groups:
+ * three "banks" (three consumer groups) each quote a price; the requester
  * asks how many groups are online, then takes one quote from each, or what
- * it has when the timeout comes (a partial result, flagged).
+ * it has when the timeout comes (a partial result, flagged). Then streamed
+ * parts from one responder (`context.reply(value, { more: true })`).
  *
  *   deno run -A examples/request_many.ts
  */
@@ -40,6 +41,31 @@ console.log(
   `ended: ${stream.endReason}${stream.partial ? " (partial)" : ""}, ${stream.received} replies`,
 );
 
+// Streamed parts: a report in pages; the handler's return value is the last one.
+const reports = uniqueTopic("report");
+await requester.send({ topic: reports, body: "create the topic" });
+const writer = new PushConsumer({ nameServer: server.address, group: `${reports}_writer` });
+writer.subscribe(reports, "*", async (request, context) => {
+  if (!context.isRequest) return undefined;
+  for (let page = 1; page <= 3; page++) {
+    await context.reply(`page ${page} of ${bodyText(request)}`, { more: true });
+  }
+  return "end of report";
+});
+await writer.start();
+while (writer.assignedQueues.filter((q) => q.topic === reports).length < 4) {
+  await new Promise((r) => setTimeout(r, 20));
+}
+for await (
+  const part of requester.requestMany({ topic: reports, body: "Q3" }, {
+    timeout: 5000,
+    responders: 1,
+  })
+) {
+  console.log(`  ${bodyText(part)}${part.more ? " (more follows)" : ""}`);
+}
+
 await requester.close();
+await writer.close();
 await Promise.all(banks.map((b) => b.close()));
 await server.close();
