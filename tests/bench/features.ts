@@ -168,6 +168,51 @@ function percentile(sorted: number[], q: number): number {
   await provider.shutdown();
 }
 
+// ---- 3. cancellation: abort → the handler's signal ---------------------------------------------
+
+{
+  const topic = "BenchCancel";
+  const requester = await producer();
+  await requester.send({ topic, body: "create the topic" });
+  let onStart: (() => void) | undefined;
+  let onAbort: ((at: number) => void) | undefined;
+  await responders(topic, 1, (_m, ctx) => {
+    if (!ctx.isRequest) return undefined;
+    onStart?.();
+    return new Promise((resolve) => {
+      ctx.signal.addEventListener("abort", () => {
+        onAbort?.(performance.now());
+        resolve(undefined);
+      }, { once: true });
+    });
+  });
+  const samples: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const started = new Promise<void>((resolve) => onStart = resolve);
+    const signalled = new Promise<number>((resolve) => onAbort = resolve);
+    const controller = new AbortController();
+    const sent = requester.stats.sent;
+    const pending = requester.request({ topic, body: "job" }, {
+      timeout: 30_000,
+      signal: controller.signal,
+    }).catch(() => undefined);
+    await started;
+    while (requester.stats.sent === sent) await new Promise((r) => setTimeout(r, 1));
+    const t = performance.now();
+    controller.abort();
+    samples.push(await signalled - t);
+    await pending;
+  }
+  samples.splice(0, 10); // warm-up
+  samples.sort((x, y) => x - y);
+  console.log(
+    `cancel, abort → handler signal on this broker: p50 ${
+      percentile(samples, 0.5).toFixed(2)
+    } ms, ` +
+      `p99 ${percentile(samples, 0.99).toFixed(2)} ms (${samples.length} samples)`,
+  );
+}
+
 for (const close of closers.reverse()) await close();
 await broker.close();
 process.exit(0);
