@@ -353,6 +353,26 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       assert.ok(ms < left + 1000, `the nested request outlived its caller: ${ms} ms of ${left}`);
     });
 
+    test("a parent's deadline bounds a request's timeout; one already passed sends nothing", async () => {
+      const topic = unique("bounded");
+      await kit.responders(topic, { [unique(`${topic}_g`)]: () => undefined });
+      const started = Date.now();
+      const err = await requester.request({ topic, body: "x" }, {
+        timeout: 60_000,
+        parent: { deadline: Date.now() + 300 },
+      }).catch((e) => e);
+      assert.ok(err instanceof RequestTimeoutError, String(err));
+      assert.ok(err.timeout <= 300, `timeout ${err.timeout}`);
+      assert.ok(Date.now() - started < 5000);
+      const sent = requester.stats.sent;
+      const late = await requester.request({ topic, body: "x" }, {
+        parent: { deadline: Date.now() - 1 },
+      }).catch((e) => e);
+      assert.ok(late instanceof RequestTimeoutError);
+      assert.equal(late.stage, "sending");
+      assert.equal(requester.stats.sent, sent, "nothing was sent");
+    });
+
     test("the trace context travels on the request, the responder sees it, the reply brings it back", async () => {
       const topic = unique("trace");
       const seen: Array<string | undefined> = [];
