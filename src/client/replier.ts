@@ -102,7 +102,19 @@ export interface ReplierOptions {
   group?: string;
 }
 
-/** How a reply is sent. */
+/**
+ * How a reply is sent.
+ *
+ * @example Stream a report in parts
+ * ```ts
+ * import type { ReplyOptions } from "./replier.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // In a handler: `await context.reply("page 1", part)` twice, then `return "last page"`.
+ * const part: ReplyOptions = { more: true };
+ * assert.equal(part.more, true);
+ * ```
+ */
 export interface ReplyOptions {
   /**
    * More replies follow (a streamed part): the request is not done, and

@@ -6,7 +6,17 @@ import { type CancelNotice, ClientInstance } from "../../src/client/client_insta
 let instances = 0;
 
 /** A client registered as a consumer of `topic` in `group`, recording cancels. */
-export async function listener(nameServer: string, group: string, topic: string) {
+/** A listening client and the cancels it was told about. */
+export interface Listener {
+  instance: ClientInstance;
+  notices: CancelNotice[];
+}
+
+export async function listener(
+  nameServer: string,
+  group: string,
+  topic: string,
+): Promise<Listener> {
   const notices: CancelNotice[] = [];
   const instance = new ClientInstance({ nameServer, instanceName: `${group}-${++instances}` });
   instance.setPushHandlers({ cancel: (notice) => notices.push(notice) });
