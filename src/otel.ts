@@ -262,8 +262,9 @@ export function otelSpanHooks(options: OtelSpanHooksOptions = {}): SpanHooks {
  * import type { StatsSource } from "./otel.ts";
  * import assert from "node:assert/strict";
  *
- * const source: StatsSource = { stats: { replied: 3, timedOutByStage: { sending: 1 } } };
- * assert.equal(source.stats.replied, 3);
+ * const stats = { replied: 3, timedOutByStage: { sending: 1 } };
+ * const source: StatsSource = { stats };
+ * assert.equal(source.stats, stats);
  * ```
  */
 export interface StatsSource {

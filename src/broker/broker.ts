@@ -218,7 +218,8 @@ export interface BrokerOptions {
  * const stats: BrokerStats = broker.stats;
  * assert.deepEqual(stats, {
  *   connectionsAccepted: 0, connectionsRefused: 0, requests: 0, messagesStored: 0, messagesPulled: 0,
- *   repliesPushed: 0, repliesFailed: 0, sentBack: 0, malformed: 0, connections: 0, heldPulls: 0,
+ *   repliesPushed: 0, repliesFailed: 0, sentBack: 0, cancelsForwarded: 0, adminCallsRelayed: 0,
+ *   malformed: 0, connections: 0, heldPulls: 0,
  *   producerGroups: 0, consumerGroups: 0, scheduledMessages: 0, delayedDelivered: 0, queueLocks: 0,
  *   accessDenied: 0, clientIdRefused: 0, repliesRefused: 0, pendingRequests: 0,
  * });
