@@ -11,6 +11,7 @@ import { bodyText, Producer, PushConsumer } from "../../mod.ts";
 import { cancelLatencies, featuresSuite } from "../integration/_features_suite.ts";
 import { listener } from "../client/_cancel_listener.ts";
 import { RequestTimeoutError } from "../../src/errors.ts";
+import { startBroker } from "../../src/broker/mod.ts";
 import {
   expectedReply,
   ROCKETMQ_LINES,
@@ -183,3 +184,37 @@ function lineSuite(line: RocketMQLine): void {
 }
 
 for (const line of ROCKETMQ_LINES) lineSuite(line);
+
+describe("mqadmin against the embedded broker", () => {
+  it("consumerConnection and consumerStatus list our consumer, through the broker's relay", async () => {
+    const broker = await startBroker({ port: 0 });
+    try {
+      const topic = uniqueName("mqadmin_ours");
+      const group = `${topic}_g`;
+      await using requester = new Producer({ nameServer: broker.address });
+      await requester.start();
+      await requester.send({ topic, body: "create the topic" });
+      await using responder = new PushConsumer({ nameServer: broker.address, group });
+      responder.subscribe(topic, "*", (m, ctx) => ctx.isRequest ? m.body : undefined);
+      await responder.start();
+      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await requester.request({ topic, body: "x" }, { timeout: 10_000 });
+      const connections = await runMqAdmin({
+        line: "5",
+        nameServer: broker.address,
+        args: ["consumerConnection", "-g", group],
+      });
+      assert.equal(connections.exitCode, 0, connections.logTail);
+      assert.ok(connections.output.includes(responder.clientId), connections.logTail);
+      const status = await runMqAdmin({
+        line: "5",
+        nameServer: broker.address,
+        args: ["consumerStatus", "-g", group, "-i", responder.clientId],
+      });
+      assert.match(status.output, /RPC_STAT_replied\s+: 1/, status.logTail);
+      assert.match(status.output, /#Consumer Offset#/);
+    } finally {
+      await broker.close();
+    }
+  });
+});
