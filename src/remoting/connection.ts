@@ -2,7 +2,7 @@
  * A remoting connection: a {@linkcode Transport} turned into a stream of
  * {@linkcode RemotingCommand}s in both directions. It correlates responses to
  * requests by opaque, times calls out, answers incoming requests through a
- * handler, and coalesces frames written in the same tick into one write.
+ * handler, and coalesces the frames of one event-loop turn into one write.
  *
  * Used by both sides: the client calls brokers and name servers and serves
  * the broker's pushes (RIP-16 replies, rebalance notifications); the broker
@@ -149,15 +149,31 @@ export interface ConnectionStats extends PendingStats {
   writes: number;
 }
 
+/** Frames that go out in one transport write. */
 interface Batch {
   frames: Uint8Array[];
   size: number;
-  resolve(): void;
-  reject(err: unknown): void;
-  promise: Promise<void>;
+  /** Created only for callers that wait for the write (`send`, `invokeOneway`). */
+  written: Promise<void> | undefined;
+  resolve: (() => void) | undefined;
+  reject: ((err: unknown) => void) | undefined;
 }
 
 const MAX_COALESCED_BYTES = 256 * 1024;
+
+/**
+ * Runs `fn` once the current event-loop turn is over: after every microtask
+ * that is already queued, and every I/O callback of this turn in Node. A
+ * response produced by an async handler a few microtasks after the request
+ * was read, and the other frames of the turn, thus join one write: on
+ * loopback a write costs about as much as the work of answering a request
+ * (the kernel delivers the bytes and wakes the reader inside the call).
+ * `setImmediate` exists in Deno, Bun and Node; elsewhere frames are
+ * coalesced within the tick only.
+ */
+const afterTurn: (fn: () => void) => void = typeof globalThis.setImmediate === "function"
+  ? (fn) => void globalThis.setImmediate(fn)
+  : (fn) => queueMicrotask(fn);
 
 /**
  * A remoting connection over one transport.
@@ -198,6 +214,7 @@ export class RemotingConnection {
   #isClosed = false;
   #nextOpaque = 1;
   readonly #queue: Batch[] = [];
+  /** A flush is scheduled or under way: frames enqueued now will be written by it. */
   #writing = false;
   #lastActivity: number;
   #frameSince: number | undefined;
@@ -288,7 +305,9 @@ export class RemotingConnection {
       signal: options.signal,
       onTimeout: () => new RemotingTimeoutError(this.address, code, options.timeout),
     });
-    this.#enqueue(frame).catch((err) => this.#pending.reject(opaque, err));
+    // A frame that cannot be written fails the call through the shutdown
+    // that a failed write always causes (rejectAll with ConnectionClosedError).
+    this.#enqueue(frame);
     return answer;
   }
 
@@ -307,7 +326,9 @@ export class RemotingConnection {
     request.opaque = this.#allocateOpaque();
     request.flag = (request.flag | CommandFlag.ONEWAY) & ~CommandFlag.RESPONSE;
     try {
-      return this.#enqueue(encodeCommand(request, { maxFrameSize: this.#maxFrameSize }));
+      return this.#written(
+        this.#enqueue(encodeCommand(request, { maxFrameSize: this.#maxFrameSize })),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -325,7 +346,9 @@ export class RemotingConnection {
       return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
     }
     try {
-      return this.#enqueue(encodeCommand(command, { maxFrameSize: this.#maxFrameSize }));
+      return this.#written(
+        this.#enqueue(encodeCommand(command, { maxFrameSize: this.#maxFrameSize })),
+      );
     } catch (err) {
       return Promise.reject(err);
     }
@@ -355,36 +378,43 @@ export class RemotingConnection {
     return opaque;
   }
 
-  #enqueue(frame: Uint8Array): Promise<void> {
+  /** Queue a frame for the next write; returns the batch it joined. */
+  #enqueue(frame: Uint8Array): Batch {
     let batch = this.#queue[this.#queue.length - 1];
     if (!batch || batch.size + frame.length > MAX_COALESCED_BYTES) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      promise.catch(() => {}); // callers that care observe it; never an unhandled rejection
-      batch = { frames: [], size: 0, resolve, reject, promise };
+      batch = { frames: [], size: 0, written: undefined, resolve: undefined, reject: undefined };
       this.#queue.push(batch);
     }
     batch.frames.push(frame);
     batch.size += frame.length;
     this.#stats.framesOut++;
-    void this.#flush();
-    return batch.promise;
+    if (!this.#writing) {
+      this.#writing = true;
+      afterTurn(() => void this.#flush());
+    }
+    return batch;
+  }
+
+  /** A promise settled when the batch is written (or dropped). */
+  #written(batch: Batch): Promise<void> {
+    if (!batch.written) {
+      batch.written = new Promise<void>((resolve, reject) => {
+        batch.resolve = resolve;
+        batch.reject = reject;
+      });
+      batch.written.catch(() => {}); // callers that care observe it; never an unhandled rejection
+    }
+    return batch.written;
   }
 
   /**
-   * Write queued batches in order. Frames enqueued while a write is under way
-   * (or in the same tick) join the last batch, so a busy connection makes few,
-   * larger writes; `writer.ready` carries the transport's backpressure.
+   * Write queued batches in order, once per event-loop turn (see
+   * {@linkcode afterTurn}). Frames enqueued while a write is under way join
+   * the next batch, so a busy connection makes few, larger writes;
+   * `writer.ready` carries the transport's backpressure.
    */
   async #flush(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
     try {
-      await Promise.resolve();
       while (this.#queue.length > 0) {
         const head = this.#queue[0]!;
         try {
@@ -396,15 +426,20 @@ export class RemotingConnection {
           const chunk = head.frames.length === 1 ? head.frames[0]! : concat(head.frames);
           this.#stats.writes++;
           this.#lastActivity = this.#timers.now();
-          this.#writer.write(chunk).then(
-            head.resolve,
-            (err) => head.reject(new ConnectionClosedError(this.address, { cause: err })),
-          );
+          const write = this.#writer.write(chunk);
+          if (head.written) {
+            write.then(
+              head.resolve,
+              (err) => head.reject!(new ConnectionClosedError(this.address, { cause: err })),
+            );
+          } else {
+            write.catch(() => {/* the writer errors, and the connection shuts down */});
+          }
         } catch (err) {
           const error = err instanceof ConnectionClosedError
             ? err
             : new ConnectionClosedError(this.address, { cause: err });
-          for (const batch of this.#queue.splice(0)) batch.reject(error);
+          for (const batch of this.#queue.splice(0)) batch.reject?.(error);
         }
       }
     } finally {
@@ -510,7 +545,16 @@ export class RemotingConnection {
     if (!response || isOneway(request) || this.#isClosed) return;
     response.opaque = request.opaque;
     response.flag |= CommandFlag.RESPONSE;
-    this.send(response).catch(() => {/* the connection is closing; nothing to answer to */});
+    let frame: Uint8Array;
+    try {
+      frame = encodeCommand(response, { maxFrameSize: this.#maxFrameSize });
+    } catch (err) {
+      // A response that cannot be encoded (above maxFrameSize, say) becomes
+      // SYSTEM_ERROR rather than silence that the caller would wait out.
+      if (response.code !== ResponseCode.SYSTEM_ERROR) this.#answerError(request, err);
+      return;
+    }
+    this.#enqueue(frame);
   }
 
   #answerError(request: RemotingCommand, err: unknown): void {
@@ -538,7 +582,7 @@ export class RemotingConnection {
     this.#charged = 0;
     this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
     const dropped = new ConnectionClosedError(this.address, { cause: error });
-    for (const batch of this.#queue.splice(0)) batch.reject(dropped);
+    for (const batch of this.#queue.splice(0)) batch.reject?.(dropped);
     this.#writer.releaseLock();
     void this.transport.close().finally(() => this.#resolveClosed(error));
   }

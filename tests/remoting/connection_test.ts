@@ -95,6 +95,47 @@ test("RemotingConnection coalesces frames written in one tick into one transport
   await server.closed;
 });
 
+test("RemotingConnection writes the responses of one event-loop turn in one write, however many microtasks apart", async () => {
+  const [a, b] = memoryPair();
+  const server = new RemotingConnection(b, {
+    onRequest: async (request) => {
+      // Handlers finish at different depths of the microtask queue, as real ones do.
+      for (let i = 0; i < request.opaque; i++) await null;
+      return createResponse(request, 0);
+    },
+  });
+  const peer = raw(a);
+  const requests = Array.from(
+    { length: 20 },
+    (_, i) => encodeCommand(createRequest(34, {}, { opaque: i + 1 })),
+  );
+  await peer.write(concat(requests)); // one chunk: read and dispatched in one turn
+  const opaques: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const frame = await peer.readFrame();
+    opaques.push(Number(/"opaque":(\d+)/.exec(new TextDecoder().decode(frame))![1]));
+  }
+  assert.deepEqual(opaques, Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.equal(server.stats.framesOut, 20);
+  assert.equal(server.stats.writes, 1);
+  await peer.close();
+  await server.closed;
+});
+
+test("RemotingConnection answers SYSTEM_ERROR when a handler's response cannot be encoded", async () => {
+  const [a, b] = memoryPair();
+  const server = new RemotingConnection(b, {
+    maxFrameSize: 1024,
+    onRequest: (request) => createResponse(request, 0, undefined, { body: new Uint8Array(4096) }),
+  });
+  const client = new RemotingConnection(a);
+  const response = await client.invoke(createRequest(34), { timeout: 1000 });
+  assert.equal(response.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(response.remark ?? "", /FrameTooLargeError/);
+  await client.close();
+  await server.closed;
+});
+
 test("RemotingConnection answers unknown requests with REQUEST_CODE_NOT_SUPPORTED", async () => {
   const [a, b] = memoryPair();
   const server = new RemotingConnection(b); // no handler
