@@ -110,6 +110,46 @@ async function pidCpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+const SOCKET_CALLS = {
+  writes: ["sendto", "sendmsg", "write", "writev"],
+  reads: ["recvfrom", "recvmsg", "read", "readv"],
+};
+
+/**
+ * Counts a process's read and write system calls with `perf stat` until
+ * `stop()` (undefined counts when perf is unavailable or not permitted).
+ */
+function countSyscalls(pid: number, file: string): () => Promise<Syscalls[string] | undefined> {
+  const events = [...SOCKET_CALLS.writes, ...SOCKET_CALLS.reads]
+    .map((call) => `syscalls:sys_enter_${call}`)
+    .join(",");
+  let perf: Deno.ChildProcess | undefined;
+  try {
+    perf = new Deno.Command("perf", {
+      args: ["stat", "-x", ",", "-e", events, "-p", String(pid), "-o", file],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  } catch {
+    return () => Promise.resolve(undefined);
+  }
+  return async () => {
+    try {
+      perf.kill("SIGINT");
+    } catch { /* gone */ }
+    await perf.status;
+    const text = await Deno.readTextFile(file).catch(() => "");
+    const count = (calls: string[]) =>
+      calls.reduce((sum, call) => {
+        const line = text.split("\n").find((l) => l.includes(`sys_enter_${call},`));
+        return sum + (line ? Number(line.split(",")[0]) || 0 : 0);
+      }, 0);
+    const writes = count(SOCKET_CALLS.writes);
+    const reads = count(SOCKET_CALLS.reads);
+    return writes + reads > 0 ? { reads, writes } : undefined;
+  };
+}
+
 async function nodeBundle(script: string): Promise<string> {
   const file = `${out}/${script.replace(/\.ts$/, ".mjs")}`;
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -238,7 +278,10 @@ async function readProfile(dir: string): Promise<CpuProfile> {
 // ---- the run ------------------------------------------------------------------------------------
 
 const resummarize = flags.has("summarize");
+/** Socket reads and writes (system calls) per request, by process. */
+type Syscalls = Record<string, { reads: number; writes: number }>;
 let usPerRequest: { requester: number; responder: number; broker: number };
+let syscalls: Syscalls | undefined;
 let summary: {
   ok: number;
   elapsedMs: number;
@@ -246,10 +289,15 @@ let summary: {
   latencyMs: { p50: number };
 };
 if (resummarize) {
-  ({ usPerRequest, summary } = JSON.parse(await Deno.readTextFile(`${out}/counters.json`)));
+  ({ usPerRequest, summary, syscalls } = JSON.parse(
+    await Deno.readTextFile(`${out}/counters.json`),
+  ));
 } else {
-  ({ usPerRequest, summary } = await run());
-  await Deno.writeTextFile(`${out}/counters.json`, JSON.stringify({ usPerRequest, summary }));
+  ({ usPerRequest, summary, syscalls } = await run());
+  await Deno.writeTextFile(
+    `${out}/counters.json`,
+    JSON.stringify({ usPerRequest, summary, syscalls }),
+  );
 }
 
 async function run() {
@@ -316,13 +364,16 @@ async function run() {
     ]),
   );
   await requester.wait((l) => l.includes('"measuring"'), "measuring line", 90_000);
-  const before = await Promise.all([broker, responder].map((p) => pidCpuMs(p.child.pid)));
+  const procs = [requester, responder, broker];
+  const before = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
+  const stopCounting = procs.map((p) => countSyscalls(p.child.pid, `${out}/perf-${p.name}.txt`));
   const summaryLine = await requester.wait(
     (l) => l.includes('"summary"'),
     "summary line",
     durationMs + 60_000,
   );
-  const after = await Promise.all([broker, responder].map((p) => pidCpuMs(p.child.pid)));
+  const after = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
+  const calls = await Promise.all(stopCounting.map((stop) => stop()));
   const summary = JSON.parse(summaryLine);
   if (!(summary.ok > 0)) throw new Error(`no successful request: ${summaryLine}`);
   await requester.child.status;
@@ -333,9 +384,14 @@ async function run() {
   const usPerRequest = {
     requester: (Number(summary.runCpuMs) / ok) * 1000,
     responder: ((after[1]! - before[1]!) / ok) * 1000,
-    broker: ((after[0]! - before[0]!) / ok) * 1000,
+    broker: ((after[2]! - before[2]!) / ok) * 1000,
   };
-  return { usPerRequest, summary };
+  const syscalls: Syscalls = {};
+  ["requester", "responder", "broker"].forEach((name, i) => {
+    const c = calls[i];
+    if (c) syscalls[name] = { reads: c.reads / ok, writes: c.writes / ok };
+  });
+  return { usPerRequest, summary, syscalls };
 }
 
 const total = usPerRequest.requester + usPerRequest.responder + usPerRequest.broker;
@@ -356,10 +412,11 @@ for (const name of ["requester", "responder", "broker"] as const) {
   const us = usPerRequest[name];
   const row = ([k, pct]: [string, number]) =>
     `| ${k.replaceAll("|", "\\|")} | ${pct.toFixed(1)} | ${((pct / 100) * us).toFixed(1)} |`;
+  const io = syscalls?.[name];
   md.push(
-    `#### ${name} (${us.toFixed(0)} µs/request; main thread busy ${
-      s.busyMs.toFixed(0)
-    } ms in the profile, GC ${s.gcPct.toFixed(1)} %)`,
+    `#### ${name} (${us.toFixed(0)} µs/request${
+      io ? `; ${io.reads.toFixed(2)} reads and ${io.writes.toFixed(2)} writes per request` : ""
+    }; main thread busy ${s.busyMs.toFixed(0)} ms in the profile, GC ${s.gcPct.toFixed(1)} %)`,
     "",
     "Self time, top functions:",
     "",
