@@ -35,9 +35,8 @@ import {
   ConnectionError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { concat } from "../bytes.ts";
 import { CommandFlag, ResponseCode } from "../codec/codes.ts";
-import { DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../codec/frame.ts";
+import { DEFAULT_MAX_FRAME_SIZE, FrameEncoder } from "../codec/frame.ts";
 import {
   createResponse,
   isOneway,
@@ -151,8 +150,8 @@ export interface ConnectionStats extends PendingStats {
 
 /** Frames that go out in one transport write. */
 interface Batch {
-  frames: Uint8Array[];
-  size: number;
+  /** The frames, once sealed (until then they are in the encoder). */
+  chunk: Uint8Array | undefined;
   /** Created only for callers that wait for the write (`send`, `invokeOneway`). */
   written: Promise<void> | undefined;
   resolve: (() => void) | undefined;
@@ -213,6 +212,10 @@ export class RemotingConnection {
   #closeError: Error | undefined;
   #isClosed = false;
   #nextOpaque = 1;
+  readonly #encoder: FrameEncoder;
+  /** The batch frames are being encoded into. */
+  #batch: Batch | undefined;
+  /** Sealed batches, in write order. */
   readonly #queue: Batch[] = [];
   /** A flush is scheduled or under way: frames enqueued now will be written by it. */
   #writing = false;
@@ -231,6 +234,7 @@ export class RemotingConnection {
     this.#options = options;
     this.#timers = options.timers ?? systemTimers;
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#encoder = new FrameEncoder({ maxFrameSize: this.#maxFrameSize });
     const remote = transport.remoteAddr;
     this.address = options.address ??
       (remote ? formatAddress(remote.hostname, remote.port) : "unknown");
@@ -293,22 +297,19 @@ export class RemotingConnection {
     const opaque = this.#allocateOpaque();
     request.opaque = opaque;
     request.flag &= ~(CommandFlag.RESPONSE | CommandFlag.ONEWAY);
-    let frame: Uint8Array;
     try {
-      frame = encodeCommand(request, { maxFrameSize: this.#maxFrameSize });
+      // A frame that cannot be written fails the call through the shutdown
+      // that a failed write always causes (rejectAll with ConnectionClosedError).
+      this.#enqueue(request);
     } catch (err) {
       return Promise.reject(err);
     }
     const code = request.code;
-    const answer = this.#pending.add(opaque, {
+    return this.#pending.add(opaque, {
       timeout: options.timeout,
       signal: options.signal,
       onTimeout: () => new RemotingTimeoutError(this.address, code, options.timeout),
     });
-    // A frame that cannot be written fails the call through the shutdown
-    // that a failed write always causes (rejectAll with ConnectionClosedError).
-    this.#enqueue(frame);
-    return answer;
   }
 
   /**
@@ -326,9 +327,7 @@ export class RemotingConnection {
     request.opaque = this.#allocateOpaque();
     request.flag = (request.flag | CommandFlag.ONEWAY) & ~CommandFlag.RESPONSE;
     try {
-      return this.#written(
-        this.#enqueue(encodeCommand(request, { maxFrameSize: this.#maxFrameSize })),
-      );
+      return this.#written(this.#enqueue(request));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -346,9 +345,7 @@ export class RemotingConnection {
       return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
     }
     try {
-      return this.#written(
-        this.#enqueue(encodeCommand(command, { maxFrameSize: this.#maxFrameSize })),
-      );
+      return this.#written(this.#enqueue(command));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -378,21 +375,38 @@ export class RemotingConnection {
     return opaque;
   }
 
-  /** Queue a frame for the next write; returns the batch it joined. */
-  #enqueue(frame: Uint8Array): Batch {
-    let batch = this.#queue[this.#queue.length - 1];
-    if (!batch || batch.size + frame.length > MAX_COALESCED_BYTES) {
-      batch = { frames: [], size: 0, written: undefined, resolve: undefined, reject: undefined };
-      this.#queue.push(batch);
+  /**
+   * Encode a command into the batch of the next write and return the batch.
+   * Throws (and queues nothing) when the command cannot be encoded.
+   */
+  #enqueue(command: RemotingCommand): Batch {
+    let batch = this.#batch;
+    if (!batch) {
+      batch = this.#batch = {
+        chunk: undefined,
+        written: undefined,
+        resolve: undefined,
+        reject: undefined,
+      };
     }
-    batch.frames.push(frame);
-    batch.size += frame.length;
+    this.#encoder.append(command);
     this.#stats.framesOut++;
+    // Past the cap, the batch is sealed: the next frames start another write.
+    if (this.#encoder.byteLength >= MAX_COALESCED_BYTES) this.#seal();
     if (!this.#writing) {
       this.#writing = true;
       afterTurn(() => void this.#flush());
     }
     return batch;
+  }
+
+  /** Moves the frames encoded so far into the write queue as one chunk. */
+  #seal(): void {
+    const batch = this.#batch;
+    if (!batch || this.#encoder.frameCount === 0) return;
+    this.#batch = undefined;
+    batch.chunk = this.#encoder.take();
+    this.#queue.push(batch);
   }
 
   /** A promise settled when the batch is written (or dropped). */
@@ -409,24 +423,25 @@ export class RemotingConnection {
 
   /**
    * Write queued batches in order, once per event-loop turn (see
-   * {@linkcode afterTurn}). Frames enqueued while a write is under way join
-   * the next batch, so a busy connection makes few, larger writes;
+   * {@linkcode afterTurn}). Frames encoded while a write is under way go out
+   * together in the next one, so a busy connection makes few, larger writes;
    * `writer.ready` carries the transport's backpressure.
    */
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const head = this.#queue[0]!;
+      for (;;) {
+        if (this.#queue.length === 0) this.#seal();
+        const head = this.#queue[0];
+        if (!head) break;
         try {
           await this.#writer.ready;
           if (this.#isClosed) {
             throw new ConnectionClosedError(this.address, { cause: this.#closeError });
           }
           this.#queue.shift();
-          const chunk = head.frames.length === 1 ? head.frames[0]! : concat(head.frames);
           this.#stats.writes++;
           this.#lastActivity = this.#timers.now();
-          const write = this.#writer.write(chunk);
+          const write = this.#writer.write(head.chunk!);
           if (head.written) {
             write.then(
               head.resolve,
@@ -439,12 +454,18 @@ export class RemotingConnection {
           const error = err instanceof ConnectionClosedError
             ? err
             : new ConnectionClosedError(this.address, { cause: err });
-          for (const batch of this.#queue.splice(0)) batch.reject?.(error);
+          this.#dropQueued(error);
         }
       }
     } finally {
       this.#writing = false;
     }
+  }
+
+  /** Fails every batch not yet written. */
+  #dropQueued(error: ConnectionClosedError): void {
+    this.#seal();
+    for (const batch of this.#queue.splice(0)) batch.reject?.(error);
   }
 
   async #readLoop(): Promise<void> {
@@ -545,16 +566,13 @@ export class RemotingConnection {
     if (!response || isOneway(request) || this.#isClosed) return;
     response.opaque = request.opaque;
     response.flag |= CommandFlag.RESPONSE;
-    let frame: Uint8Array;
     try {
-      frame = encodeCommand(response, { maxFrameSize: this.#maxFrameSize });
+      this.#enqueue(response);
     } catch (err) {
       // A response that cannot be encoded (above maxFrameSize, say) becomes
       // SYSTEM_ERROR rather than silence that the caller would wait out.
       if (response.code !== ResponseCode.SYSTEM_ERROR) this.#answerError(request, err);
-      return;
     }
-    this.#enqueue(frame);
   }
 
   #answerError(request: RemotingCommand, err: unknown): void {
@@ -581,8 +599,7 @@ export class RemotingConnection {
     if (this.#charged > 0) this.#options.frameBudget!.give(this.#charged);
     this.#charged = 0;
     this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
-    const dropped = new ConnectionClosedError(this.address, { cause: error });
-    for (const batch of this.#queue.splice(0)) batch.reject?.(dropped);
+    this.#dropQueued(new ConnectionClosedError(this.address, { cause: error }));
     this.#writer.releaseLock();
     void this.transport.close().finally(() => this.#resolveClosed(error));
   }
