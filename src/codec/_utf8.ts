@@ -14,6 +14,24 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * The string of `bytes[start, end)`. Short ASCII runs (header keys and
+ * values) are built by hand: a `TextDecoder` call costs more than the loop
+ * below 16 bytes in Deno, Node and Bun alike.
+ */
+export function utf8DecodeRange(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start < 16) {
+    let text = "";
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      text += String.fromCharCode(c);
+    }
+    return text;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
 /** Number of UTF-8 bytes of a string, without encoding it. */
 export function utf8Length(text: string): number {
   let length = 0;

@@ -21,7 +21,7 @@
 import { CodecError } from "../errors.ts";
 import type { CommandHeader } from "./header_json.ts";
 import { setField } from "./remoting_command.ts";
-import { utf8Decode } from "./_utf8.ts";
+import { utf8DecodeRange } from "./_utf8.ts";
 import {
   ROCKETMQ_FIXED as FIXED,
   rocketMQHeaderBound,
@@ -96,7 +96,7 @@ export function decodeRocketMQHeader(bytes: Uint8Array): CommandHeader {
     const remarkLength = readLength(view, pos, 4, bytes.length, "remark");
     pos += 4;
     if (remarkLength > 0) {
-      header.remark = utf8Decode(bytes.subarray(pos, pos + remarkLength));
+      header.remark = utf8DecodeRange(bytes, pos, pos + remarkLength);
       pos += remarkLength;
     }
     if (pos === bytes.length) return header; // no map section at all
@@ -106,13 +106,11 @@ export function decodeRocketMQHeader(bytes: Uint8Array): CommandHeader {
     while (pos < end) {
       const keyLength = readLength(view, pos, 2, end, "extFields key");
       pos += 2;
-      const key = keyLength > 0 ? utf8Decode(bytes.subarray(pos, pos + keyLength)) : undefined;
+      const key = keyLength > 0 ? utf8DecodeRange(bytes, pos, pos + keyLength) : undefined;
       pos += keyLength;
       const valueLength = readLength(view, pos, 4, end, "extFields value");
       pos += 4;
-      const value = valueLength > 0
-        ? utf8Decode(bytes.subarray(pos, pos + valueLength))
-        : undefined;
+      const value = valueLength > 0 ? utf8DecodeRange(bytes, pos, pos + valueLength) : undefined;
       pos += valueLength;
       if (key !== undefined && value !== undefined) setField(header.extFields, key, value);
     }
