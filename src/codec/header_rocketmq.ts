@@ -21,7 +21,7 @@
 import { CodecError } from "../errors.ts";
 import type { CommandHeader } from "./header_json.ts";
 import { setField } from "./remoting_command.ts";
-import { utf8DecodeRange } from "./_utf8.ts";
+import { utf8DecodeRange, utf8Length } from "./_utf8.ts";
 import {
   ROCKETMQ_FIXED as FIXED,
   rocketMQHeaderBound,
@@ -51,6 +51,39 @@ export function encodeRocketMQHeader(command: CommandHeader): Uint8Array {
   const out = new Uint8Array(rocketMQHeaderBound(command, true));
   writeRocketMQHeader(command, out, 0);
   return out;
+}
+
+/**
+ * Whether the binary header carries a command without loss: `code` and
+ * `version` fit 16 bits, and no `extFields` key or value is empty (the format
+ * reads an empty one as absent, where JSON keeps it). Otherwise send it in
+ * JSON.
+ *
+ * @param command The command (its body is not part of the header).
+ * @returns `true` when {@linkcode decodeRocketMQHeader} gives the fields back.
+ *
+ * @example
+ * ```ts
+ * import { fitsRocketMQHeader } from "./header_rocketmq.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(fitsRocketMQHeader(createRequest(105, { topic: "T" })), true);
+ * assert.equal(fitsRocketMQHeader(createRequest(105, { topic: "" })), false);
+ * assert.equal(fitsRocketMQHeader(createRequest(200052, {})), false); // a POP code
+ * ```
+ */
+export function fitsRocketMQHeader(command: CommandHeader): boolean {
+  if (command.code < -32768 || command.code > 32767) return false;
+  if (command.version < -32768 || command.version > 32767) return false;
+  const ext = command.extFields;
+  for (const key in ext) {
+    if (!Object.hasOwn(ext, key)) continue;
+    const value = ext[key];
+    if (key === "" || value === "") return false;
+    if (key.length > 10922 && utf8Length(key) > 32767) return false; // 3 bytes a unit at most
+  }
+  return true;
 }
 
 /**
