@@ -556,6 +556,8 @@ export class Broker {
     const connection = new RemotingConnection(transport, {
       address: label,
       timers: this.#ctx.timers,
+      // Speak to each client in the header serialization it uses.
+      serializeType: "peer",
       ...(this.#maxFrameSize !== undefined ? { maxFrameSize: this.#maxFrameSize } : {}),
       onRequest: (request) => dispatch(this.#ctx, request, ref.channel!),
       onInvalidFrame: (error) => this.#invalidFrame(ref.channel!, error),

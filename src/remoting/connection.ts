@@ -35,7 +35,8 @@ import {
   ConnectionError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { CommandFlag, ResponseCode } from "../codec/codes.ts";
+import { CommandFlag, ResponseCode, SerializeType } from "../codec/codes.ts";
+import { fitsRocketMQHeader } from "../codec/header_rocketmq.ts";
 import { DEFAULT_MAX_FRAME_SIZE, FrameEncoder } from "../codec/frame.ts";
 import {
   createResponse,
@@ -86,6 +87,14 @@ export interface RemotingConnectionOptions {
   frameBudget?: FrameBudget;
   /** Clock and timers. @default {systemTimers} */
   timers?: Timers;
+  /**
+   * Header serialization of the requests this side starts: a type, or
+   * `"peer"` for the type of the last command the peer sent (JSON before
+   * it sent any). A command the binary `ROCKETMQ` header cannot carry (see
+   * {@linkcode fitsRocketMQHeader}) goes in JSON. Responses always take
+   * their request's type. Without it, requests keep their own type.
+   */
+  serializeType?: SerializeType | "peer";
 }
 
 /**
@@ -212,6 +221,8 @@ export class RemotingConnection {
   #closeError: Error | undefined;
   #isClosed = false;
   #nextOpaque = 1;
+  /** The header serialization the peer last used. */
+  #peerType: SerializeType = SerializeType.JSON;
   readonly #encoder: FrameEncoder;
   /** The batch frames are being encoded into. */
   #batch: Batch | undefined;
@@ -297,6 +308,7 @@ export class RemotingConnection {
     const opaque = this.#allocateOpaque();
     request.opaque = opaque;
     request.flag &= ~(CommandFlag.RESPONSE | CommandFlag.ONEWAY);
+    this.#chooseType(request);
     try {
       // A frame that cannot be written fails the call through the shutdown
       // that a failed write always causes (rejectAll with ConnectionClosedError).
@@ -326,6 +338,7 @@ export class RemotingConnection {
     }
     request.opaque = this.#allocateOpaque();
     request.flag = (request.flag | CommandFlag.ONEWAY) & ~CommandFlag.RESPONSE;
+    this.#chooseType(request);
     try {
       return this.#written(this.#enqueue(request));
     } catch (err) {
@@ -367,6 +380,16 @@ export class RemotingConnection {
   /** `await using` support. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** Applies the `serializeType` option to a request this side starts. */
+  #chooseType(request: RemotingCommand): void {
+    const wanted = this.#options.serializeType;
+    if (wanted === undefined) return;
+    const type = wanted === "peer" ? this.#peerType : wanted;
+    request.serializeType = type === SerializeType.ROCKETMQ && fitsRocketMQHeader(request)
+      ? SerializeType.ROCKETMQ
+      : SerializeType.JSON;
   }
 
   #allocateOpaque(): number {
@@ -531,6 +554,7 @@ export class RemotingConnection {
   }
 
   #dispatch(command: RemotingCommand): void {
+    this.#peerType = command.serializeType;
     if (isResponse(command)) {
       this.#pending.settle(command.opaque, command);
       return;
@@ -566,6 +590,11 @@ export class RemotingConnection {
     if (!response || isOneway(request) || this.#isClosed) return;
     response.opaque = request.opaque;
     response.flag |= CommandFlag.RESPONSE;
+    // Answer in the serialization the request came in (Java decodes both).
+    response.serializeType =
+      request.serializeType === SerializeType.ROCKETMQ && fitsRocketMQHeader(response)
+        ? SerializeType.ROCKETMQ
+        : SerializeType.JSON;
     try {
       this.#enqueue(response);
     } catch (err) {
