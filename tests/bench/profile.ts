@@ -110,17 +110,36 @@ async function pidCpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * Times the process's threads went to sleep (voluntary context switches):
+ * the main thread's, and all threads'. On a VM every sleep and wake-up costs
+ * tens of µs of CPU, so these say much of the cost per request.
+ */
+async function sleeps(pid: number): Promise<{ main: number; all: number }> {
+  const count = async (path: string) =>
+    Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(await Deno.readTextFile(path))?.[1] ?? 0);
+  let all = 0;
+  for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+    all += await count(`/proc/${pid}/task/${task.name}/status`).catch(() => 0);
+  }
+  return { main: await count(`/proc/${pid}/task/${pid}/status`), all };
+}
+
 const SOCKET_CALLS = {
   writes: ["sendto", "sendmsg", "write", "writev"],
   reads: ["recvfrom", "recvmsg", "read", "readv"],
+  polls: ["epoll_wait", "epoll_pwait", "epoll_pwait2"],
 };
 
 /**
  * Counts a process's read and write system calls with `perf stat` until
  * `stop()` (undefined counts when perf is unavailable or not permitted).
  */
-function countSyscalls(pid: number, file: string): () => Promise<Syscalls[string] | undefined> {
-  const events = [...SOCKET_CALLS.writes, ...SOCKET_CALLS.reads]
+function countSyscalls(
+  pid: number,
+  file: string,
+): () => Promise<{ reads: number; writes: number; polls: number } | undefined> {
+  const events = [...SOCKET_CALLS.writes, ...SOCKET_CALLS.reads, ...SOCKET_CALLS.polls]
     .map((call) => `syscalls:sys_enter_${call}`)
     .join(",");
   let perf: Deno.ChildProcess | undefined;
@@ -146,7 +165,8 @@ function countSyscalls(pid: number, file: string): () => Promise<Syscalls[string
       }, 0);
     const writes = count(SOCKET_CALLS.writes);
     const reads = count(SOCKET_CALLS.reads);
-    return writes + reads > 0 ? { reads, writes } : undefined;
+    const polls = count(SOCKET_CALLS.polls);
+    return writes + reads > 0 ? { reads, writes, polls } : undefined;
   };
 }
 
@@ -279,7 +299,10 @@ async function readProfile(dir: string): Promise<CpuProfile> {
 
 const resummarize = flags.has("summarize");
 /** Socket reads and writes (system calls) per request, by process. */
-type Syscalls = Record<string, { reads: number; writes: number }>;
+type Syscalls = Record<
+  string,
+  { reads?: number; writes?: number; polls?: number; sleeps?: number; threadSleeps?: number }
+>;
 let usPerRequest: { requester: number; responder: number; broker: number };
 let syscalls: Syscalls | undefined;
 let summary: {
@@ -366,6 +389,7 @@ async function run() {
   await requester.wait((l) => l.includes('"measuring"'), "measuring line", 90_000);
   const procs = [requester, responder, broker];
   const before = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
+  const sleeps0 = await Promise.all(procs.map((p) => sleeps(p.child.pid)));
   const stopCounting = procs.map((p) => countSyscalls(p.child.pid, `${out}/perf-${p.name}.txt`));
   const summaryLine = await requester.wait(
     (l) => l.includes('"summary"'),
@@ -373,6 +397,7 @@ async function run() {
     durationMs + 60_000,
   );
   const after = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
+  const sleeps1 = await Promise.all(procs.map((p) => sleeps(p.child.pid)));
   const calls = await Promise.all(stopCounting.map((stop) => stop()));
   const summary = JSON.parse(summaryLine);
   if (!(summary.ok > 0)) throw new Error(`no successful request: ${summaryLine}`);
@@ -389,7 +414,11 @@ async function run() {
   const syscalls: Syscalls = {};
   ["requester", "responder", "broker"].forEach((name, i) => {
     const c = calls[i];
-    if (c) syscalls[name] = { reads: c.reads / ok, writes: c.writes / ok };
+    syscalls[name] = {
+      ...(c ? { reads: c.reads / ok, writes: c.writes / ok, polls: c.polls / ok } : {}),
+      sleeps: (sleeps1[i]!.main - sleeps0[i]!.main) / ok,
+      threadSleeps: (sleeps1[i]!.all - sleeps0[i]!.all) / ok,
+    };
   });
   return { usPerRequest, summary, syscalls };
 }
@@ -415,7 +444,17 @@ for (const name of ["requester", "responder", "broker"] as const) {
   const io = syscalls?.[name];
   md.push(
     `#### ${name} (${us.toFixed(0)} µs/request${
-      io ? `; ${io.reads.toFixed(2)} reads and ${io.writes.toFixed(2)} writes per request` : ""
+      io?.reads !== undefined
+        ? `; ${io.reads.toFixed(2)} reads, ${io.writes!.toFixed(2)} writes and ${
+          io.polls!.toFixed(2)
+        } event-loop polls per request`
+        : ""
+    }${
+      io?.sleeps !== undefined
+        ? `; the main thread slept ${io.sleeps.toFixed(2)} times per request (all threads ${
+          io.threadSleeps!.toFixed(2)
+        })`
+        : ""
     }; main thread busy ${s.busyMs.toFixed(0)} ms in the profile, GC ${s.gcPct.toFixed(1)} %)`,
     "",
     "Self time, top functions:",
