@@ -9,6 +9,7 @@
  *
  *   deno run -A tests/bench/profile.ts [--runtime deno|bun|node] [--concurrency 16]
  *       [--warmup-ms 3000] [--duration-ms 10000] [--top 20] [--out bench/results/tmp/profile]
+ *       [--no-prof 1]   (counters only: the profiler's signals cost a few µs per request)
  *
  * The raw profiles (.cpuprofile, open them in Chrome DevTools) stay in --out.
  * Not a test; the machine should be quiet for the counters to mean much, while
@@ -34,6 +35,7 @@ const warmupMs = Number(flags.get("warmup-ms") ?? 3000);
 const durationMs = Number(flags.get("duration-ms") ?? 10_000);
 const top = Number(flags.get("top") ?? 20);
 const out = flags.get("out") ?? `${ROOT}/bench/results/tmp/profile/${runtime}`;
+const profiling = !flags.has("no-prof");
 
 // ---- processes ----------------------------------------------------------------------------------
 
@@ -180,26 +182,33 @@ async function nodeBundle(script: string): Promise<string> {
   return file;
 }
 
+/**
+ * The profiler flags, unless --no-prof: the profiler's own signals cost each
+ * process a few µs per request (several system calls per sample), so CPU
+ * figures meant for comparison with the bench come from a run without it.
+ */
+function prof(dir: string): string[] {
+  return profiling ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 async function command(script: string, dir: string, args: string[]): Promise<[string, string[]]> {
   switch (runtime) {
     case "deno":
       return [Deno.execPath(), [
         "run",
         "-A",
-        "--cpu-prof",
-        `--cpu-prof-dir=${dir}`,
+        ...prof(dir),
         `${ROOT}/tests/bench/${script}`,
         ...args,
       ]];
     case "bun":
       return ["bun", [
-        "--cpu-prof",
-        `--cpu-prof-dir=${dir}`,
+        ...prof(dir),
         `${ROOT}/tests/bench/${script}`,
         ...args,
       ]];
     case "node":
-      return ["node", ["--cpu-prof", `--cpu-prof-dir=${dir}`, await nodeBundle(script), ...args]];
+      return ["node", [...prof(dir), await nodeBundle(script), ...args]];
   }
 }
 
@@ -332,8 +341,7 @@ async function run() {
   const broker = spawn("broker", Deno.execPath(), [
     "run",
     "-A",
-    "--cpu-prof",
-    `--cpu-prof-dir=${out}/broker`,
+    ...prof(`${out}/broker`),
     `${ROOT}/src/broker/cli.ts`,
     "--port",
     "0",
@@ -437,7 +445,7 @@ md.push(
   "",
 );
 for (const name of ["requester", "responder", "broker"] as const) {
-  const s = summarize(await readProfile(`${out}/${name}`));
+  const s = profiling ? summarize(await readProfile(`${out}/${name}`)) : undefined;
   const us = usPerRequest[name];
   const row = ([k, pct]: [string, number]) =>
     `| ${k.replaceAll("|", "\\|")} | ${pct.toFixed(1)} | ${((pct / 100) * us).toFixed(1)} |`;
@@ -455,8 +463,15 @@ for (const name of ["requester", "responder", "broker"] as const) {
           io.threadSleeps!.toFixed(2)
         })`
         : ""
-    }; main thread busy ${s.busyMs.toFixed(0)} ms in the profile, GC ${s.gcPct.toFixed(1)} %)`,
+    }${
+      s
+        ? `; main thread busy ${s.busyMs.toFixed(0)} ms in the profile, GC ${s.gcPct.toFixed(1)} %`
+        : ""
+    })`,
     "",
+  );
+  if (!s) continue;
+  md.push(
     "Self time, top functions:",
     "",
     "| function | % | ≈µs/req |",
