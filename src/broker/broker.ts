@@ -704,6 +704,7 @@ export class Broker {
         ...m,
         topic: SCHEDULE_TOPIC,
         queueId: level - 1,
+        propertiesText: undefined,
         properties: {
           ...m.properties,
           [MessageProperty.DELAY]: String(level),

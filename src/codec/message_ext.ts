@@ -319,7 +319,15 @@ export function decodeStoredMessages(body: Uint8Array): StoredMessage[] {
  */
 export type StoredMessageInput =
   & Omit<StoredMessage, "storeSize" | "magicCode" | "bodyCRC">
-  & { bodyCRC?: number };
+  & {
+    bodyCRC?: number;
+    /**
+     * The properties already as a properties string that decodes to
+     * `properties` (a broker keeps the client's text and appends its own
+     * keys): written as is instead of encoding `properties` again.
+     */
+    propertiesText?: string | undefined;
+  };
 
 /**
  * Encode one stored record, as the broker writes its commit log
@@ -371,7 +379,7 @@ export function encodeStoredMessage(m: Readonly<StoredMessageInput>): Uint8Array
   if (topicLength > 0x7fff) {
     throw new InvalidArgumentError("topic", `${topicLength} UTF-8 bytes exceed 32767`);
   }
-  const propertiesText = encodeProperties(m.properties);
+  const propertiesText = m.propertiesText ?? encodeProperties(m.properties);
   const propertiesLength = utf8Length(propertiesText);
   if (propertiesLength > 0x7fff) {
     throw new InvalidArgumentError("properties", `${propertiesLength} UTF-8 bytes exceed 32767`);
