@@ -50,7 +50,32 @@ interface Entry {
   stage: RequestStage;
   stored: StoredAt | undefined;
   detail: string | undefined;
-  callSite: Error;
+  callSite: { stack?: string };
+}
+
+/** Frames kept of a request's call site: the caller and a few above it. */
+const CALL_SITE_FRAMES = 6;
+
+type CaptureStackTrace = (target: object, above?: (...args: never[]) => unknown) => void;
+
+/**
+ * The stack of whoever called `above` (frames of `above` and below left
+ * out), for the stack of a later rejection. V8 and JavaScriptCore have
+ * `Error.captureStackTrace`: a few frames cost less than an `Error`'s ten
+ * (a third of the time in Node); elsewhere, an `Error`.
+ */
+function captureCallSite(above: (...args: never[]) => unknown): { stack?: string } {
+  const capture = (Error as { captureStackTrace?: CaptureStackTrace }).captureStackTrace;
+  if (typeof capture !== "function") return new Error("request");
+  const site: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = CALL_SITE_FRAMES;
+  try {
+    capture(site, above);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return site;
 }
 
 /** Options of {@linkcode RequestTracker}. */
@@ -179,8 +204,8 @@ export class RequestTracker {
       stage: "sending",
       stored: undefined,
       detail: undefined,
-      // Created now so that a later rejection points at the caller.
-      callSite: new Error("request"),
+      // Captured now so that a later rejection points at the caller.
+      callSite: captureCallSite(this.track),
     };
     this.#entries.set(correlationId, entry);
     const reply = this.#pending.add(correlationId, {
