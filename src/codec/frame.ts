@@ -277,7 +277,11 @@ export function decodePayload(payload: Uint8Array): RemotingCommand {
   } else {
     throw new CodecError("frame", `unknown serialize type ${type}`);
   }
-  return { ...header, body: payload.subarray(4 + headerLength), serializeType };
+  // The header object is new and ours: completing it costs less than a copy.
+  const command = header as RemotingCommand;
+  command.body = payload.subarray(4 + headerLength);
+  command.serializeType = serializeType;
+  return command;
 }
 
 /**
