@@ -149,15 +149,25 @@ function decodeValid(fields: Fields, extFields: Readonly<Record<string, string>>
 
 /** A header's spec and the valibot schema made from it. */
 export interface Codec<T> {
-  name: string;
-  spec: HeaderSpec<T>;
-  fields: Fields;
-  schema: v.GenericSchema<unknown, T>;
+  readonly name: string;
+  readonly spec: HeaderSpec<T>;
+  readonly fields: Fields;
+  /** Made on first use: valid headers never need it (see decodeValid). */
+  readonly schema: v.GenericSchema<unknown, T>;
 }
 
 /** The codec of a header spec. */
 export function codec<T>(name: string, spec: HeaderSpec<T>): Codec<T> {
-  return { name, spec, fields: fieldsOf(spec), schema: headerSchema(spec) };
+  let schema: v.GenericSchema<unknown, T> | undefined;
+  return {
+    name,
+    spec,
+    fields: fieldsOf(spec),
+    get schema() {
+      // Building ~25 valibot schemas took a few ms of every process's start.
+      return schema ??= headerSchema(spec);
+    },
+  };
 }
 
 /** Decode `extFields` into the header, as Java does; CodecError("schema") when invalid. */
