@@ -24,7 +24,6 @@
 import { CodecError } from "../errors.ts";
 import { LanguageCode } from "./codes.ts";
 import type { RemotingCommand } from "./remoting_command.ts";
-import { setField } from "./remoting_command.ts";
 import { utf8Decode, utf8Encode } from "./_utf8.ts";
 import { jsonHeaderText, quote } from "./_header_write.ts";
 
@@ -203,10 +202,18 @@ export function decodeJsonHeader(bytes: Uint8Array): CommandHeader {
     }
     const ext = object.extFields;
     if (typeof ext === "object" && ext !== null && !Array.isArray(ext)) {
-      for (const [key, value] of Object.entries(ext)) {
+      // JSON.parse made this object, with own data properties only (a key
+      // "__proto__" included): keep it, turning the rare non-strings into
+      // strings in place, rather than copying every field into a new one.
+      const fields = ext as Record<string, unknown>;
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        if (typeof value === "string") continue;
         const text = scalarToString(value, key);
-        if (text !== undefined) setField(header.extFields, key, text);
+        if (text === undefined) delete fields[key];
+        else fields[key] = text;
       }
+      header.extFields = fields as Record<string, string>;
     } else if (ext !== undefined && ext !== null) {
       throw new CodecError("header", 'JSON header field "extFields" is not an object');
     }
