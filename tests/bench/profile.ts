@@ -10,6 +10,7 @@
  *   deno run -A tests/bench/profile.ts [--runtime deno|bun|node] [--concurrency 16]
  *       [--warmup-ms 3000] [--duration-ms 10000] [--top 20] [--out bench/results/tmp/profile]
  *       [--no-prof 1]   (counters only: the profiler's signals cost a few µs per request)
+ *       [--broker rocketmq]   (RocketMQ 5.5.0 through the interop harness instead of ours)
  *
  * The raw profiles (.cpuprofile, open them in Chrome DevTools) stay in --out.
  * Not a test; the machine should be quiet for the counters to mean much, while
@@ -18,7 +19,7 @@
  * @module
  */
 
-import { remotingCall } from "../interop/harness.ts";
+import { remotingCall, startRocketMQ } from "../interop/harness.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const PATH = `${ROOT}/.tools/node_modules/.bin:${Deno.env.get("PATH") ?? ""}`;
@@ -36,6 +37,7 @@ const durationMs = Number(flags.get("duration-ms") ?? 10_000);
 const top = Number(flags.get("top") ?? 20);
 const out = flags.get("out") ?? `${ROOT}/bench/results/tmp/profile/${runtime}`;
 const profiling = !flags.has("no-prof");
+const brokerKind = flags.get("broker") === "rocketmq" ? "rocketmq" : "ours";
 
 // ---- processes ----------------------------------------------------------------------------------
 
@@ -332,12 +334,14 @@ if (resummarize) {
   );
 }
 
-async function run() {
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  for (const name of ["broker", "responder", "requester"]) {
-    await Deno.mkdir(`${out}/${name}`, { recursive: true });
-  }
+interface BrokerSide {
+  address: string;
+  pids: number[];
+  createTopic(topic: string): Promise<void>;
+  stop(): Promise<void>;
+}
 
+async function ourBroker(): Promise<BrokerSide> {
   const broker = spawn("broker", Deno.execPath(), [
     "run",
     "-A",
@@ -351,18 +355,55 @@ async function run() {
   const address = /listening on (\S+)/.exec(
     await broker.wait((l) => /listening on/.test(l), "listening line"),
   )![1]!;
+  return {
+    address,
+    pids: [broker.child.pid],
+    async createTopic(topic) {
+      const created = await remotingCall(address, 17, {
+        topic,
+        defaultTopic: "TBW102",
+        readQueueNums: "4",
+        writeQueueNums: "4",
+        perm: "6",
+        topicFilterType: "SINGLE_TAG",
+        topicSysFlag: "0",
+        order: "false",
+      });
+      if (created.code !== 0) throw new Error(`cannot create ${topic}: ${created.remark}`);
+    },
+    stop: () => stop(broker),
+  };
+}
+
+/** RocketMQ 5.5.0 (name server + broker) through the interop harness; not profiled. */
+async function realBroker(): Promise<BrokerSide> {
+  const cluster = await startRocketMQ({ line: "5", brokerHeapMb: 1024 });
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmd = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    if (cmd.includes(cluster.baseDir) && /BrokerStartup|NamesrvStartup/.test(cmd)) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return {
+    address: cluster.nameServer,
+    pids,
+    createTopic: async (topic) => void await cluster.createTopic(topic, { queues: 4 }),
+    stop: () => cluster.stop(),
+  };
+}
+
+async function run() {
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  for (const name of ["broker", "responder", "requester"]) {
+    await Deno.mkdir(`${out}/${name}`, { recursive: true });
+  }
+
+  const side = brokerKind === "rocketmq" ? await realBroker() : await ourBroker();
+  const address = side.address;
   const topic = `Profile${Date.now()}`;
-  const created = await remotingCall(address, 17, {
-    topic,
-    defaultTopic: "TBW102",
-    readQueueNums: "4",
-    writeQueueNums: "4",
-    perm: "6",
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: "0",
-    order: "false",
-  });
-  if (created.code !== 0) throw new Error(`cannot create ${topic}: ${created.remark}`);
+  await side.createTopic(topic);
 
   const responder = spawn(
     "responder",
@@ -395,23 +436,28 @@ async function run() {
     ]),
   );
   await requester.wait((l) => l.includes('"measuring"'), "measuring line", 90_000);
-  const procs = [requester, responder, broker];
-  const before = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
-  const sleeps0 = await Promise.all(procs.map((p) => sleeps(p.child.pid)));
-  const stopCounting = procs.map((p) => countSyscalls(p.child.pid, `${out}/perf-${p.name}.txt`));
+  // The broker's figures cover every pid it has (RocketMQ: broker and name server).
+  const pids = [[requester.child.pid], [responder.child.pid], side.pids];
+  const cpu = (group: number[]) =>
+    Promise.all(group.map(pidCpuMs)).then((ms) => ms.reduce((a, b) => a + b, 0));
+  const before = await Promise.all(pids.map(cpu));
+  const sleeps0 = await Promise.all(pids.map((group) => sleeps(group[0]!)));
+  const stopCounting = pids.map((group, i) =>
+    countSyscalls(group[0]!, `${out}/perf-${["requester", "responder", "broker"][i]}.txt`)
+  );
   const summaryLine = await requester.wait(
     (l) => l.includes('"summary"'),
     "summary line",
     durationMs + 60_000,
   );
-  const after = await Promise.all(procs.map((p) => pidCpuMs(p.child.pid)));
-  const sleeps1 = await Promise.all(procs.map((p) => sleeps(p.child.pid)));
+  const after = await Promise.all(pids.map(cpu));
+  const sleeps1 = await Promise.all(pids.map((group) => sleeps(group[0]!)));
   const calls = await Promise.all(stopCounting.map((stop) => stop()));
   const summary = JSON.parse(summaryLine);
   if (!(summary.ok > 0)) throw new Error(`no successful request: ${summaryLine}`);
   await requester.child.status;
   await stop(responder);
-  await stop(broker);
+  await side.stop();
 
   const ok = Number(summary.ok);
   const usPerRequest = {
@@ -421,6 +467,7 @@ async function run() {
   };
   const syscalls: Syscalls = {};
   ["requester", "responder", "broker"].forEach((name, i) => {
+    if (name === "broker" && brokerKind === "rocketmq") return; // a JVM: counts mean little
     const c = calls[i];
     syscalls[name] = {
       ...(c ? { reads: c.reads / ok, writes: c.writes / ok, polls: c.polls / ok } : {}),
@@ -445,7 +492,9 @@ md.push(
   "",
 );
 for (const name of ["requester", "responder", "broker"] as const) {
-  const s = profiling ? summarize(await readProfile(`${out}/${name}`)) : undefined;
+  const s = profiling && !(name === "broker" && brokerKind === "rocketmq")
+    ? summarize(await readProfile(`${out}/${name}`))
+    : undefined;
   const us = usPerRequest[name];
   const row = ([k, pct]: [string, number]) =>
     `| ${k.replaceAll("|", "\\|")} | ${pct.toFixed(1)} | ${((pct / 100) * us).toFixed(1)} |`;
