@@ -561,6 +561,8 @@ export class Broker {
     const connection = new RemotingConnection(transport, {
       address: label,
       timers: this.#ctx.timers,
+      // Speak to each client in the header serialization it uses.
+      serializeType: "peer",
       ...(this.#maxFrameSize !== undefined ? { maxFrameSize: this.#maxFrameSize } : {}),
       onRequest: (request) => dispatch(this.#ctx, request, ref.channel!),
       onInvalidFrame: (error) => this.#invalidFrame(ref.channel!, error),
@@ -708,6 +710,7 @@ export class Broker {
         ...m,
         topic: SCHEDULE_TOPIC,
         queueId: level - 1,
+        propertiesText: undefined,
         properties: {
           ...m.properties,
           [MessageProperty.DELAY]: String(level),

@@ -3,7 +3,7 @@
  * pull that finds nothing new is held instead of answered, and woken the
  * moment a matching message arrives in its queue, or when its suspend time
  * is up. Unlike Java (which also rescans every 5 s), each held pull has its
- * own timer, so it expires exactly at `suspendTimeoutMillis`.
+ * own deadline, so it expires exactly at `suspendTimeoutMillis`.
  *
  * @example
  * ```ts
@@ -24,7 +24,7 @@
  * @module
  */
 
-import { systemTimers, type TimerHandle, type Timers } from "../remoting/timers.ts";
+import { type Deadline, DeadlineQueue, systemTimers, type Timers } from "../remoting/timers.ts";
 
 /** Why a held pull is run again. */
 export type WakeReason = "arrival" | "timeout";
@@ -51,7 +51,7 @@ export interface HeldPullRequest<C> {
 
 interface Held<C> extends HeldPullRequest<C> {
   key: string;
-  timer: TimerHandle;
+  deadline: Deadline | undefined;
 }
 
 /** Options of {@linkcode PullHoldService}. */
@@ -86,7 +86,8 @@ export interface PullHoldServiceOptions {
  * ```
  */
 export class PullHoldService<C> {
-  readonly #timers: Timers;
+  /** One runtime timer for every held pull's expiry. */
+  readonly #deadlines: DeadlineQueue;
   readonly #maxHeld: number;
   readonly #byKey = new Map<string, Set<Held<C>>>();
   readonly #byChannel = new Map<C, Set<Held<C>>>();
@@ -94,7 +95,7 @@ export class PullHoldService<C> {
 
   /** @param options Clock, timers and the cap. */
   constructor(options: PullHoldServiceOptions = {}) {
-    this.#timers = options.timers ?? systemTimers;
+    this.#deadlines = new DeadlineQueue(options.timers ?? systemTimers);
     this.#maxHeld = options.maxHeld ?? 100_000;
   }
 
@@ -112,11 +113,8 @@ export class PullHoldService<C> {
   hold(request: HeldPullRequest<C>): boolean {
     if (this.#size >= this.#maxHeld) return false;
     const key = `${request.topic}@${request.queueId}`;
-    const held: Held<C> = { ...request, key, timer: undefined };
-    held.timer = this.#timers.setTimeout(
-      () => this.#fire(held, "timeout"),
-      Math.max(0, request.timeout),
-    );
+    const held: Held<C> = { ...request, key, deadline: undefined };
+    held.deadline = this.#deadlines.add(request.timeout, () => this.#fire(held, "timeout"));
     let set = this.#byKey.get(key);
     if (!set) {
       set = new Set();
@@ -196,7 +194,7 @@ export class PullHoldService<C> {
     const mine = this.#byChannel.get(held.channel);
     mine?.delete(held);
     if (mine?.size === 0) this.#byChannel.delete(held.channel);
-    this.#timers.clearTimeout(held.timer);
+    this.#deadlines.cancel(held.deadline!);
     this.#size--;
     return true;
   }

@@ -23,7 +23,7 @@ import {
   NoRouteError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { RequestCode, ResponseCode, RpcRequestCode } from "../codec/codes.ts";
+import { RequestCode, ResponseCode, RpcRequestCode, SerializeType } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
 import {
   type ConsumerData,
@@ -125,6 +125,15 @@ export interface ClientOptions {
    * `@rocketmq-rpc/core/otel`). Without them no span is made.
    */
   spanHooks?: SpanHooks;
+  /**
+   * Header serialization of requests. Every RocketMQ broker and name server
+   * reads the binary `ROCKETMQ` header, which is smaller and cheaper to
+   * write and read than JSON; a request it cannot carry (a code above 16
+   * bits, an empty header value) goes in JSON anyway. Responses and pushes
+   * come in whatever the server writes.
+   * @default {SerializeType.ROCKETMQ}
+   */
+  serializeType?: SerializeType;
 }
 
 /** Something that contributes consumer data to heartbeats. */
@@ -272,6 +281,7 @@ export class ClientInstance {
       ...(signer ? { beforeRequest: signer } : {}),
       ...(options.addressMap ? { resolveAddress: addressResolver(options.addressMap) } : {}),
       timers: this.timers,
+      serializeType: options.serializeType ?? SerializeType.ROCKETMQ,
       onRequest: (request, connection) => this.#onPush(request, connection),
       onConnect: (address) => {
         this.logger.debug("connected", { address });

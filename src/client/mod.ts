@@ -102,6 +102,7 @@ export {
   RpcProperty,
 } from "./message.ts";
 export type { ClientOptions } from "./client_instance.ts";
+export { SerializeType } from "../codec/codes.ts";
 export type { Credentials } from "./acl.ts";
 export type { RequestTrackerStats } from "./request_tracker.ts";
 export type { IdempotencyOptions } from "./replier.ts";

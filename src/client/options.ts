@@ -158,6 +158,7 @@ const clientSchema = {
   rpcTimeout: v.optional(positiveMs),
   heartbeatInterval: v.optional(positiveMs),
   routeRefreshInterval: v.optional(positiveMs),
+  serializeType: v.optional(v.picklist([0, 1], "must be SerializeType.JSON (0) or ROCKETMQ (1)")),
   credentials: v.optional(v.object({
     accessKey: v.pipe(v.string(), v.minLength(1)),
     secretKey: v.pipe(v.string(), v.minLength(1)),

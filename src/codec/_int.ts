@@ -50,6 +50,22 @@ const INT_LIMITS = {
  * Linear in the length of the text.
  */
 export function parseJavaInteger(text: string, bits: 32 | 64): number | undefined {
+  // Up to 15 digits (every header number in practice) fit a double exactly:
+  // no regular expression, no BigInt.
+  if (text.length <= 16) {
+    const first = text.charCodeAt(0);
+    let i = first === 0x2d || first === 0x2b ? 1 : 0;
+    if (i === text.length) return undefined;
+    let value = 0;
+    for (; i < text.length; i++) {
+      const digit = text.charCodeAt(i) - 0x30;
+      if (digit < 0 || digit > 9) return undefined;
+      value = value * 10 + digit;
+    }
+    if (first === 0x2d) value = value === 0 ? 0 : -value;
+    if (bits === 32 && (value < -0x80000000 || value > 0x7fffffff)) return undefined;
+    return value;
+  }
   const sign = text.charCodeAt(0);
   const negative = sign === 0x2d;
   let digits = negative || sign === 0x2b ? text.slice(1) : text;

@@ -82,8 +82,24 @@ function parseV6(text: string): Uint8Array | undefined {
  * @param text Dotted IPv4 or IPv6 text (full or `::`-compressed, brackets allowed).
  * @param width Required width: 4, 16 or `undefined` for the natural width.
  * @param path Argument path for the error.
+ * @returns The bytes, possibly shared with other callers: read them, never write.
  */
 export function parseIp(text: string, width: 4 | 16 | undefined, path: string): Uint8Array {
+  // A broker parses the same few addresses (its own, its clients') for every
+  // message it stores; the bytes are only ever read.
+  const key = width === undefined ? text : `${width}/${text}`;
+  let bytes = cache.get(key);
+  if (bytes === undefined) {
+    bytes = parse(text, width, path);
+    if (cache.size >= 1024) cache.clear();
+    cache.set(key, bytes);
+  }
+  return bytes;
+}
+
+const cache = new Map<string, Uint8Array>();
+
+function parse(text: string, width: 4 | 16 | undefined, path: string): Uint8Array {
   const v4 = parseV4(text);
   if (v4) {
     if (width !== 16) return v4;

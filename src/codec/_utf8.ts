@@ -14,6 +14,50 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/** Recently decoded short ASCII strings, by a hash of their bytes. */
+const recent: (string | undefined)[] = new Array(512);
+
+/**
+ * The string of `bytes[start, end)`. Header keys and most values are short
+ * ASCII strings that come back frame after frame (field names, topics,
+ * groups, small numbers): those are looked up by a hash of their bytes and
+ * handed out again without allocating, and built by hand when new (a
+ * `TextDecoder` call costs more than that below 64 bytes, and a string grown
+ * a character at a time makes garbage past 16). Longer or non-ASCII text
+ * goes to the decoder.
+ */
+export function utf8DecodeRange(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > 64) return decoder.decode(bytes.subarray(start, end));
+  let hash = length;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  const slot = hash & (recent.length - 1);
+  const seen = recent[slot];
+  if (seen !== undefined && seen.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (seen.charCodeAt(i) !== bytes[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return seen;
+  }
+  let text: string;
+  if (length < 16) {
+    text = "";
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
+  } else {
+    text = String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  recent[slot] = text;
+  return text;
+}
+
 /** Number of UTF-8 bytes of a string, without encoding it. */
 export function utf8Length(text: string): number {
   let length = 0;

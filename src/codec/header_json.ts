@@ -22,10 +22,10 @@
  */
 
 import { CodecError } from "../errors.ts";
-import { LanguageCode, languageName } from "./codes.ts";
+import { LanguageCode } from "./codes.ts";
 import type { RemotingCommand } from "./remoting_command.ts";
-import { setField } from "./remoting_command.ts";
 import { utf8Decode, utf8Encode } from "./_utf8.ts";
+import { jsonHeaderText, quote } from "./_header_write.ts";
 
 /**
  * The fields a header carries: everything of a command but its body and its
@@ -41,8 +41,6 @@ import { utf8Decode, utf8Encode } from "./_utf8.ts";
  * ```
  */
 export type CommandHeader = Omit<RemotingCommand, "body" | "serializeType">;
-
-const HEX = "0123456789ABCDEF";
 
 /**
  * Quote a string the way fastjson 1.2.83's default `SerializeWriter` does
@@ -65,43 +63,7 @@ const HEX = "0123456789ABCDEF";
  * ```
  */
 export function quoteJsonString(text: string): string {
-  let out = '"';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (
-      c >= 0x20 && c !== 0x22 && c !== 0x5c && (c < 0x7f || c > 0x9f) && c !== 0x2028 &&
-      c !== 0x2029
-    ) continue;
-    out += text.slice(start, i);
-    start = i + 1;
-    switch (c) {
-      case 0x22:
-        out += '\\"';
-        break;
-      case 0x5c:
-        out += "\\\\";
-        break;
-      case 0x08:
-        out += "\\b";
-        break;
-      case 0x09:
-        out += "\\t";
-        break;
-      case 0x0a:
-        out += "\\n";
-        break;
-      case 0x0c:
-        out += "\\f";
-        break;
-      case 0x0d:
-        out += "\\r";
-        break;
-      default:
-        out += "\\u" + HEX[c >> 12]! + HEX[(c >> 8) & 15] + HEX[(c >> 4) & 15] + HEX[c & 15];
-    }
-  }
-  return out + text.slice(start) + '"';
+  return quote(text);
 }
 
 /**
@@ -123,31 +85,7 @@ export function quoteJsonString(text: string): string {
  * ```
  */
 export function encodeJsonHeader(command: CommandHeader): Uint8Array {
-  let json = `{"code":${command.code | 0}`;
-  const keys = Object.keys(command.extFields);
-  if (keys.length > 0) {
-    json += ',"extFields":{';
-    let first = true;
-    for (const key of keys) {
-      const value = command.extFields[key];
-      if (value === undefined || value === null) continue;
-      if (!first) json += ",";
-      first = false;
-      json += quoteJsonString(key) + ":" + quoteJsonString(String(value));
-    }
-    json += "}";
-  }
-  json += `,"flag":${command.flag | 0}`;
-  const language = languageName(command.language);
-  json += language === undefined
-    ? `,"language":${command.language | 0}`
-    : `,"language":"${language}"`;
-  json += `,"opaque":${command.opaque | 0}`;
-  if (command.remark !== undefined && command.remark !== null) {
-    json += `,"remark":${quoteJsonString(command.remark)}`;
-  }
-  json += `,"serializeTypeCurrentRPC":"JSON","version":${command.version | 0}}`;
-  return utf8Encode(json);
+  return utf8Encode(jsonHeaderText(command));
 }
 
 const INT_PATTERN = /^-?\d{1,10}$/;
@@ -264,10 +202,18 @@ export function decodeJsonHeader(bytes: Uint8Array): CommandHeader {
     }
     const ext = object.extFields;
     if (typeof ext === "object" && ext !== null && !Array.isArray(ext)) {
-      for (const [key, value] of Object.entries(ext)) {
+      // JSON.parse made this object, with own data properties only (a key
+      // "__proto__" included): keep it, turning the rare non-strings into
+      // strings in place, rather than copying every field into a new one.
+      const fields = ext as Record<string, unknown>;
+      for (const key of Object.keys(fields)) {
+        const value = fields[key];
+        if (typeof value === "string") continue;
         const text = scalarToString(value, key);
-        if (text !== undefined) setField(header.extFields, key, text);
+        if (text === undefined) delete fields[key];
+        else fields[key] = text;
       }
+      header.extFields = fields as Record<string, string>;
     } else if (ext !== undefined && ext !== null) {
       throw new CodecError("header", 'JSON header field "extFields" is not an object');
     }

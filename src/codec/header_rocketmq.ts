@@ -18,12 +18,15 @@
  * @module
  */
 
-import { CodecError, InvalidArgumentError } from "../errors.ts";
+import { CodecError } from "../errors.ts";
 import type { CommandHeader } from "./header_json.ts";
 import { setField } from "./remoting_command.ts";
-import { utf8Decode, utf8Length, utf8Write } from "./_utf8.ts";
-
-const FIXED = 2 + 1 + 2 + 4 + 4;
+import { utf8DecodeRange, utf8Length } from "./_utf8.ts";
+import {
+  ROCKETMQ_FIXED as FIXED,
+  rocketMQHeaderBound,
+  writeRocketMQHeader,
+} from "./_header_write.ts";
 
 /**
  * Encode a command's header in the binary `ROCKETMQ` form. Entries with an
@@ -44,59 +47,43 @@ const FIXED = 2 + 1 + 2 + 4 + 4;
  * ```
  */
 export function encodeRocketMQHeader(command: CommandHeader): Uint8Array {
-  if (command.code < -32768 || command.code > 32767) {
-    throw new InvalidArgumentError(
-      "code",
-      `${command.code} does not fit the ROCKETMQ header's 16 bits; use JSON serialization`,
-    );
-  }
-  if (command.version < -32768 || command.version > 32767) {
-    throw new InvalidArgumentError("version", `${command.version} does not fit 16 bits`);
-  }
-  // Lengths first, then one allocation, strings written in place: no
-  // intermediate array per key and value.
-  const remark = command.remark ?? "";
-  const remarkLength = utf8Length(remark);
-  const keys: string[] = [];
-  const values: string[] = [];
-  let extLength = 0;
-  for (const key of Object.keys(command.extFields)) {
-    const value = command.extFields[key];
-    if (value === undefined || value === null) continue;
-    const keyLength = utf8Length(key);
-    if (keyLength > 32767) {
-      throw new InvalidArgumentError(
-        `extFields.${key.slice(0, 20)}`,
-        "key longer than 32767 bytes",
-      );
-    }
-    const text = String(value);
-    keys.push(key);
-    values.push(text);
-    extLength += 2 + keyLength + 4 + utf8Length(text);
-  }
-  const size = FIXED + 4 + remarkLength + 4 + extLength;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setInt16(0, command.code);
-  view.setUint8(2, command.language & 0xff);
-  view.setInt16(3, command.version);
-  view.setInt32(5, command.opaque);
-  view.setInt32(9, command.flag);
-  let pos = FIXED;
-  view.setInt32(pos, remarkLength);
-  pos += 4 + utf8Write(remark, out, pos + 4);
-  view.setInt32(pos, extLength);
-  pos += 4;
-  for (let i = 0; i < keys.length; i++) {
-    const keyLength = utf8Write(keys[i]!, out, pos + 2);
-    view.setInt16(pos, keyLength);
-    pos += 2 + keyLength;
-    const valueLength = utf8Write(values[i]!, out, pos + 4);
-    view.setInt32(pos, valueLength);
-    pos += 4 + valueLength;
-  }
+  // Exact size first, then one allocation, strings written in place.
+  const out = new Uint8Array(rocketMQHeaderBound(command, true));
+  writeRocketMQHeader(command, out, 0);
   return out;
+}
+
+/**
+ * Whether the binary header carries a command without loss: `code` and
+ * `version` fit 16 bits, and no `extFields` key or value is empty (the format
+ * reads an empty one as absent, where JSON keeps it). Otherwise send it in
+ * JSON.
+ *
+ * @param command The command (its body is not part of the header).
+ * @returns `true` when {@linkcode decodeRocketMQHeader} gives the fields back.
+ *
+ * @example
+ * ```ts
+ * import { fitsRocketMQHeader } from "./header_rocketmq.ts";
+ * import { createRequest } from "./remoting_command.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(fitsRocketMQHeader(createRequest(105, { topic: "T" })), true);
+ * assert.equal(fitsRocketMQHeader(createRequest(105, { topic: "" })), false);
+ * assert.equal(fitsRocketMQHeader(createRequest(200052, {})), false); // a POP code
+ * ```
+ */
+export function fitsRocketMQHeader(command: CommandHeader): boolean {
+  if (command.code < -32768 || command.code > 32767) return false;
+  if (command.version < -32768 || command.version > 32767) return false;
+  const ext = command.extFields;
+  for (const key in ext) {
+    if (!Object.hasOwn(ext, key)) continue;
+    const value = ext[key];
+    if (key === "" || value === "") return false;
+    if (key.length > 10922 && utf8Length(key) > 32767) return false; // 3 bytes a unit at most
+  }
+  return true;
 }
 
 /**
@@ -142,7 +129,7 @@ export function decodeRocketMQHeader(bytes: Uint8Array): CommandHeader {
     const remarkLength = readLength(view, pos, 4, bytes.length, "remark");
     pos += 4;
     if (remarkLength > 0) {
-      header.remark = utf8Decode(bytes.subarray(pos, pos + remarkLength));
+      header.remark = utf8DecodeRange(bytes, pos, pos + remarkLength);
       pos += remarkLength;
     }
     if (pos === bytes.length) return header; // no map section at all
@@ -152,13 +139,11 @@ export function decodeRocketMQHeader(bytes: Uint8Array): CommandHeader {
     while (pos < end) {
       const keyLength = readLength(view, pos, 2, end, "extFields key");
       pos += 2;
-      const key = keyLength > 0 ? utf8Decode(bytes.subarray(pos, pos + keyLength)) : undefined;
+      const key = keyLength > 0 ? utf8DecodeRange(bytes, pos, pos + keyLength) : undefined;
       pos += keyLength;
       const valueLength = readLength(view, pos, 4, end, "extFields value");
       pos += 4;
-      const value = valueLength > 0
-        ? utf8Decode(bytes.subarray(pos, pos + valueLength))
-        : undefined;
+      const value = valueLength > 0 ? utf8DecodeRange(bytes, pos, pos + valueLength) : undefined;
       pos += valueLength;
       if (key !== undefined && value !== undefined) setField(header.extFields, key, value);
     }

@@ -28,7 +28,7 @@
 import { CodecError, InvalidArgumentError } from "../errors.ts";
 import { checkInt32, checkInt64, getInt64, setInt64 } from "./_int.ts";
 import { formatIp, parseIp } from "./_ip.ts";
-import { utf8Decode, utf8Encode } from "./_utf8.ts";
+import { utf8Decode, utf8DecodeRange, utf8Length, utf8Write } from "./_utf8.ts";
 import { crc32 } from "./crc32.ts";
 import { MessageSysFlag } from "./message.ts";
 import { decodeProperties, encodeProperties } from "./properties.ts";
@@ -229,7 +229,7 @@ export function decodeStoredMessage(bytes: Uint8Array, offset = 0): StoredMessag
   if (topicLength < 0 || topicLength > end - pos) {
     fail(`topic length ${topicLength} at offset ${pos - topicLengthSize} exceeds the record`);
   }
-  const topic = utf8Decode(bytes.subarray(pos, pos + topicLength));
+  const topic = utf8DecodeRange(bytes, pos, pos + topicLength);
   pos += topicLength;
 
   if (pos + 2 > end) fail(`record ends in the properties length at offset ${pos}`);
@@ -319,7 +319,15 @@ export function decodeStoredMessages(body: Uint8Array): StoredMessage[] {
  */
 export type StoredMessageInput =
   & Omit<StoredMessage, "storeSize" | "magicCode" | "bodyCRC">
-  & { bodyCRC?: number };
+  & {
+    bodyCRC?: number;
+    /**
+     * The properties already as a properties string that decodes to
+     * `properties` (a broker keeps the client's text and appends its own
+     * keys): written as is instead of encoding `properties` again.
+     */
+    propertiesText?: string | undefined;
+  };
 
 /**
  * Encode one stored record, as the broker writes its commit log
@@ -365,18 +373,20 @@ export function encodeStoredMessage(m: Readonly<StoredMessageInput>): Uint8Array
   );
   const bornPort = checkPort(m.bornHost.port, "bornHost.port");
   const storePort = checkPort(m.storeHost.port, "storeHost.port");
-  const topic = utf8Encode(m.topic);
-  const v2 = m.topic.length > 127 || topic.length > 127;
-  if (topic.length > 0x7fff) {
-    throw new InvalidArgumentError("topic", `${topic.length} UTF-8 bytes exceed 32767`);
+  // Lengths first, then one allocation with the strings written in place.
+  const topicLength = utf8Length(m.topic);
+  const v2 = m.topic.length > 127 || topicLength > 127;
+  if (topicLength > 0x7fff) {
+    throw new InvalidArgumentError("topic", `${topicLength} UTF-8 bytes exceed 32767`);
   }
-  const properties = utf8Encode(encodeProperties(m.properties));
-  if (properties.length > 0x7fff) {
-    throw new InvalidArgumentError("properties", `${properties.length} UTF-8 bytes exceed 32767`);
+  const propertiesText = m.propertiesText ?? encodeProperties(m.properties);
+  const propertiesLength = utf8Length(propertiesText);
+  if (propertiesLength > 0x7fff) {
+    throw new InvalidArgumentError("properties", `${propertiesLength} UTF-8 bytes exceed 32767`);
   }
   const body = m.body;
   const size = BEFORE_BORN_HOST + bornIp.length + 4 + 8 + storeIp.length + 4 + 4 + 8 + 4 +
-    body.length + (v2 ? 2 : 1) + topic.length + 2 + properties.length;
+    body.length + (v2 ? 2 : 1) + topicLength + 2 + propertiesLength;
   if (size > 0x7fffffff) {
     throw new InvalidArgumentError("body", `record of ${size} bytes exceeds 2 GiB`);
   }
@@ -415,16 +425,15 @@ export function encodeStoredMessage(m: Readonly<StoredMessageInput>): Uint8Array
   out.set(body, pos);
   pos += body.length;
   if (v2) {
-    view.setInt16(pos, topic.length);
+    view.setInt16(pos, topicLength);
     pos += 2;
   } else {
-    view.setInt8(pos, topic.length);
+    view.setInt8(pos, topicLength);
     pos += 1;
   }
-  out.set(topic, pos);
-  pos += topic.length;
-  view.setInt16(pos, properties.length);
-  out.set(properties, pos + 2);
+  pos += utf8Write(m.topic, out, pos);
+  view.setInt16(pos, propertiesLength);
+  utf8Write(propertiesText, out, pos + 2);
   return out;
 }
 

@@ -28,6 +28,21 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/** `value` (an unsigned 32-bit integer) as 8 upper-case hex digits. */
+function hex32(value: number): string {
+  const text = (value >>> 0).toString(16).toUpperCase();
+  return text.length === 8 ? text : "00000000".slice(text.length) + text;
+}
+
+/** `value` as `digits` upper-case hex digits (the low 4·digits bits). */
+function hexDigits(value: number, digits: number): string {
+  const text = (value >>> 0).toString(16).toUpperCase();
+  return text.length >= digits ? text.slice(-digits) : "0".repeat(digits - text.length) + text;
+}
+
+/** Hex of the store host's address and port, per host: the same few for every message. */
+const hostHex = new Map<string, string>();
+
 function fromHex(text: string, what: "message-id"): Uint8Array {
   if (!/^[0-9A-Fa-f]*$/.test(text) || text.length % 2 !== 0) {
     throw new CodecError(what, `${JSON.stringify(text.slice(0, 64))} is not upper-case hex`);
@@ -60,17 +75,22 @@ function fromHex(text: string, what: "message-id"): Uint8Array {
  * ```
  */
 export function offsetMessageId(storeHost: Readonly<HostAddress>, commitLogOffset: number): string {
-  const ip = parseIp(storeHost.address, undefined, "storeHost.address");
   const port = storeHost.port;
   if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
     throw new InvalidArgumentError("storeHost.port", `must be a port number 0-65535, got ${port}`);
   }
-  const bytes = new Uint8Array(ip.length + 12);
-  bytes.set(ip);
-  const view = new DataView(bytes.buffer);
-  view.setInt32(ip.length, port);
-  view.setBigInt64(ip.length + 4, BigInt(checkInt64(commitLogOffset, "commitLogOffset")));
-  return toHex(bytes);
+  const key = `${storeHost.address}/${port}`;
+  let host = hostHex.get(key);
+  if (host === undefined) {
+    host = toHex(parseIp(storeHost.address, undefined, "storeHost.address")) + hex32(port);
+    if (hostHex.size >= 1024) hostHex.clear();
+    hostHex.set(key, host);
+  }
+  const offset = checkInt64(commitLogOffset, "commitLogOffset");
+  // Two 32-bit halves, exact below 2^53 (beyond that, as lossy as the number).
+  const high = Math.floor(offset / 0x1_0000_0000);
+  const low = offset - high * 0x1_0000_0000;
+  return host + hex32(high) + hex32(low);
 }
 
 /**
@@ -255,11 +275,7 @@ export class UniqueKeyGenerator {
     if (diff < 0 && diff > -1_000_000) diff = 0; // clock stepped back (NTP)
     const counter = this.#counter;
     this.#counter = (counter + 1) | 0;
-    const tail = new Uint8Array(6);
-    const view = new DataView(tail.buffer);
-    view.setInt32(0, diff);
-    view.setUint16(4, counter & 0xffff);
-    return this.#prefix + toHex(tail);
+    return this.#prefix + hex32(diff) + hexDigits(counter & 0xffff, 4);
   }
 }
 

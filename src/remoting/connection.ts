@@ -2,7 +2,7 @@
  * A remoting connection: a {@linkcode Transport} turned into a stream of
  * {@linkcode RemotingCommand}s in both directions. It correlates responses to
  * requests by opaque, times calls out, answers incoming requests through a
- * handler, and coalesces frames written in the same tick into one write.
+ * handler, and coalesces the frames of one event-loop turn into one write.
  *
  * Used by both sides: the client calls brokers and name servers and serves
  * the broker's pushes (RIP-16 replies, rebalance notifications); the broker
@@ -35,9 +35,9 @@ import {
   ConnectionError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { concat } from "../bytes.ts";
-import { CommandFlag, ResponseCode } from "../codec/codes.ts";
-import { DEFAULT_MAX_FRAME_SIZE, encodeCommand } from "../codec/frame.ts";
+import { CommandFlag, ResponseCode, SerializeType } from "../codec/codes.ts";
+import { fitsRocketMQHeader } from "../codec/header_rocketmq.ts";
+import { DEFAULT_MAX_FRAME_SIZE, FrameEncoder } from "../codec/frame.ts";
 import {
   createResponse,
   isOneway,
@@ -87,6 +87,14 @@ export interface RemotingConnectionOptions {
   frameBudget?: FrameBudget;
   /** Clock and timers. @default {systemTimers} */
   timers?: Timers;
+  /**
+   * Header serialization of the requests this side starts: a type, or
+   * `"peer"` for the type of the last command the peer sent (JSON before
+   * it sent any). A command the binary `ROCKETMQ` header cannot carry (see
+   * {@linkcode fitsRocketMQHeader}) goes in JSON. Responses always take
+   * their request's type. Without it, requests keep their own type.
+   */
+  serializeType?: SerializeType | "peer";
 }
 
 /**
@@ -149,15 +157,31 @@ export interface ConnectionStats extends PendingStats {
   writes: number;
 }
 
+/** Frames that go out in one transport write. */
 interface Batch {
-  frames: Uint8Array[];
-  size: number;
-  resolve(): void;
-  reject(err: unknown): void;
-  promise: Promise<void>;
+  /** The frames, once sealed (until then they are in the encoder). */
+  chunk: Uint8Array | undefined;
+  /** Created only for callers that wait for the write (`send`, `invokeOneway`). */
+  written: Promise<void> | undefined;
+  resolve: (() => void) | undefined;
+  reject: ((err: unknown) => void) | undefined;
 }
 
 const MAX_COALESCED_BYTES = 256 * 1024;
+
+/**
+ * Runs `fn` once the current event-loop turn is over: after every microtask
+ * that is already queued, and every I/O callback of this turn in Node. A
+ * response produced by an async handler a few microtasks after the request
+ * was read, and the other frames of the turn, thus join one write: on
+ * loopback a write costs about as much as the work of answering a request
+ * (the kernel delivers the bytes and wakes the reader inside the call).
+ * `setImmediate` exists in Deno, Bun and Node; elsewhere frames are
+ * coalesced within the tick only.
+ */
+const afterTurn: (fn: () => void) => void = typeof globalThis.setImmediate === "function"
+  ? (fn) => void globalThis.setImmediate(fn)
+  : (fn) => queueMicrotask(fn);
 
 /**
  * A remoting connection over one transport.
@@ -197,7 +221,14 @@ export class RemotingConnection {
   #closeError: Error | undefined;
   #isClosed = false;
   #nextOpaque = 1;
+  /** The header serialization the peer last used. */
+  #peerType: SerializeType = SerializeType.JSON;
+  readonly #encoder: FrameEncoder;
+  /** The batch frames are being encoded into. */
+  #batch: Batch | undefined;
+  /** Sealed batches, in write order. */
   readonly #queue: Batch[] = [];
+  /** A flush is scheduled or under way: frames enqueued now will be written by it. */
   #writing = false;
   #lastActivity: number;
   #frameSince: number | undefined;
@@ -214,6 +245,7 @@ export class RemotingConnection {
     this.#options = options;
     this.#timers = options.timers ?? systemTimers;
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#encoder = new FrameEncoder({ maxFrameSize: this.#maxFrameSize });
     const remote = transport.remoteAddr;
     this.address = options.address ??
       (remote ? formatAddress(remote.hostname, remote.port) : "unknown");
@@ -276,20 +308,20 @@ export class RemotingConnection {
     const opaque = this.#allocateOpaque();
     request.opaque = opaque;
     request.flag &= ~(CommandFlag.RESPONSE | CommandFlag.ONEWAY);
-    let frame: Uint8Array;
+    this.#chooseType(request);
     try {
-      frame = encodeCommand(request, { maxFrameSize: this.#maxFrameSize });
+      // A frame that cannot be written fails the call through the shutdown
+      // that a failed write always causes (rejectAll with ConnectionClosedError).
+      this.#enqueue(request);
     } catch (err) {
       return Promise.reject(err);
     }
     const code = request.code;
-    const answer = this.#pending.add(opaque, {
+    return this.#pending.add(opaque, {
       timeout: options.timeout,
       signal: options.signal,
       onTimeout: () => new RemotingTimeoutError(this.address, code, options.timeout),
     });
-    this.#enqueue(frame).catch((err) => this.#pending.reject(opaque, err));
-    return answer;
   }
 
   /**
@@ -306,8 +338,9 @@ export class RemotingConnection {
     }
     request.opaque = this.#allocateOpaque();
     request.flag = (request.flag | CommandFlag.ONEWAY) & ~CommandFlag.RESPONSE;
+    this.#chooseType(request);
     try {
-      return this.#enqueue(encodeCommand(request, { maxFrameSize: this.#maxFrameSize }));
+      return this.#written(this.#enqueue(request));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -325,7 +358,7 @@ export class RemotingConnection {
       return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
     }
     try {
-      return this.#enqueue(encodeCommand(command, { maxFrameSize: this.#maxFrameSize }));
+      return this.#written(this.#enqueue(command));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -349,67 +382,113 @@ export class RemotingConnection {
     await this.close();
   }
 
+  /** Applies the `serializeType` option to a request this side starts. */
+  #chooseType(request: RemotingCommand): void {
+    const wanted = this.#options.serializeType;
+    if (wanted === undefined) return;
+    const type = wanted === "peer" ? this.#peerType : wanted;
+    request.serializeType = type === SerializeType.ROCKETMQ && fitsRocketMQHeader(request)
+      ? SerializeType.ROCKETMQ
+      : SerializeType.JSON;
+  }
+
   #allocateOpaque(): number {
     const opaque = this.#nextOpaque;
     this.#nextOpaque = opaque >= 0x7fffffff ? 1 : opaque + 1;
     return opaque;
   }
 
-  #enqueue(frame: Uint8Array): Promise<void> {
-    let batch = this.#queue[this.#queue.length - 1];
-    if (!batch || batch.size + frame.length > MAX_COALESCED_BYTES) {
-      let resolve!: () => void;
-      let reject!: (err: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      promise.catch(() => {}); // callers that care observe it; never an unhandled rejection
-      batch = { frames: [], size: 0, resolve, reject, promise };
-      this.#queue.push(batch);
+  /**
+   * Encode a command into the batch of the next write and return the batch.
+   * Throws (and queues nothing) when the command cannot be encoded.
+   */
+  #enqueue(command: RemotingCommand): Batch {
+    let batch = this.#batch;
+    if (!batch) {
+      batch = this.#batch = {
+        chunk: undefined,
+        written: undefined,
+        resolve: undefined,
+        reject: undefined,
+      };
     }
-    batch.frames.push(frame);
-    batch.size += frame.length;
+    this.#encoder.append(command);
     this.#stats.framesOut++;
-    void this.#flush();
-    return batch.promise;
+    // Past the cap, the batch is sealed: the next frames start another write.
+    if (this.#encoder.byteLength >= MAX_COALESCED_BYTES) this.#seal();
+    if (!this.#writing) {
+      this.#writing = true;
+      afterTurn(() => void this.#flush());
+    }
+    return batch;
+  }
+
+  /** Moves the frames encoded so far into the write queue as one chunk. */
+  #seal(): void {
+    const batch = this.#batch;
+    if (!batch || this.#encoder.frameCount === 0) return;
+    this.#batch = undefined;
+    batch.chunk = this.#encoder.take();
+    this.#queue.push(batch);
+  }
+
+  /** A promise settled when the batch is written (or dropped). */
+  #written(batch: Batch): Promise<void> {
+    if (!batch.written) {
+      batch.written = new Promise<void>((resolve, reject) => {
+        batch.resolve = resolve;
+        batch.reject = reject;
+      });
+      batch.written.catch(() => {}); // callers that care observe it; never an unhandled rejection
+    }
+    return batch.written;
   }
 
   /**
-   * Write queued batches in order. Frames enqueued while a write is under way
-   * (or in the same tick) join the last batch, so a busy connection makes few,
-   * larger writes; `writer.ready` carries the transport's backpressure.
+   * Write queued batches in order, once per event-loop turn (see
+   * {@linkcode afterTurn}). Frames encoded while a write is under way go out
+   * together in the next one, so a busy connection makes few, larger writes;
+   * `writer.ready` carries the transport's backpressure.
    */
   async #flush(): Promise<void> {
-    if (this.#writing) return;
-    this.#writing = true;
     try {
-      await Promise.resolve();
-      while (this.#queue.length > 0) {
-        const head = this.#queue[0]!;
+      for (;;) {
+        if (this.#queue.length === 0) this.#seal();
+        const head = this.#queue[0];
+        if (!head) break;
         try {
           await this.#writer.ready;
           if (this.#isClosed) {
             throw new ConnectionClosedError(this.address, { cause: this.#closeError });
           }
           this.#queue.shift();
-          const chunk = head.frames.length === 1 ? head.frames[0]! : concat(head.frames);
           this.#stats.writes++;
           this.#lastActivity = this.#timers.now();
-          this.#writer.write(chunk).then(
-            head.resolve,
-            (err) => head.reject(new ConnectionClosedError(this.address, { cause: err })),
-          );
+          const write = this.#writer.write(head.chunk!);
+          if (head.written) {
+            write.then(
+              head.resolve,
+              (err) => head.reject!(new ConnectionClosedError(this.address, { cause: err })),
+            );
+          } else {
+            write.catch(() => {/* the writer errors, and the connection shuts down */});
+          }
         } catch (err) {
           const error = err instanceof ConnectionClosedError
             ? err
             : new ConnectionClosedError(this.address, { cause: err });
-          for (const batch of this.#queue.splice(0)) batch.reject(error);
+          this.#dropQueued(error);
         }
       }
     } finally {
       this.#writing = false;
     }
+  }
+
+  /** Fails every batch not yet written. */
+  #dropQueued(error: ConnectionClosedError): void {
+    this.#seal();
+    for (const batch of this.#queue.splice(0)) batch.reject?.(error);
   }
 
   async #readLoop(): Promise<void> {
@@ -475,6 +554,7 @@ export class RemotingConnection {
   }
 
   #dispatch(command: RemotingCommand): void {
+    this.#peerType = command.serializeType;
     if (isResponse(command)) {
       this.#pending.settle(command.opaque, command);
       return;
@@ -510,7 +590,18 @@ export class RemotingConnection {
     if (!response || isOneway(request) || this.#isClosed) return;
     response.opaque = request.opaque;
     response.flag |= CommandFlag.RESPONSE;
-    this.send(response).catch(() => {/* the connection is closing; nothing to answer to */});
+    // Answer in the serialization the request came in (Java decodes both).
+    response.serializeType =
+      request.serializeType === SerializeType.ROCKETMQ && fitsRocketMQHeader(response)
+        ? SerializeType.ROCKETMQ
+        : SerializeType.JSON;
+    try {
+      this.#enqueue(response);
+    } catch (err) {
+      // A response that cannot be encoded (above maxFrameSize, say) becomes
+      // SYSTEM_ERROR rather than silence that the caller would wait out.
+      if (response.code !== ResponseCode.SYSTEM_ERROR) this.#answerError(request, err);
+    }
   }
 
   #answerError(request: RemotingCommand, err: unknown): void {
@@ -537,8 +628,7 @@ export class RemotingConnection {
     if (this.#charged > 0) this.#options.frameBudget!.give(this.#charged);
     this.#charged = 0;
     this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
-    const dropped = new ConnectionClosedError(this.address, { cause: error });
-    for (const batch of this.#queue.splice(0)) batch.reject(dropped);
+    this.#dropQueued(new ConnectionClosedError(this.address, { cause: error }));
     this.#writer.releaseLock();
     void this.transport.close().finally(() => this.#resolveClosed(error));
   }

@@ -1,6 +1,6 @@
 /**
- * A correlation table: id → pending call, each with its own deadline timer and
- * optional `AbortSignal`. The remoting layer keys it by opaque; the request
+ * A correlation table: id → pending call, each with its own deadline (all on
+ * one runtime timer, see {@linkcode DeadlineQueue}) and optional `AbortSignal`. The remoting layer keys it by opaque; the request
  * tracker keys it by correlation id.
  *
  * Every entry is settled exactly once: by its answer, its timeout, its signal,
@@ -25,7 +25,7 @@
  * @module
  */
 
-import { systemTimers, type TimerHandle, type Timers } from "./timers.ts";
+import { type Deadline, DeadlineQueue, systemTimers, type Timers } from "./timers.ts";
 
 /** How one pending entry ends when nobody answers. */
 export interface PendingOptions {
@@ -54,7 +54,7 @@ export interface PendingStats {
 interface Entry<V> {
   resolve(value: V): void;
   reject(reason: unknown): void;
-  timer: TimerHandle;
+  deadline: Deadline;
   signal: AbortSignal | undefined;
   onAbortListener: (() => void) | undefined;
 }
@@ -85,7 +85,8 @@ export interface PendingTableOptions {
  */
 export class PendingTable<K, V> {
   readonly #entries = new Map<K, Entry<V>>();
-  readonly #timers: Timers;
+  /** One runtime timer for all the table's timeouts, not one per entry. */
+  readonly #deadlines: DeadlineQueue;
   readonly #stats: PendingStats = { answered: 0, timedOut: 0, aborted: 0, late: 0 };
 
   /**
@@ -94,7 +95,7 @@ export class PendingTable<K, V> {
    * @param options Clock and timers.
    */
   constructor(options: PendingTableOptions = {}) {
-    this.#timers = options.timers ?? systemTimers;
+    this.#deadlines = new DeadlineQueue(options.timers ?? systemTimers);
   }
 
   /** Number of pending entries. */
@@ -144,11 +145,11 @@ export class PendingTable<K, V> {
       reject,
       signal,
       onAbortListener: undefined,
-      timer: this.#timers.setTimeout(() => {
+      deadline: this.#deadlines.add(options.timeout, () => {
         if (this.#remove(id) !== entry) return;
         this.#stats.timedOut++;
         reject(options.onTimeout());
-      }, options.timeout),
+      }),
     };
     if (signal) {
       entry.onAbortListener = () => {
@@ -213,7 +214,7 @@ export class PendingTable<K, V> {
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
     this.#entries.delete(id);
-    this.#timers.clearTimeout(entry.timer);
+    this.#deadlines.cancel(entry.deadline);
     if (entry.signal && entry.onAbortListener) {
       entry.signal.removeEventListener("abort", entry.onAbortListener);
     }

@@ -36,8 +36,10 @@ import {
   type InvokeOptions,
   parseAddress,
   RemotingConnection,
+  type RemotingConnectionOptions,
   type RequestHandler,
 } from "./connection.ts";
+import type { SerializeType } from "../codec/codes.ts";
 import { systemTimers, type Timers } from "./timers.ts";
 
 /** Options of {@linkcode RemotingClient}. */
@@ -71,6 +73,8 @@ export interface RemotingClientOptions {
   onDisconnect?: (address: string, error: Error | undefined) => void;
   /** Clock and timers. @default {systemTimers} */
   timers?: Timers;
+  /** Header serialization of requests (see {@linkcode RemotingConnectionOptions}). */
+  serializeType?: SerializeType;
 }
 
 /**
@@ -182,7 +186,7 @@ export class RemotingClient {
       await transport.close();
       throw new ClientClosedError();
     }
-    const connectionOptions: ConstructorParameters<typeof RemotingConnection>[1] = {
+    const connectionOptions: RemotingConnectionOptions = {
       address,
       timers: this.#timers,
     };
@@ -190,6 +194,9 @@ export class RemotingClient {
       connectionOptions.maxFrameSize = this.#options.maxFrameSize;
     }
     if (this.#options.onRequest) connectionOptions.onRequest = this.#options.onRequest;
+    if (this.#options.serializeType !== undefined) {
+      connectionOptions.serializeType = this.#options.serializeType;
+    }
     const connection = new RemotingConnection(transport, connectionOptions);
     this.#connections.set(address, connection);
     connection.closed.then((error) => {

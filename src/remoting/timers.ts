@@ -166,3 +166,203 @@ export class ManualTimers implements Timers {
     this.#now = target;
   }
 }
+
+/**
+ * One deadline of a {@linkcode DeadlineQueue}; pass it back to
+ * {@linkcode DeadlineQueue.cancel}.
+ *
+ * @example
+ * ```ts
+ * import { type Deadline, DeadlineQueue, ManualTimers } from "./timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new DeadlineQueue(new ManualTimers(0));
+ * const deadline: Deadline = queue.add(100, () => {});
+ * assert.equal(deadline.at, 100);
+ * ```
+ */
+export interface Deadline {
+  /** When it is due (ms, on the queue's clock). */
+  readonly at: number;
+}
+
+interface Entry extends Deadline {
+  seq: number;
+  /** Undefined once fired or cancelled. */
+  fn: (() => void) | undefined;
+}
+
+/**
+ * Many one-shot deadlines on one runtime timer: what a table of calls in
+ * flight needs, where nearly every deadline is cancelled long before it is
+ * due. Adding and cancelling cost a heap push and a flag, not a timer each;
+ * the one timer is set for the earliest deadline and moved only when an
+ * earlier one arrives, and cancelled deadlines are dropped when they reach
+ * the front. Deadlines fire in order of due time (then of adding), on time:
+ * never later than a timer of their own would.
+ *
+ * @example
+ * ```ts
+ * import { DeadlineQueue, ManualTimers } from "./timers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const timers = new ManualTimers(0);
+ * const queue = new DeadlineQueue(timers);
+ * const fired: string[] = [];
+ * const a = queue.add(50, () => fired.push("a"));
+ * queue.add(100, () => fired.push("b"));
+ * queue.cancel(a);
+ * timers.advance(99);
+ * assert.deepEqual(fired, []);
+ * timers.advance(1);
+ * assert.deepEqual(fired, ["b"]);
+ * assert.equal(queue.size, 0);
+ * assert.equal(timers.pending, 0); // no timer left behind once nothing is due
+ * ```
+ */
+export class DeadlineQueue {
+  readonly #timers: Timers;
+  readonly #heap: Entry[] = [];
+  #live = 0;
+  #seq = 0;
+  #timer: TimerHandle = undefined;
+  #armedAt = Infinity;
+  #firing = false;
+
+  /**
+   * Create an empty queue.
+   *
+   * @param timers Clock and timer to run on.
+   */
+  constructor(timers: Timers = systemTimers) {
+    this.#timers = timers;
+  }
+
+  /** Deadlines scheduled and not yet fired or cancelled. */
+  get size(): number {
+    return this.#live;
+  }
+
+  /**
+   * Run `fn` once `ms` milliseconds have passed, unless cancelled first.
+   *
+   * @param ms Delay; negative counts as 0.
+   * @param fn Runs once, when due.
+   * @returns The deadline, to cancel it.
+   */
+  add(ms: number, fn: () => void): Deadline {
+    const entry: Entry = { at: this.#timers.now() + Math.max(0, ms), seq: this.#seq++, fn };
+    this.#push(entry);
+    this.#live++;
+    if (entry.at < this.#armedAt && !this.#firing) this.#arm(entry.at);
+    return entry;
+  }
+
+  /**
+   * Cancel a deadline; one that fired or was cancelled already is ignored.
+   *
+   * @param deadline What {@linkcode DeadlineQueue.add} returned.
+   */
+  cancel(deadline: Deadline): void {
+    const entry = deadline as Entry;
+    if (entry.fn === undefined) return;
+    entry.fn = undefined;
+    this.#live--;
+    if (this.#live === 0) {
+      // Nothing left to wait for: no timer keeps the process up.
+      this.#heap.length = 0;
+      this.#disarm();
+    } else if (this.#heap.length > 1024 && this.#heap.length > 2 * this.#live) {
+      this.#compact();
+    }
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    const now = this.#timers.now();
+    const heap = this.#heap;
+    let error: unknown;
+    let failed = false;
+    // Deadlines added by the callbacks are armed for below, with the rest.
+    this.#firing = true;
+    try {
+      while (heap.length > 0 && heap[0]!.at <= now) {
+        const entry = this.#pop();
+        const fn = entry.fn;
+        if (fn === undefined) continue;
+        entry.fn = undefined;
+        this.#live--;
+        try {
+          fn();
+        } catch (err) {
+          if (!failed) error = err;
+          failed = true;
+        }
+      }
+    } finally {
+      this.#firing = false;
+    }
+    while (heap.length > 0 && heap[0]!.fn === undefined) this.#pop();
+    if (heap.length > 0) this.#arm(heap[0]!.at);
+    if (failed) throw error;
+  }
+
+  #arm(at: number): void {
+    this.#disarm();
+    this.#armedAt = at;
+    this.#timer = this.#timers.setTimeout(
+      () => this.#fire(),
+      Math.max(0, at - this.#timers.now()),
+    );
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  #compact(): void {
+    const live = this.#heap.filter((e) => e.fn !== undefined);
+    this.#heap.length = 0;
+    for (const entry of live) this.#push(entry);
+  }
+
+  #push(entry: Entry): void {
+    const heap = this.#heap;
+    let i = heap.length;
+    heap.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): Entry {
+    const heap = this.#heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+        if (!before(heap[child]!, last)) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+}
+
+function before(a: Entry, b: Entry): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}

@@ -65,9 +65,14 @@ function nodeModules(): NodeModules {
       "the node transport needs process.getBuiltinModule (Node 20.16 or later, Bun, Deno)",
     );
   }
+  const getBuiltinModule = proc.getBuiltinModule;
+  let tls: typeof NodeTls | undefined;
   modules = {
-    net: proc.getBuiltinModule("node:net") as typeof NodeNet,
-    tls: proc.getBuiltinModule("node:tls") as typeof NodeTls,
+    net: getBuiltinModule("node:net") as typeof NodeNet,
+    // Loading node:tls costs a few ms of start-up: only for TLS connections.
+    get tls() {
+      return tls ??= getBuiltinModule("node:tls") as typeof NodeTls;
+    },
   };
   return modules;
 }
@@ -80,13 +85,14 @@ function addr(hostname?: string, port?: number, family?: string): NetAddr | unde
 const TLS_CLOSE_TIMEOUT = 1000;
 
 function wrap(socket: NodeNet.Socket, address: string): Transport {
-  const { tls } = nodeModules();
+  // A tls.TLSSocket says so (without loading node:tls to ask instanceof).
+  const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
   let failPending: ((cause: Error) => void) | undefined;
   const destroy = (): void => {
     // destroy() alone sends no TLS close_notify, and peers such as rustls
     // (Deno) then report a truncation error instead of an orderly end. So end
     // TLS first, unless a write is stuck (then the data is cut anyway).
-    if (!(socket instanceof tls.TLSSocket) || failPending || socket.destroyed) {
+    if (!encrypted || failPending || socket.destroyed) {
       socket.destroy();
       return;
     }
@@ -149,11 +155,12 @@ function wrap(socket: NodeNet.Socket, address: string): Transport {
 export async function connect(options: ConnectOptions): Promise<Transport> {
   const target = checkConnectOptions(options);
   const { hostname: host, port, address, tls: settings } = target;
-  const { net, tls } = nodeModules();
+  const { net } = nodeModules();
   return await dial(target, (signal) =>
     new Promise<Transport>((resolve, reject) => {
       let socket: NodeNet.Socket;
       if (settings) {
+        const { tls } = nodeModules();
         const name = settings.serverName ?? host;
         socket = tls.connect({
           host,
@@ -210,10 +217,10 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  */
 export async function listen(options: ListenOptions): Promise<Listener> {
   const { hostname, port, address, tls: settings } = checkListenOptions(options);
-  const { net, tls } = nodeModules();
+  const { net } = nodeModules();
   const queue = new AcceptQueue();
   const server = settings
-    ? tls.createServer({ cert: settings.cert, key: settings.key })
+    ? nodeModules().tls.createServer({ cert: settings.cert, key: settings.key })
     : net.createServer();
   server.on(settings ? "secureConnection" : "connection", (socket: NodeNet.Socket) => {
     const peer = formatAddress(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);

@@ -275,6 +275,8 @@ export async function closedLoop(
     return { ok, errors, mismatches, firstError };
   };
   if (options.warmupMs > 0) await phase(options.warmupMs);
+  // Lets an orchestrator sample other processes' CPU over exactly the measured window.
+  emit({ event: "measuring" });
   const latencies = new Latencies();
   const cpu0 = cpuMs();
   const t0 = performance.now();

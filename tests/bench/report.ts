@@ -125,13 +125,26 @@ function rr(r: BenchResults, id: string, concurrency: number): RrResult | undefi
   );
 }
 
+/** The NATS row of the same runtime at a concurrency. */
+function nats(r: BenchResults, runtime: string, concurrency: number): RrResult | undefined {
+  return rr(r, `nats-${runtime}`, concurrency);
+}
+
+/** CPU per request of requester + responder (+ broker), in µs, when all were measured. */
+function cpuPerRequest(x: RrResult | undefined, withBroker: boolean): number | undefined {
+  if (!x || x.cpuMsPer1k === undefined || x.responderCpuMsPer1k === undefined) return undefined;
+  if (withBroker && x.brokerCpuMsPer1k === undefined) return undefined;
+  return x.cpuMsPer1k + x.responderCpuMsPer1k + (withBroker ? x.brokerCpuMsPer1k! : 0);
+}
+
 /**
  * The markdown report.
  *
  * @param r The results.
+ * @param before The run issue 14's CPU targets are measured against, when at hand.
  * @returns Markdown text.
  */
-export function renderMarkdown(r: BenchResults): string {
+export function renderMarkdown(r: BenchResults, before?: BenchResults): string {
   const m = r.meta;
   const s = m.settings as Record<string, number | string | number[]>;
   const lines: string[] = [];
@@ -169,9 +182,9 @@ export function renderMarkdown(r: BenchResults): string {
   lines.push("## Request-reply");
   lines.push("");
   lines.push(
-    "| # | scenario | broker | conc | req/s | p50 ms | p99 ms | p99.9 ms | req CPU ms/1k | resp CPU ≈ms/1k | broker CPU ≈ms/1k | RSS MiB | req/s vs Java | p50 vs Java | busy % |",
+    "| # | scenario | broker | conc | req/s | p50 ms | p99 ms | p99.9 ms | req CPU ms/1k | resp CPU ≈ms/1k | broker CPU ≈ms/1k | RSS MiB | req/s vs Java | p50 vs Java | req/s vs NATS | p50 vs NATS | busy % |",
   );
-  lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const order = [
     "java@rocketmq",
     "ours-deno@rocketmq",
@@ -204,11 +217,15 @@ export function renderMarkdown(r: BenchResults): string {
       lines.push(
         `| ${number(x.id)} | ${name} | ${x.brokerLabel} | ${x.concurrency} | **${x.status}**: ${
           (x.reason ?? "").replaceAll("|", "\\|")
-        } | | | | | | | | | | |`,
+        } | | | | | | | | | | | | |`,
       );
       continue;
     }
     const b = baseline(r, x.concurrency);
+    // Ours and Java against NATS on the same runtime (Java: against NATS on Deno).
+    const n = x.client === "nats"
+      ? undefined
+      : nats(r, x.runtime === "java" ? "deno" : x.runtime, x.concurrency);
     const l = x.latencyMs ?? { count: 0 };
     lines.push(
       `| ${number(x.id)} | ${name} | ${x.brokerLabel} | ${x.concurrency} | ${
@@ -217,7 +234,9 @@ export function renderMarkdown(r: BenchResults): string {
         f0(x.responderCpuMsPer1k)
       } | ${f0(x.brokerCpuMsPer1k)} | ${mib(x.rssKb)} | ${
         ratio(x.throughputPerSec, b?.throughputPerSec)
-      } | ${ratio(l.p50, b?.latencyMs?.p50)} | ${x.machineBusyPct ?? "–"} |`,
+      } | ${ratio(l.p50, b?.latencyMs?.p50)} | ${
+        ratio(x.throughputPerSec, n?.throughputPerSec)
+      } | ${ratio(l.p50, n?.latencyMs?.p50)} | ${x.machineBusyPct ?? "–"} |`,
     );
   }
   const withErrors = rows.filter((x) => x.status === "ok" && (x.errors ?? 0) > 0);
@@ -283,6 +302,50 @@ export function renderMarkdown(r: BenchResults): string {
         (x.coldStartMs ?? Infinity) < 100 ? "yes" : "**no**"
       } |`,
     );
+  }
+  // Issue 14 (a third of the CPU per request, toward NATS).
+  for (const rt of ["deno", "bun", "node"]) {
+    const total = cpuPerRequest(rr(r, `ours-${rt}@ours`, 16), true);
+    if (total !== undefined) {
+      lines.push(
+        `| ours/${rt} via our broker: CPU per request (requester + responder + broker) ≤ 130 µs | 16 | ${
+          f0(total)
+        } µs | ${total <= 130 ? "yes" : "**no**"} |`,
+      );
+    }
+    const o = rr(r, `ours-${rt}@ours`, 128);
+    const n = nats(r, rt, 128);
+    if (o && n) {
+      const q = o.throughputPerSec! / n.throughputPerSec!;
+      lines.push(
+        `| ours/${rt} via our broker: throughput ≥ 0.5× NATS (${rt}) | 128 | ${q.toFixed(2)}× | ${
+          q >= 0.5 ? "yes" : "**no**"
+        } |`,
+      );
+    }
+    for (const c of concs) {
+      const now = cpuPerRequest(rr(r, `ours-${rt}@rocketmq`, c), false);
+      const then = cpuPerRequest(before && rr(before, `ours-${rt}@rocketmq`, c), false);
+      if (now !== undefined && then !== undefined) {
+        lines.push(
+          `| ours/${rt} via RocketMQ: requester + responder CPU ≤ ½ of ${
+            before!.meta.startedAt.slice(0, 10)
+          }'s | ${c} | ${f0(now)} vs ${f0(then)} µs (${(now / then).toFixed(2)}×) | ${
+            now <= then / 2 ? "yes" : "**no**"
+          } |`,
+        );
+      }
+      const j = rr(r, "java@rocketmq", c);
+      const o2 = rr(r, `ours-${rt}@rocketmq`, c);
+      if (j && o2) {
+        const q = o2.throughputPerSec! / j.throughputPerSec!;
+        lines.push(
+          `| ours/${rt} via RocketMQ: throughput ≥ 2× Java's | ${c} | ${q.toFixed(2)}× | ${
+            q >= 2 ? "yes" : "**no**"
+          } |`,
+        );
+      }
+    }
   }
 
   lines.push("");

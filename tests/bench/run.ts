@@ -189,6 +189,20 @@ async function capture(cmd: string, args: string[]): Promise<string> {
   }
 }
 
+/**
+ * The run issue 14's CPU targets are measured against: the quick run on main
+ * when the issue was filed (2026-12-04, a quiet machine).
+ */
+const ISSUE_14_BEFORE = `${RESULTS_DIR}/2026-12-04T12-52-30-646Z.json`;
+
+async function loadBefore(): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(ISSUE_14_BEFORE));
+  } catch {
+    return undefined;
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -950,7 +964,7 @@ async function main(): Promise<void> {
 
   results.meta.loadavgEnd = Deno.loadavg();
   results.meta.wallSeconds = Math.round((performance.now() - t0) / 1000);
-  const markdown = renderMarkdown(results);
+  const markdown = renderMarkdown(results, await loadBefore());
   console.log(`\n${markdown}`);
   if (cli.write) {
     await Deno.mkdir(RESULTS_DIR, { recursive: true });

@@ -19,6 +19,7 @@ import {
   InvalidArgumentError,
   RemotingTimeoutError,
 } from "../../src/errors.ts";
+import { SerializeType } from "../../src/codec/codes.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { jsonSerializer } from "../../src/client/message.ts";
 import { systemTimers } from "../../src/remoting/timers.ts";
@@ -154,6 +155,7 @@ describe("unknown option names are refused with the closest known one", () => {
       rpcTimeout: 3000,
       heartbeatInterval: 30_000,
       routeRefreshInterval: 30_000,
+      serializeType: SerializeType.JSON,
     };
     // `Required<...>`: the type checker fails this file when an option is
     // added to the interface and not here, and the constructor fails it when

@@ -10,9 +10,10 @@ import {
   decodePayload,
   DEFAULT_MAX_FRAME_SIZE,
   encodeCommand,
+  FrameEncoder,
   readFrameLength,
 } from "../../src/codec/frame.ts";
-import { createRequest } from "../../src/codec/remoting_command.ts";
+import { createRequest, type RemotingCommand } from "../../src/codec/remoting_command.ts";
 import { CodecError, FrameTooLargeError, InvalidArgumentError } from "../../src/errors.ts";
 import { commandArb, INTERESTING_INT32, mutated, normalised, onlyCodecError } from "./_commands.ts";
 
@@ -96,6 +97,58 @@ describe("decodeCommand(encodeCommand(x)) = x", () => {
   it("a code above 32767 travels in JSON", () => {
     const command = createRequest(200052, { a: "1" }, { opaque: 3 });
     assert.equal(decodeCommand(encodeCommand(command)).code, 200052);
+  });
+});
+
+describe("FrameEncoder", () => {
+  it("writes exactly the bytes of encodeCommand, frame after frame, in either serialization", () => {
+    fc.assert(
+      fc.property(fc.array(commandArb(), { minLength: 1, maxLength: 6 }), (commands) => {
+        const encoder = new FrameEncoder();
+        for (const command of commands) encoder.append(command);
+        assert.equal(encoder.frameCount, commands.length);
+        assert.equal(hex(encoder.take()), commands.map((c) => hex(encodeCommand(c))).join(""));
+        assert.equal(encoder.byteLength, 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("appends nothing for a command it refuses, and goes on with the next", () => {
+    fc.assert(
+      fc.property(commandArb(), commandArb(), fc.integer({ min: 8, max: 600 }), (a, b, max) => {
+        const encoder = new FrameEncoder({ maxFrameSize: max });
+        const fits = (c: RemotingCommand) => encodeCommand(c).length <= max;
+        const expected: string[] = [];
+        for (const command of [a, b]) {
+          if (fits(command)) {
+            encoder.append(command);
+            expected.push(hex(encodeCommand(command)));
+          } else {
+            assert.throws(() => encoder.append(command), FrameTooLargeError);
+          }
+        }
+        assert.equal(hex(encoder.take()), expected.join(""));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses a ROCKETMQ code above 16 bits without appending", () => {
+    const encoder = new FrameEncoder();
+    const command = createRequest(200052, {}, { serializeType: SerializeType.ROCKETMQ });
+    assert.throws(() => encoder.append(command), InvalidArgumentError);
+    assert.equal(encoder.byteLength, 0);
+  });
+
+  it("grows past its initial buffer and hands out bodies intact", () => {
+    const encoder = new FrameEncoder();
+    const body = Uint8Array.from({ length: 100_000 }, (_, i) => i % 251);
+    encoder.append(createRequest(310, { a: "1" }, { body }));
+    encoder.append(createRequest(310, { a: "2" }, { body: body.subarray(0, 10) }));
+    const chunk = encoder.take();
+    const first = decodeCommand(chunk.subarray(0, readFrameLength(chunk, 0, 2 ** 30) + 4));
+    assert.deepEqual(first.body, body);
   });
 });
 

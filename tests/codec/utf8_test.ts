@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { utf8Length, utf8Write } from "../../src/codec/_utf8.ts";
+import { utf8DecodeRange, utf8Length, utf8Write } from "../../src/codec/_utf8.ts";
 
 describe("UTF-8 helpers agree with TextEncoder", () => {
   it("utf8Length and utf8Write give TextEncoder's bytes for any string, lone surrogates included", () => {
@@ -17,6 +17,26 @@ describe("UTF-8 helpers agree with TextEncoder", () => {
         assert.ok(out.subarray(pos + written).every((b) => b === 0xee), "nothing written after");
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("utf8DecodeRange gives TextDecoder's string for any bytes and range, malformed included", () => {
+    const bytesArb = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.string({ unit: "binary", maxLength: 30 }).map((t) => new TextEncoder().encode(t)),
+      fc.uint8Array({ maxLength: 20 }).map((b) => new Uint8Array([0xef, 0xbb, 0xbf, ...b])),
+    );
+    fc.assert(
+      fc.property(bytesArb, fc.nat(), fc.nat(), (bytes, a, b) => {
+        const start = a % (bytes.length + 1);
+        const end = start + b % (bytes.length - start + 1);
+        // As Java decodes: a leading BOM is kept, malformed sequences become U+FFFD.
+        const expected = new TextDecoder("utf-8", { ignoreBOM: true }).decode(
+          bytes.subarray(start, end),
+        );
+        assert.equal(utf8DecodeRange(bytes, start, end), expected);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -13,7 +13,7 @@ import {
   type RemotingCommand,
 } from "../../src/codec/remoting_command.ts";
 import { encodeCommand } from "../../src/codec/frame.ts";
-import { ResponseCode } from "../../src/codec/codes.ts";
+import { ResponseCode, SerializeType } from "../../src/codec/codes.ts";
 import {
   ClientClosedError,
   CodecError,
@@ -91,6 +91,107 @@ test("RemotingConnection coalesces frames written in one tick into one transport
   assert.equal(stats.framesOut, 50);
   assert.ok(stats.writes < 50, `expected coalesced writes, got ${stats.writes}`);
   assert.ok(stats.writes >= 1);
+  await client.close();
+  await server.closed;
+});
+
+test("RemotingConnection writes the responses of one event-loop turn in one write, however many microtasks apart", async () => {
+  const [a, b] = memoryPair();
+  const server = new RemotingConnection(b, {
+    onRequest: async (request) => {
+      // Handlers finish at different depths of the microtask queue, as real ones do.
+      for (let i = 0; i < request.opaque; i++) await null;
+      return createResponse(request, 0);
+    },
+  });
+  const peer = raw(a);
+  const requests = Array.from(
+    { length: 20 },
+    (_, i) => encodeCommand(createRequest(34, {}, { opaque: i + 1 })),
+  );
+  await peer.write(concat(requests)); // one chunk: read and dispatched in one turn
+  const opaques: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const frame = await peer.readFrame();
+    opaques.push(Number(/"opaque":(\d+)/.exec(new TextDecoder().decode(frame))![1]));
+  }
+  assert.deepEqual(opaques, Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.equal(server.stats.framesOut, 20);
+  assert.equal(server.stats.writes, 1);
+  await peer.close();
+  await server.closed;
+});
+
+test("RemotingConnection answers SYSTEM_ERROR when a handler's response cannot be encoded", async () => {
+  const [a, b] = memoryPair();
+  const server = new RemotingConnection(b, {
+    maxFrameSize: 1024,
+    onRequest: (request) => createResponse(request, 0, undefined, { body: new Uint8Array(4096) }),
+  });
+  const client = new RemotingConnection(a);
+  const response = await client.invoke(createRequest(34), { timeout: 1000 });
+  assert.equal(response.code, ResponseCode.SYSTEM_ERROR);
+  assert.match(response.remark ?? "", /FrameTooLargeError/);
+  await client.close();
+  await server.closed;
+});
+
+test("RemotingConnection: serializeType picks the requests' header, responses take their request's", async () => {
+  const [a, b] = memoryPair();
+  const seen: string[] = [];
+  const typeName = (t: number) => (t === SerializeType.ROCKETMQ ? "ROCKETMQ" : "JSON");
+  // The "server" speaks to the client in the client's serialization.
+  const server = new RemotingConnection(b, {
+    serializeType: "peer",
+    onRequest: (request) => {
+      seen.push(`${request.code} ${typeName(request.serializeType)}`);
+      return createResponse(request, 0, { n: "1" });
+    },
+  });
+  const client = new RemotingConnection(a, {
+    serializeType: SerializeType.ROCKETMQ,
+    onRequest: (request) => {
+      seen.push(`push ${request.code} ${typeName(request.serializeType)}`);
+      return createResponse(request, 0);
+    },
+  });
+  const answer = await client.invoke(createRequest(34, { topic: "T" }), { timeout: 1000 });
+  assert.equal(typeName(answer.serializeType), "ROCKETMQ");
+  // What the binary header cannot carry goes in JSON: an empty value, a code above 16 bits.
+  const empty = await client.invoke(createRequest(35, { topic: "" }), { timeout: 1000 });
+  assert.equal(typeName(empty.serializeType), "JSON");
+  await client.invoke(createRequest(200052, { topic: "T" }), { timeout: 1000 });
+  // The server's own request: in what the client last used (JSON, for 200052).
+  await server.invoke(createRequest(40, { consumerGroup: "g" }), { timeout: 1000 });
+  await client.invoke(createRequest(36, { topic: "T" }), { timeout: 1000 });
+  await server.invoke(createRequest(40, { consumerGroup: "g" }), { timeout: 1000 });
+  assert.deepEqual(seen, [
+    "34 ROCKETMQ",
+    "35 JSON",
+    "200052 JSON",
+    "push 40 JSON",
+    "36 ROCKETMQ",
+    "push 40 ROCKETMQ",
+  ]);
+  await client.close();
+  await server.closed;
+});
+
+test("RemotingConnection without serializeType sends requests as they are", async () => {
+  const [a, b] = memoryPair();
+  const types: number[] = [];
+  const server = new RemotingConnection(b, {
+    onRequest: (request) => {
+      types.push(request.serializeType);
+      return createResponse(request, 0);
+    },
+  });
+  const client = new RemotingConnection(a);
+  await client.invoke(createRequest(34), { timeout: 1000 });
+  await client.invoke(createRequest(34, {}, { serializeType: SerializeType.ROCKETMQ }), {
+    timeout: 1000,
+  });
+  assert.deepEqual(types, [SerializeType.JSON, SerializeType.ROCKETMQ]);
   await client.close();
   await server.closed;
 });

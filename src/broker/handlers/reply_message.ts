@@ -44,7 +44,13 @@ import {
 import { Permission } from "../acl/access_control.ts";
 import { type BrokerContext, type Channel, tagsCodeOf } from "../context.ts";
 import type { PendingRequest } from "../pending_requests.ts";
-import { checkSendTopic, randomQueueId, type Refusal, sendResponseExtras } from "./send_message.ts";
+import {
+  checkSendTopic,
+  randomQueueId,
+  type Refusal,
+  sendResponseExtras,
+  storedProperties,
+} from "./send_message.ts";
 
 interface PushOutcome {
   ok: boolean;
@@ -140,6 +146,7 @@ async function pushReply(
   ctx: BrokerContext,
   header: SendMessageRequestHeader,
   properties: Record<string, string>,
+  propertiesText: string | undefined,
   body: Uint8Array,
   replier: Channel,
   pending: PendingRequest<Channel>,
@@ -147,7 +154,10 @@ async function pushReply(
   const clientId = pending.replyTo;
   const target = pending.channel;
   const now = ctx.timers.now();
-  const pushProperties = { ...properties, [MessageProperty.PUSH_REPLY_TIME]: String(now) };
+  const pushTime = { [MessageProperty.PUSH_REPLY_TIME]: String(now) };
+  const pushProperties =
+    (propertiesText !== undefined ? storedProperties(propertiesText, pushTime) : undefined) ??
+      encodeProperties({ ...properties, ...pushTime });
   const pushHeader = encodeReplyMessageRequestHeader({
     producerGroup: header.producerGroup,
     topic: header.topic,
@@ -157,7 +167,7 @@ async function pushReply(
     sysFlag: header.sysFlag,
     bornTimestamp: header.bornTimestamp,
     flag: header.flag,
-    properties: encodeProperties(pushProperties),
+    properties: pushProperties,
     ...(header.reconsumeTimes !== undefined ? { reconsumeTimes: header.reconsumeTimes } : {}),
     unitMode: header.unitMode ?? false,
     bornHost: formatHostAddress(replier.remote),
@@ -229,9 +239,15 @@ export async function sendReplyMessage(
     return createResponse(request, checked.code, extras, { remark: checked.remark });
   }
   const queueId = header.queueId < 0 ? randomQueueId(checked.writeQueueNums) : header.queueId;
-  const properties = decodeProperties(header.properties ?? "");
-  properties[MessageProperty.MSG_REGION] = ctx.settings.regionId;
-  properties[MessageProperty.TRACE_ON] = "true";
+  const wire = header.properties ?? "";
+  const properties = decodeProperties(wire);
+  const added = {
+    [MessageProperty.MSG_REGION]: ctx.settings.regionId,
+    [MessageProperty.TRACE_ON]: "true",
+  };
+  Object.assign(properties, added);
+  // The replier's own text with the broker's keys appended, as for sends.
+  const propertiesText = storedProperties(wire, added);
 
   const accepted = acceptReply(ctx, properties, channel);
   if ("code" in accepted) {
@@ -239,7 +255,15 @@ export async function sendReplyMessage(
     ctx.logger.warn("reply refused", { channel: channel.label, reason: accepted.remark });
     return createResponse(request, accepted.code, extras, { remark: accepted.remark });
   }
-  const outcome = await pushReply(ctx, header, properties, request.body, channel, accepted.pending);
+  const outcome = await pushReply(
+    ctx,
+    header,
+    properties,
+    propertiesText,
+    request.body,
+    channel,
+    accepted.pending,
+  );
   if (outcome.ok) {
     ctx.counters.repliesPushed++;
     // One reply answers a request; one of requestMany() takes more until it ends.
@@ -265,6 +289,7 @@ export async function sendReplyMessage(
         preparedTransactionOffset: 0,
         body: request.body,
         properties,
+        propertiesText,
         tagsCode: tagsCodeOf(properties),
       });
       Object.assign(

@@ -310,10 +310,19 @@ export async function sendMessage(
       remark: ILLEGAL_REMARK(ctx.settings.maxMessageSize),
     });
   }
-  const properties = decodeProperties(header.properties ?? "");
+  const wire = header.properties ?? "";
+  const properties = decodeProperties(wire);
+  const popCk = properties[MessageProperty.POP_CK] !== undefined;
   delete properties[MessageProperty.POP_CK];
-  properties[MessageProperty.MSG_REGION] = ctx.settings.regionId;
-  properties[MessageProperty.TRACE_ON] = "true";
+  // What the broker adds, kept apart so that the stored text is the client's
+  // own with these appended (see storedProperties).
+  const added: Record<string, string> = {};
+  const add = (key: string, value: string): void => {
+    properties[key] = value;
+    added[key] = value;
+  };
+  add(MessageProperty.MSG_REGION, ctx.settings.regionId);
+  add(MessageProperty.TRACE_ON, "true");
 
   let storeTopic = header.topic;
   let storeQueueId = queueId;
@@ -326,16 +335,15 @@ export async function sendMessage(
       maxReconsumeTimes = header.maxReconsumeTimes;
     }
     if (reconsumeTimes > maxReconsumeTimes || !ctx.locks.isLockAllExpired(group)) {
-      properties[MessageProperty.DELAY] = "-1";
+      add(MessageProperty.DELAY, "-1");
       storeTopic = DLQ_TOPIC_PREFIX + group;
       storeQueueId = 0;
       ctx.topics.ensureGroupTopic(storeTopic, 1);
     }
   }
-  if (!properties[MessageProperty.UNIQ_KEY]) {
-    properties[MessageProperty.UNIQ_KEY] = ctx.uniqueKeys.next();
-  }
-  properties[MessageProperty.CLUSTER] = ctx.settings.clusterName;
+  if (!properties[MessageProperty.UNIQ_KEY]) add(MessageProperty.UNIQ_KEY, ctx.uniqueKeys.next());
+  add(MessageProperty.CLUSTER, ctx.settings.clusterName);
+  const propertiesText = popCk ? undefined : storedProperties(wire, added);
 
   const delayLevel = parseIntOr(properties[MessageProperty.DELAY], 0);
   if (
@@ -346,7 +354,7 @@ export async function sendMessage(
       remark: `the broker[${ctx.storeHost.address}] sending transaction message is forbidden`,
     });
   }
-  if (utf8Length(safeEncode(properties)) > MAX_PROPERTIES_BYTES) {
+  if (utf8Length(propertiesText ?? safeEncode(properties)) > MAX_PROPERTIES_BYTES) {
     return refuse(request, ctx, {
       code: ResponseCode.MESSAGE_ILLEGAL,
       remark: ILLEGAL_REMARK(ctx.settings.maxMessageSize),
@@ -382,6 +390,7 @@ export async function sendMessage(
     preparedTransactionOffset: 0,
     body,
     properties,
+    propertiesText,
     tagsCode: tagsCodeOf(properties),
   };
   let result: PutResult;
@@ -460,6 +469,31 @@ function recordRequest(
     };
   }
   return undefined;
+}
+
+/**
+ * The properties text to store: the client's own, with what the broker added
+ * appended (a later duplicate wins when read, in Java too). The client's part
+ * is neither decoded into a record nor encoded again on its way to the store
+ * and to the consumers, which cost a few µs per message. `undefined` when
+ * the additions cannot be written (a separator in a configured name): the
+ * record is then encoded afresh, and refused there.
+ *
+ * @param wire The properties string as the client sent it.
+ * @param added The keys the broker set, with their values.
+ * @returns Text that decodes to the client's properties with `added` applied.
+ */
+export function storedProperties(
+  wire: string,
+  added: Readonly<Record<string, string>>,
+): string | undefined {
+  try {
+    // A last segment without its separator would swallow the first addition.
+    const joint = wire.length > 0 && !wire.endsWith("\u0002") ? "\u0002" : "";
+    return wire + joint + encodeProperties(added);
+  } catch {
+    return undefined;
+  }
 }
 
 function safeEncode(properties: Record<string, string>): string {

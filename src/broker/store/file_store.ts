@@ -733,6 +733,7 @@ class FileStore implements MessageStore {
         body: m.body,
         topic: m.topic,
         properties: m.properties,
+        propertiesText: m.propertiesText,
       });
     } catch (error) {
       if (error instanceof RocketMQError) throw error;

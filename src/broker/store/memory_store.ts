@@ -250,6 +250,7 @@ export class MemoryStore implements MessageStore {
       body: m.body,
       topic: m.topic,
       properties: m.properties,
+      propertiesText: m.propertiesText,
     });
   }
 

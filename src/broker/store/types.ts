@@ -58,6 +58,12 @@ export interface PutMessageInput {
   /** Message properties (TAGS, KEYS, UNIQ_KEY, CLUSTER, …). */
   properties: Record<string, string>;
   /**
+   * The same properties as a properties string, when the caller has it (the
+   * client's text with the broker's keys appended): stored as is. Must decode
+   * to `properties`; whoever changes `properties` drops it.
+   */
+  propertiesText?: string | undefined;
+  /**
    * Filter code of the message's tag: Java `String.hashCode()` of the TAGS
    * property, 0 without tags. Kept in the queue index for server-side tag
    * filtering.

@@ -4,9 +4,58 @@ import { encodeBatch } from "../../../src/codec/message.ts";
 import { parseOffsetMessageId } from "../../../src/codec/message_id.ts";
 import { decodeStoredMessage } from "../../../src/codec/message_ext.ts";
 import { createRequest } from "../../../src/codec/remoting_command.ts";
+import fc from "fast-check";
+import { decodeProperties } from "../../../src/codec/properties.ts";
+import { storedProperties } from "../../../src/broker/handlers/send_message.ts";
 import { attach, call, messagesOf, newBroker, pull, send, sendRequest, text } from "../_helpers.ts";
 
+describe("storedProperties", () => {
+  it("reads back as the client's properties with the broker's keys set, whatever the client's text", () => {
+    const piece = fc.constantFrom("\u0001", "\u0002", "A", "B", "UNIQ_KEY", "TAGS", "x", "");
+    const wire = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(""));
+    const name = fc.constantFrom("A", "B", "UNIQ_KEY", "MSG_REGION", "CLUSTER");
+    const added = fc.dictionary(
+      name,
+      fc.string({ unit: fc.constantFrom("a", "1", "é"), minLength: 1, maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(wire, added, (text, keys) => {
+        const stored = storedProperties(text, keys);
+        assert.ok(stored !== undefined);
+        assert.deepEqual(decodeProperties(stored), { ...decodeProperties(text), ...keys });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("gives up on additions that cannot be written", () => {
+    assert.equal(storedProperties("A\u00011\u0002", { B: "x\u0002y" }), undefined);
+  });
+});
+
 describe("SEND_MESSAGE (10/310) and SEND_BATCH_MESSAGE (320)", () => {
+  it("stores the client's properties text with the broker's keys, which win over the client's", async () => {
+    const { broker } = newBroker({ address: "10.0.0.1:9876" });
+    const conn = attach(broker);
+    const request = sendRequest({ topic: "Orders", queueId: 0, properties: { TAGS: "A" } });
+    // A text a Java client would not write: a duplicate key, an empty value, no final separator.
+    request.extFields.i =
+      "TAGS\u0001A\u0002MSG_REGION\u0001mine\u0002K\u0001\u0002TAGS\u0001B\u0002UNIQ_KEY\u0001U9";
+    const res = await call(conn, request);
+    assert.equal(res.code, 0, res.remark);
+    const id = parseOffsetMessageId(res.extFields.msgId!);
+    const m = decodeStoredMessage((await broker.store.lookup(id.commitLogOffset))!);
+    assert.deepEqual(m.properties, {
+      TAGS: "B",
+      MSG_REGION: "DefaultRegion",
+      UNIQ_KEY: "U9",
+      TRACE_ON: "true",
+      CLUSTER: "DefaultCluster",
+    });
+    await conn.close();
+    await broker.close();
+  });
+
   it("stores a V2 send, answers with Java's header and stamps CLUSTER, MSG_REGION, TRACE_ON", async () => {
     const { broker } = newBroker({ address: "10.0.0.1:9876" });
     const conn = attach(broker);
