@@ -228,6 +228,9 @@ describe("the npm package, installed from its tarball", () => {
     assert.match(manifest.engines.node, /^>=20/);
     // valibot for option and header checks; yaml for the broker's --acl file only.
     assert.deepEqual(Object.keys(manifest.dependencies).sort(), ["valibot", "yaml"]);
+    // The OpenTelemetry adapter (./otel) needs @opentelemetry/api; the core does not.
+    assert.deepEqual(Object.keys(manifest.peerDependencies), ["@opentelemetry/api"]);
+    assert.deepEqual(manifest.peerDependenciesMeta, { "@opentelemetry/api": { optional: true } });
     assert.deepEqual(manifest.exports["./transport/cloudflare"], {
       types: "./src/transport/cloudflare.d.ts",
       default: "./src/transport/cloudflare.js",
@@ -244,6 +247,14 @@ describe("the npm package, installed from its tarball", () => {
     await Deno.writeTextFile(`${dir}/load.mjs`, LOAD_ALL);
     const loaded = JSON.parse((await run("node", ["load.mjs"], dir)).stdout) as string[];
     assert.equal(loaded.length, ENTRIES.length);
+    // ./otel needs its optional peer: without it the entry cannot load, with it it does.
+    await Deno.writeTextFile(
+      `${dir}/otel.mjs`,
+      `const m = await import("@rocketmq-rpc/core/otel"); console.log(typeof m.otelSpanHooks);`,
+    );
+    await assert.rejects(run("node", ["otel.mjs"], dir), /@opentelemetry\/api/);
+    await run("npm", ["install", "@opentelemetry/api@^1.9.0", ...NPM_FLAGS], dir);
+    assert.equal((await run("node", ["otel.mjs"], dir)).stdout.trim(), "function");
     // The executable npm linked, run by Node through its shebang.
     const help = await run(`${dir}/node_modules/.bin/rocketmq-rpc`, ["request", "--help"], dir);
     assert.match(help.stdout, /^Usage: rocketmq-rpc request <topic> <body>/);

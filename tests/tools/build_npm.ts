@@ -73,8 +73,12 @@ emit({ removeComments: true, sourceMap: true, inlineSources: true });
 emit({ declaration: true, emitDeclarationOnly: true });
 
 // Bare imports of the emitted JavaScript are the package's dependencies,
-// with the versions deno.json's import map gives them.
+// with the versions deno.json's import map gives them. Those only an optional
+// entry point imports (./otel: the OpenTelemetry adapter) are optional peer
+// dependencies instead, so the core installs without them.
+const OPTIONAL_PEERS: ReadonlySet<string> = new Set(["@opentelemetry/api"]);
 const dependencies: Record<string, string> = {};
+const peerDependencies: Record<string, string> = {};
 const walk = async (dir: string): Promise<string[]> => {
   const files: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
@@ -103,7 +107,7 @@ for (const file of files.filter((f) => f.endsWith(".js"))) {
       console.error(`${file}: imports ${specifier}, which deno.json does not map to npm`);
       Deno.exit(1);
     }
-    dependencies[match[1]!] = match[2]!;
+    (OPTIONAL_PEERS.has(match[1]!) ? peerDependencies : dependencies)[match[1]!] = match[2]!;
   }
 }
 
@@ -127,6 +131,10 @@ const packageJson = {
   engines: { node: NODE_ENGINES },
   sideEffects: false,
   dependencies,
+  peerDependencies,
+  peerDependenciesMeta: Object.fromEntries(
+    Object.keys(peerDependencies).map((name) => [name, { optional: true }]),
+  ),
 };
 await Deno.writeTextFile(`${OUT}/package.json`, `${JSON.stringify(packageJson, null, 2)}\n`);
 await Deno.copyFile(`${ROOT}README.md`, `${OUT}/README.md`);
@@ -139,5 +147,5 @@ console.log(
     (bytes / 1024).toFixed(0)
   } KiB; exports ${Object.keys(exportsMap).join(" ")}; dependencies ${
     JSON.stringify(dependencies)
-  }; engines node ${NODE_ENGINES}`,
+  }; optional peers ${JSON.stringify(peerDependencies)}; engines node ${NODE_ENGINES}`,
 );
