@@ -26,6 +26,7 @@ import {
   BrokerError,
   ClientClosedError,
   CodecError,
+  ConnectionClosedError,
   ConnectionError,
   IllegalStateError,
   InvalidArgumentError,
@@ -412,6 +413,11 @@ interface SendPlan {
   signal: AbortSignal | undefined;
   /** Brokers the send should avoid (a previous attempt failed there). */
   avoid: Set<string>;
+  /**
+   * Sent at most once (a request): never retried after a failure that leaves
+   * unknown whether a broker stored it.
+   */
+  atMostOnce: boolean;
 }
 
 /**
@@ -863,6 +869,7 @@ export class Producer {
       timeout,
       signal,
     });
+    plan.atMostOnce = true;
     return { out, correlationId, timeout, signal, span, expired, plan };
   }
 
@@ -916,6 +923,7 @@ export class Producer {
       deadline: this.#instance.timers.now() + options.timeout,
       signal: options.signal,
       avoid: new Set(),
+      atMostOnce: false,
     };
   }
 
@@ -1022,7 +1030,7 @@ export class Producer {
         return result;
       } catch (err) {
         lastError = err;
-        if (!this.#retryable(err) || plan.signal?.aborted) break;
+        if (!this.#retryable(err, plan) || plan.signal?.aborted) break;
         if (queue) plan.avoid.add(queue.brokerName);
         if (err instanceof BrokerError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
           await this.#instance.refreshRoute(plan.out.topic).catch(() => undefined);
@@ -1042,8 +1050,18 @@ export class Producer {
     throw lastError;
   }
 
-  #retryable(err: unknown): boolean {
+  #retryable(err: unknown, plan: SendPlan): boolean {
     if (err instanceof BrokerError) return RETRY_CODES.has(err.responseCode);
+    // A request whose connection closed, or that timed out, after it was
+    // written may have been stored: a second copy (with the same correlation
+    // id) could then run on another consumer. A request is sent at most once;
+    // the caller gets the ConnectionClosedError, which says delivery is unknown.
+    if (
+      plan.atMostOnce &&
+      (err instanceof ConnectionClosedError || err instanceof RemotingTimeoutError)
+    ) {
+      return false;
+    }
     return err instanceof ConnectionError || err instanceof RemotingTimeoutError;
   }
 
