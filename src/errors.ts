@@ -402,7 +402,8 @@ export class ConnectionError extends RocketMQError {
 
 /**
  * The connection closed while a call on it was still waiting for its answer.
- * Whether the peer processed the call is unknown.
+ * Whether the peer processed the call is unknown, unless `unsent` says the
+ * call never left this side.
  *
  * @example
  * ```ts
@@ -412,17 +413,33 @@ export class ConnectionError extends RocketMQError {
  * const err = new ConnectionClosedError("127.0.0.1:10911");
  * assert.ok(err instanceof ConnectionError);
  * assert.equal(err.code, "ERR_CONNECTION_CLOSED");
+ * assert.equal(err.unsent, false); // it may have been processed
+ * assert.equal(new ConnectionClosedError("127.0.0.1:10911", { unsent: true }).unsent, true);
  * ```
  */
 export class ConnectionClosedError extends ConnectionError {
   /**
+   * `true` when the call's frame was never accepted by the transport (the
+   * connection was closed already, or the write failed): the peer cannot
+   * have processed it, and sending it again is safe.
+   */
+  readonly unsent: boolean;
+
+  /**
    * Create the error.
    *
    * @param address `host:port` of the peer.
-   * @param options Standard error options; `cause` is why it closed, if known.
+   * @param options Standard error options (`cause` is why it closed, if
+   * known), and `unsent` (default `false`).
    */
-  constructor(address: string, options?: ErrorOptions) {
-    super(address, "connection closed", options, "ERR_CONNECTION_CLOSED");
+  constructor(address: string, options?: ErrorOptions & { unsent?: boolean }) {
+    super(
+      address,
+      options?.unsent ? "connection closed before the call was sent" : "connection closed",
+      options,
+      "ERR_CONNECTION_CLOSED",
+    );
+    this.unsent = options?.unsent ?? false;
     this.name = "ConnectionClosedError";
     brand(this, "ConnectionClosedError");
   }

@@ -1055,12 +1055,11 @@ export class Producer {
     // A request whose connection closed, or that timed out, after it was
     // written may have been stored: a second copy (with the same correlation
     // id) could then run on another consumer. A request is sent at most once;
-    // the caller gets the ConnectionClosedError, which says delivery is unknown.
-    if (
-      plan.atMostOnce &&
-      (err instanceof ConnectionClosedError || err instanceof RemotingTimeoutError)
-    ) {
-      return false;
+    // the caller gets the error, which says storage is unknown. One that never
+    // left (`unsent`) is sent again.
+    if (plan.atMostOnce) {
+      if (err instanceof ConnectionClosedError) return err.unsent;
+      if (err instanceof RemotingTimeoutError) return false;
     }
     return err instanceof ConnectionError || err instanceof RemotingTimeoutError;
   }

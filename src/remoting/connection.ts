@@ -165,6 +165,8 @@ interface Batch {
   written: Promise<void> | undefined;
   resolve: (() => void) | undefined;
   reject: ((err: unknown) => void) | undefined;
+  /** Opaque of the last call (`invoke`) encoded into the batch, if any. */
+  lastOpaque: number | undefined;
 }
 
 const MAX_COALESCED_BYTES = 256 * 1024;
@@ -221,6 +223,12 @@ export class RemotingConnection {
   #closeError: Error | undefined;
   #isClosed = false;
   #nextOpaque = 1;
+  /**
+   * Opaque of the last call whose frame the transport accepted (its batch's
+   * write resolved): calls up to it may have been processed by the peer,
+   * later ones cannot have been (see `#shutdown`).
+   */
+  #writtenOpaque: number | undefined;
   /** The header serialization the peer last used. */
   #peerType: SerializeType = SerializeType.JSON;
   readonly #encoder: FrameEncoder;
@@ -303,7 +311,9 @@ export class RemotingConnection {
    */
   invoke(request: RemotingCommand, options: InvokeOptions): Promise<RemotingCommand> {
     if (this.#isClosed) {
-      return Promise.reject(new ConnectionClosedError(this.address, { cause: this.#closeError }));
+      return Promise.reject(
+        new ConnectionClosedError(this.address, { cause: this.#closeError, unsent: true }),
+      );
     }
     const opaque = this.#allocateOpaque();
     request.opaque = opaque;
@@ -312,7 +322,7 @@ export class RemotingConnection {
     try {
       // A frame that cannot be written fails the call through the shutdown
       // that a failed write always causes (rejectAll with ConnectionClosedError).
-      this.#enqueue(request);
+      this.#enqueue(request).lastOpaque = opaque;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -410,6 +420,7 @@ export class RemotingConnection {
         written: undefined,
         resolve: undefined,
         reject: undefined,
+        lastOpaque: undefined,
       };
     }
     this.#encoder.append(command);
@@ -465,6 +476,12 @@ export class RemotingConnection {
           this.#stats.writes++;
           this.#lastActivity = this.#timers.now();
           const write = this.#writer.write(head.chunk!);
+          if (head.lastOpaque !== undefined) {
+            const opaque = head.lastOpaque;
+            write.then(() => {
+              this.#writtenOpaque = opaque;
+            }, () => {});
+          }
           if (head.written) {
             write.then(
               head.resolve,
@@ -627,7 +644,18 @@ export class RemotingConnection {
     this.#closeError = error;
     if (this.#charged > 0) this.#options.frameBudget!.give(this.#charged);
     this.#charged = 0;
-    this.#pending.rejectAll(new ConnectionClosedError(this.address, { cause: error }));
+    // A call whose frame the transport never accepted cannot have been
+    // processed (`unsent`: safe to send again); for the others it is unknown.
+    // Opaques grow by one per call (wrapping at 2^31), and batches are
+    // written in order, so "accepted" is "at or before #writtenOpaque".
+    const maybeProcessed = new ConnectionClosedError(this.address, { cause: error });
+    const unsent = new ConnectionClosedError(this.address, { cause: error, unsent: true });
+    const written = this.#writtenOpaque;
+    this.#pending.rejectAll((opaque: number) =>
+      written !== undefined && ((written - opaque) & 0x7fffffff) < 0x40000000
+        ? maybeProcessed
+        : unsent
+    );
     this.#dropQueued(new ConnectionClosedError(this.address, { cause: error }));
     this.#writer.releaseLock();
     void this.transport.close().finally(() => this.#resolveClosed(error));

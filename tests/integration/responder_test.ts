@@ -256,6 +256,11 @@ test("a memory-store broker restarts: requests stored right after are read from 
     }
     await broker.close();
     broker = await startBroker({ port }); // a new, empty memory store
+    // The requester's first write may still go to the old connection, and a
+    // request that may have been stored there is not sent twice (it fails
+    // with ConnectionClosedError): an ordinary send, which is retried, gets
+    // the requester onto a new connection first.
+    await requester.send({ topic, body: "reconnect" });
     // Requests sent at once, before the consumer noticed anything.
     const replies = await Promise.all(
       Array.from(

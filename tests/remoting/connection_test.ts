@@ -490,3 +490,40 @@ test("RemotingConnection says since when a frame is arriving, and draws on its f
   assert.match(error.message, /frame budget/);
   await peer.close().catch(() => {});
 });
+
+test("ConnectionClosedError says whether a call left: read by the peer (unsent false) or never written (unsent true)", async () => {
+  const listener = await defaultListen({ hostname: "127.0.0.1", port: 0 });
+  // The peer reads one frame and closes without answering: the call may
+  // have been processed.
+  const serving = (async () => {
+    for await (const transport of listener) {
+      const peer = raw(transport);
+      await peer.readFrame();
+      await peer.close();
+      break;
+    }
+  })();
+  const client = new RemotingConnection(
+    await defaultConnect({ hostname: "127.0.0.1", port: listener.addr.port }),
+  );
+  try {
+    const read = await client.invoke(createRequest(310), { timeout: 10_000 }).then(
+      () => assert.fail("the peer never answers"),
+      (e: unknown) => e,
+    );
+    assert.ok(read instanceof ConnectionClosedError);
+    assert.equal(read.unsent, false);
+    // A call on the closed connection never leaves.
+    const never = await client.invoke(createRequest(310), { timeout: 10_000 }).then(
+      () => assert.fail("closed"),
+      (e: unknown) => e,
+    );
+    assert.ok(never instanceof ConnectionClosedError);
+    assert.equal(never.unsent, true);
+    assert.match(never.message, /before the call was sent/);
+  } finally {
+    await client.close();
+    listener.close();
+    await serving;
+  }
+});
