@@ -2,8 +2,14 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { javaStringHashCode } from "../codec/bodies.ts";
-import { Producer, type RequestOptions } from "../client/producer.ts";
-import type { MessageQueue, ReplyMessage, RequestTiming } from "../client/message.ts";
+import { Producer, type RequestManyOptions, type RequestOptions } from "../client/producer.ts";
+import {
+  type Message,
+  type MessageQueue,
+  type ReplyMessage,
+  type RequestTiming,
+  RpcProperty,
+} from "../client/message.ts";
 import { type Flag, parseArgs, UsageError } from "./_args.ts";
 import {
   CLIENT_FLAGS,
@@ -28,8 +34,14 @@ Options:
   --timeout <ms>          time allowed for each request (default 3000)
   --count <n>             send n requests (default 1); with more than one,
                           print round-trip percentiles at the end
-  --many                  with --count: keep all n in flight at once
+  --parallel              with --count: keep all n in flight at once
                           (default: one after another)
+  --many                  take every reply to one request (scatter-gather,
+                          streamed parts: requestMany), one line each, until
+                          --timeout, or earlier by the options below
+  --max-replies <n>       with --many: end after n replies
+  --responders <n>        with --many: end once n responders sent their last
+  --stall <ms>            with --many: end when no reply came for this long
   --selector-arg <value>  pick the queue by the hash of <value>, as Java's
                           SelectMessageQueueByHash (same value, same queue)
   --queue <[broker:]id>   send to this queue of the topic
@@ -45,14 +57,19 @@ ${EXIT_HELP}
 Examples:
   rocketmq-rpc request quotes ACME
   echo '{"symbol":"ACME"}' | rocketmq-rpc request quotes - --timeout 10000
-  rocketmq-rpc request quotes ACME --count 1000 --many --quiet > /dev/null
+  rocketmq-rpc request quotes ACME --count 1000 --parallel --quiet > /dev/null
+  rocketmq-rpc request prices EURUSD --many --responders 3 --timeout 2000
 `;
 
 const FLAGS: readonly Flag[] = [
   ...CLIENT_FLAGS,
   { name: "timeout", kind: "integer", min: 1 },
   { name: "count", kind: "integer", min: 1, max: 1_000_000 },
+  { name: "parallel", kind: "boolean" },
   { name: "many", kind: "boolean" },
+  { name: "max-replies", kind: "integer", min: 1 },
+  { name: "responders", kind: "integer", min: 1 },
+  { name: "stall", kind: "integer", min: 1 },
   { name: "selector-arg", kind: "string" },
   { name: "queue", kind: "string" },
   { name: "tags", kind: "string" },
@@ -125,6 +142,13 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
     throw new UsageError(`--queue must be <id> or <broker>:<id>, got ${JSON.stringify(queueSpec)}`);
   }
   const count = (f.get("count") as number | undefined) ?? 1;
+  const many = f.get("many") === true;
+  if (many && (count > 1 || f.get("parallel"))) {
+    throw new UsageError("--many takes the replies to one request: not with --count or --parallel");
+  }
+  for (const name of ["max-replies", "responders", "stall"]) {
+    if (f.has(name) && !many) throw new UsageError(`--${name} goes with --many`);
+  }
   const quiet = f.get("quiet") === true;
   const body = bodyArg === "-" ? await io.stdin() : bodyArg;
   const options: RequestOptions = { timeout: (f.get("timeout") as number | undefined) ?? 3000 };
@@ -149,6 +173,9 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
   const started = performance.now();
   try {
     await producer.start();
+    if (many) {
+      return await replies(producer, message, options, f, quiet, io);
+    }
     const one = async (index: number): Promise<void> => {
       const at = performance.now();
       let reply: ReplyMessage;
@@ -169,7 +196,7 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
       io.out("\n");
       if (!quiet) io.err(timingLine(index, rtt, reply.timing));
     };
-    if (f.get("many")) {
+    if (f.get("parallel")) {
       await Promise.all(Array.from({ length: count }, (_, i) => one(i + 1)));
     } else {
       for (let i = 1; i <= count; i++) await one(i);
@@ -184,7 +211,7 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
   if (count > 1 && times.length > 0) {
     const sorted = [...times].sort((a, b) => a - b);
     io.err(
-      `${count} requests${f.get("many") ? " in flight together" : ""}: ${times.length} ok, ${
+      `${count} requests${f.get("parallel") ? " in flight together" : ""}: ${times.length} ok, ${
         count - times.length
       } failed; round trip p50 ${ms(percentile(sorted, 50))} ms, p90 ${
         ms(percentile(sorted, 90))
@@ -198,4 +225,55 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
   if (exit === EXIT.USAGE) throw lastError; // printed with the usage hint
   io.err(`rocketmq-rpc: ${text}\n`);
   return exit;
+}
+
+/** `--many`: every reply to one request, one line each; a summary on stderr. */
+async function replies(
+  producer: Producer,
+  message: Message,
+  options: RequestOptions,
+  f: ReadonlyMap<string, unknown>,
+  quiet: boolean,
+  io: CliIO,
+): Promise<number> {
+  const manyOptions: RequestManyOptions = {
+    ...options,
+    ...(f.has("max-replies") ? { maxReplies: f.get("max-replies") as number } : {}),
+    ...(f.has("responders") ? { responders: f.get("responders") as number } : {}),
+    ...(f.has("stall") ? { stall: f.get("stall") as number } : {}),
+  };
+  const at = performance.now();
+  const stream = producer.requestMany(message, manyOptions);
+  let index = 0;
+  try {
+    for await (const reply of stream) {
+      index++;
+      io.out(reply.body);
+      io.out("\n");
+      if (!quiet) {
+        const group = reply.properties[RpcProperty.GROUP];
+        io.err(
+          timingLine(index, performance.now() - at, reply.timing).replace(
+            /\n$/,
+            group !== undefined ? ` from ${group}\n` : "\n",
+          ),
+        );
+      }
+    }
+  } catch (error) {
+    const { text, exit } = explain(error);
+    if (exit === EXIT.USAGE) throw error;
+    io.err(`rocketmq-rpc: ${text}\n`);
+    return exit;
+  }
+  if (!quiet) {
+    io.err(
+      `${stream.received} replies in ${
+        ms(performance.now() - at)
+      } ms; ended by ${stream.endReason}${
+        stream.partial ? " (partial: the timeout cut it short)" : ""
+      }\n`,
+    );
+  }
+  return EXIT.OK;
 }

@@ -135,14 +135,14 @@ describe("rocketmq-rpc", () => {
       }
     });
 
-    it("--count with --many: every reply, then percentiles", async () => {
-      const topic = unique("many");
+    it("--count with --parallel: every reply, then percentiles", async () => {
+      const topic = unique("parallel");
       await createTopic(topic);
       const responder = await replying([topic, "--echo", "--quiet"]);
       try {
         const p = fakeIO({ NAMESRV_ADDR: namesrv });
         assert.equal(
-          await main(["request", topic, "x", "--count", "20", "--many"], p.io),
+          await main(["request", topic, "x", "--count", "20", "--parallel"], p.io),
           0,
           p.err,
         );
@@ -153,6 +153,34 @@ describe("rocketmq-rpc", () => {
         );
       } finally {
         await responder.stop();
+      }
+    });
+
+    it("--many: every reply to one request, from every responder group (requestMany)", async () => {
+      const topic = unique("many");
+      await createTopic(topic);
+      const a = await replying([topic, "--echo", "--quiet", "--group", `${topic}_a`]);
+      const b = await replying([topic, "--exec", "tr a-z A-Z", "--quiet", "--group", `${topic}_b`]);
+      try {
+        const p = fakeIO({ NAMESRV_ADDR: namesrv });
+        assert.equal(
+          await main(
+            ["request", topic, "x", "--many", "--responders", "2", "--timeout", "10000"],
+            p.io,
+          ),
+          0,
+          p.err,
+        );
+        assert.deepEqual(p.out.split("\n").filter(Boolean).sort(), ["X", "x"]);
+        assert.match(p.err, new RegExp(`reply \\d in [\\d.]+ ms.* from ${topic}_a\n`));
+        assert.match(p.err, new RegExp(`reply \\d in [\\d.]+ ms.* from ${topic}_b\n`));
+        assert.match(p.err, /^2 replies in [\d.]+ ms; ended by responders$/m);
+        const usage = fakeIO({ NAMESRV_ADDR: namesrv });
+        assert.equal(await main(["request", topic, "x", "--many", "--count", "2"], usage.io), 2);
+        assert.match(usage.err, /--many takes the replies to one request/);
+      } finally {
+        await a.stop();
+        await b.stop();
       }
     });
 
