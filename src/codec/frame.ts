@@ -146,7 +146,8 @@ export class FrameEncoder {
    */
   constructor(options: EncodeOptions = {}) {
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    this.#buffer = new Uint8Array(INITIAL_CAPACITY);
+    // No buffer while nothing is pending: an idle connection holds none.
+    this.#buffer = NO_BUFFER;
   }
 
   /** Bytes encoded and not yet taken. */
@@ -204,15 +205,28 @@ export class FrameEncoder {
     const chunk = this.#buffer.slice(0, this.#length);
     this.#length = 0;
     this.#frames = 0;
-    // A big frame made the buffer grow: do not keep it for the small ones.
-    if (this.#buffer.length > MAX_KEPT_CAPACITY) this.#buffer = new Uint8Array(INITIAL_CAPACITY);
+    const buffer = this.#buffer;
+    if (buffer.length === INITIAL_CAPACITY) {
+      // The common case: hand the scratch buffer to the next encoder that
+      // needs one, so thousands of mostly idle connections share a few.
+      if (SPARE_BUFFERS.length < MAX_SPARE_BUFFERS) SPARE_BUFFERS.push(buffer);
+      this.#buffer = NO_BUFFER;
+    } else if (buffer.length > MAX_KEPT_CAPACITY) {
+      // A big frame made the buffer grow: do not keep it for the small ones.
+      this.#buffer = NO_BUFFER;
+    }
+    // A buffer grown for batches up to 1 MiB stays: its connection is busy.
     return chunk;
   }
 
   #reserve(bytes: number): void {
     const needed = this.#length + bytes;
     if (needed <= this.#buffer.length) return;
-    let capacity = this.#buffer.length * 2;
+    if (this.#buffer.length === 0 && needed <= INITIAL_CAPACITY) {
+      this.#buffer = SPARE_BUFFERS.pop() ?? new Uint8Array(INITIAL_CAPACITY);
+      return;
+    }
+    let capacity = Math.max(this.#buffer.length * 2, INITIAL_CAPACITY);
     while (capacity < needed) capacity *= 2;
     const grown = new Uint8Array(capacity);
     grown.set(this.#buffer.subarray(0, this.#length));
@@ -222,6 +236,10 @@ export class FrameEncoder {
 
 const INITIAL_CAPACITY = 16 * 1024;
 const MAX_KEPT_CAPACITY = 1024 * 1024;
+const NO_BUFFER: Uint8Array = new Uint8Array(0);
+// Scratch buffers free for any encoder: at most 64 x 16 KiB = 1 MiB.
+const MAX_SPARE_BUFFERS = 64;
+const SPARE_BUFFERS: Uint8Array[] = [];
 
 function writeInt(out: Uint8Array, pos: number, value: number): void {
   out[pos] = value >>> 24;

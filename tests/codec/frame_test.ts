@@ -150,6 +150,39 @@ describe("FrameEncoder", () => {
     const first = decodeCommand(chunk.subarray(0, readFrameLength(chunk, 0, 2 ** 30) + 4));
     assert.deepEqual(first.body, body);
   });
+
+  it("encoders taking turns with shared scratch buffers never see each other's bytes", () => {
+    // Idle encoders hold no buffer; a taken 16 KiB buffer goes to whichever
+    // encoder appends next. Interleave many encoders and compare every chunk.
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), commandArb(), fc.boolean()), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (steps) => {
+          const sides = [0, 1, 2, 3].map(() => ({
+            encoder: new FrameEncoder(),
+            expected: [] as string[],
+          }));
+          for (const [index, command, take] of steps) {
+            const side = sides[index];
+            if (side === undefined) throw new Error("no such encoder");
+            side.encoder.append(command);
+            side.expected.push(hex(encodeCommand(command)));
+            if (take) {
+              const chunk = side.encoder.take();
+              assert.equal(hex(chunk), side.expected.join(""));
+              chunk.fill(0xee); // the caller owns the chunk: scribbling on it harms no one
+              side.expected = [];
+            }
+          }
+          for (const side of sides) assert.equal(hex(side.encoder.take()), side.expected.join(""));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe("decodeCommand on untrusted bytes throws only CodecError", () => {
