@@ -248,8 +248,9 @@ export interface Piped<T> {
 
 /**
  * Write the chunks into the transform, close it, and collect everything it yields, or
- * the error it ended with. Fails (instead of hanging) if the stream has not settled
- * within `timeout` ms after its input closed.
+ * the error it ended with. Fails (instead of hanging) when the stream makes no progress
+ * (no chunk taken, nothing yielded) for `timeout` ms: a stall, not a slow machine, since
+ * 1-byte chunks of several frames take thousands of steps, each far shorter than that.
  */
 export async function pipe<T>(
   transform: TransformStream<Uint8Array, T>,
@@ -259,12 +260,24 @@ export async function pipe<T>(
   const writer = transform.writable.getWriter();
   const reader = transform.readable.getReader();
   const values: T[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stalled!: (error: Error) => void;
+  const hang = new Promise<never>((_, reject) => stalled = reject);
+  const progress = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => stalled(new Error(`stream made no progress for ${timeout} ms`)),
+      timeout,
+    );
+  };
+  progress();
   const read = (async (): Promise<Piped<T>> => {
     try {
       while (true) {
         const { done, value } = await reader.read();
         if (done) return { values };
         values.push(value);
+        progress();
       }
     } catch (error) {
       return { values, error };
@@ -272,16 +285,12 @@ export async function pipe<T>(
   })();
   // Write errors mirror the readable's error, which `read` reports.
   (async () => {
-    for (const chunk of chunks) await writer.write(chunk);
+    for (const chunk of chunks) {
+      await writer.write(chunk);
+      progress();
+    }
     await writer.close();
   })().catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`stream did not settle within ${timeout} ms`)),
-      timeout,
-    );
-  });
   try {
     return await Promise.race([read, hang]);
   } finally {
