@@ -2,10 +2,11 @@
  * JSON bodies of the admin calls that reach clients and list connections:
  * GET_CONSUMER_RUNNING_INFO (307, `ConsumerRunningInfo`),
  * CONSUME_MESSAGE_DIRECTLY (309, `ConsumeMessageDirectlyResult`),
- * GET_CONSUMER_CONNECTION_LIST (203, `ConsumerConnection`) and
- * GET_PRODUCER_CONNECTION_LIST (204, `ProducerConnection`).
+ * GET_CONSUMER_CONNECTION_LIST (203, `ConsumerConnection`),
+ * GET_PRODUCER_CONNECTION_LIST (204, `ProducerConnection`) and
+ * GET_CONSUME_STATS (208, `ConsumeStats`).
  *
- * `ConsumerRunningInfo.mqTable` is a map keyed by `MessageQueue` objects;
+ * `ConsumerRunningInfo.mqTable` and `ConsumeStats.offsetTable` are maps keyed by `MessageQueue` objects;
  * fastjson writes such keys as JSON objects (`{{"brokerName":…}:{…}}`, not
  * JSON), and Java's admin tools read them back only in that form, so
  * {@linkcode encodeConsumerRunningInfo} writes it so. Everything else is
@@ -620,5 +621,130 @@ export function encodeProducerConnection(value: Readonly<ProducerConnection>): U
 export function decodeProducerConnection(body: Uint8Array): ProducerConnection {
   return {
     connectionSet: decodeBody(body, producerConnectionSchema, "ProducerConnection").connectionSet,
+  };
+}
+
+/**
+ * A group's progress on one queue (`OffsetWrapper`).
+ *
+ * @example
+ * ```ts
+ * import type { OffsetWrapper } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const w: OffsetWrapper = { brokerOffset: 10, consumerOffset: 7, pullOffset: 7, lastTimestamp: 0 };
+ * assert.equal(w.brokerOffset - w.consumerOffset, 3); // the lag mqadmin prints as #Diff
+ * ```
+ */
+export interface OffsetWrapper {
+  /** The queue's max offset (the next message's). */
+  brokerOffset: number;
+  /** The group's committed offset (the next to consume). */
+  consumerOffset: number;
+  /** Where the group's pulls have got to (5.x; the committed offset here). */
+  pullOffset: number;
+  /** Store time of the last consumed message (0: none). */
+  lastTimestamp: number;
+}
+
+/**
+ * Body of a GET_CONSUME_STATS response (`ConsumeStats`): what
+ * `mqadmin consumerProgress` prints.
+ *
+ * @example
+ * ```ts
+ * import type { ConsumeStats } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stats: ConsumeStats = { consumeTps: 0, offsetTable: [] };
+ * assert.equal(stats.offsetTable.length, 0);
+ * ```
+ */
+export interface ConsumeStats {
+  /** Messages per second the group consumed lately. */
+  consumeTps: number;
+  /** Progress per queue. */
+  offsetTable: Array<{ queue: MessageQueue; offsets: OffsetWrapper }>;
+}
+
+const offsetWrapperSchema = object({
+  brokerOffset: v.optional(jLong, 0),
+  consumerOffset: v.optional(jLong, 0),
+  pullOffset: v.optional(jLong, 0),
+  lastTimestamp: v.optional(jLong, 0),
+});
+
+const consumeStatsSchema = object({
+  consumeTps: v.optional(jDouble, 0),
+  offsetTable: v.optional(queueKeyed(offsetWrapperSchema), () => ({})),
+});
+
+/**
+ * Encode a GET_CONSUME_STATS response body as fastjson writes it (the
+ * `offsetTable` keys are `MessageQueue` JSON objects, which Java's
+ * `ConsumeStats.decode` needs).
+ *
+ * @param stats The stats.
+ * @returns The body bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeConsumeStats } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextDecoder().decode(encodeConsumeStats({
+ *   consumeTps: 0,
+ *   offsetTable: [{
+ *     queue: { topic: "T", brokerName: "b", queueId: 0 },
+ *     offsets: { brokerOffset: 3, consumerOffset: 2, pullOffset: 2, lastTimestamp: 0 },
+ *   }],
+ * }));
+ * assert.equal(text, '{"consumeTps":0,"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:' +
+ *   '{"brokerOffset":3,"consumerOffset":2,"lastTimestamp":0,"pullOffset":2}}}');
+ * ```
+ */
+export function encodeConsumeStats(stats: Readonly<ConsumeStats>): Uint8Array {
+  const entries = [...stats.offsetTable].sort((a, b) => compareQueue(a.queue, b.queue)).map((e) =>
+    `${stringifyJson(messageQueueJson(e.queue))}:${
+      stringifyJson({
+        brokerOffset: e.offsets.brokerOffset,
+        consumerOffset: e.offsets.consumerOffset,
+        lastTimestamp: e.offsets.lastTimestamp,
+        pullOffset: e.offsets.pullOffset,
+      })
+    }`
+  );
+  return utf8Encode(
+    `{"consumeTps":${stringifyJson(stats.consumeTps)},"offsetTable":{${entries.join(",")}}}`,
+  );
+}
+
+/**
+ * Decode a GET_CONSUME_STATS response body (from a RocketMQ broker or ours).
+ *
+ * @param body The response body.
+ * @returns The stats, missing fields filled with Java's defaults.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeConsumeStats } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const stats = decodeConsumeStats(new TextEncoder().encode(
+ *   '{"consumeTps":1.5,"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:{"brokerOffset":9,"consumerOffset":4}}}',
+ * ));
+ * assert.equal(stats.consumeTps, 1.5);
+ * assert.deepEqual(stats.offsetTable[0]?.offsets, { brokerOffset: 9, consumerOffset: 4, pullOffset: 0, lastTimestamp: 0 });
+ * ```
+ */
+export function decodeConsumeStats(body: Uint8Array): ConsumeStats {
+  const decoded = decodeBody(body, consumeStatsSchema, "ConsumeStats");
+  const table = decoded.offsetTable as unknown as Array<
+    { queue: MessageQueue; info: OffsetWrapper }
+  >;
+  return {
+    consumeTps: decoded.consumeTps,
+    offsetTable: table.map((e) => ({ queue: e.queue, offsets: { ...e.info } })),
   };
 }

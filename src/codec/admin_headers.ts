@@ -6,6 +6,7 @@
  * - 309 CONSUME_MESSAGE_DIRECTLY (`ConsumeMessageDirectlyResultRequestHeader`)
  * - 203 GET_CONSUMER_CONNECTION_LIST (`GetConsumerConnectionListRequestHeader`)
  * - 204 GET_PRODUCER_CONNECTION_LIST (`GetProducerConnectionListRequestHeader`)
+ * - 208 GET_CONSUME_STATS (`GetConsumeStatsRequestHeader`)
  * - CANCEL_REQUEST and PUSH_CANCEL_TO_CLIENT (`RpcRequestCode`)
  *
  * @example
@@ -274,6 +275,75 @@ export function decodeGetProducerConnectionListRequestHeader(
   extFields: Readonly<Record<string, string>>,
 ): GetProducerConnectionListRequestHeader {
   return decode(PRODUCER_CONNECTIONS, extFields);
+}
+
+/**
+ * Request header of GET_CONSUME_STATS (208): a group's progress on a broker,
+ * for one topic or (without `topic`) every topic it has offsets for.
+ *
+ * @example
+ * ```ts
+ * import type { GetConsumeStatsRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: GetConsumeStatsRequestHeader = { consumerGroup: "CG" };
+ * assert.equal(h.topic, undefined);
+ * ```
+ */
+export interface GetConsumeStatsRequestHeader {
+  /** Consumer group. */
+  consumerGroup: string;
+  /** One topic; every topic of the group when absent or empty. */
+  topic?: string;
+}
+
+const CONSUME_STATS = codec<GetConsumeStatsRequestHeader>(
+  "GetConsumeStatsRequestHeader",
+  { consumerGroup: ["string", "required"], topic: ["string", "optional"] },
+);
+
+/**
+ * Decode a GET_CONSUME_STATS request header.
+ *
+ * @param extFields The request's `extFields`.
+ * @returns The header.
+ * @throws {CodecError} With reason `"schema"`, naming the field.
+ *
+ * @example
+ * ```ts
+ * import { decodeGetConsumeStatsRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeGetConsumeStatsRequestHeader({ consumerGroup: "CG", topic: "T" }), {
+ *   consumerGroup: "CG", topic: "T",
+ * });
+ * assert.throws(() => decodeGetConsumeStatsRequestHeader({ topic: "T" }), /consumerGroup/);
+ * ```
+ */
+export function decodeGetConsumeStatsRequestHeader(
+  extFields: Readonly<Record<string, string>>,
+): GetConsumeStatsRequestHeader {
+  return decode(CONSUME_STATS, extFields);
+}
+
+/**
+ * Encode a GET_CONSUME_STATS request header.
+ *
+ * @param h The header.
+ * @returns The `extFields`.
+ *
+ * @example
+ * ```ts
+ * import { encodeGetConsumeStatsRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeGetConsumeStatsRequestHeader({ consumerGroup: "CG" }), { consumerGroup: "CG" });
+ * ```
+ */
+export function encodeGetConsumeStatsRequestHeader(
+  h: Readonly<GetConsumeStatsRequestHeader>,
+): Record<string, string> {
+  return encode(CONSUME_STATS, h);
 }
 
 /**

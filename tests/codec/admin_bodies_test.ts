@@ -5,13 +5,16 @@ import {
   type ConsumeMessageDirectlyResult,
   type ConsumerConnection,
   type ConsumerRunningInfo,
+  type ConsumeStats,
   decodeConsumeMessageDirectlyResult,
   decodeConsumerConnection,
   decodeConsumerRunningInfo,
+  decodeConsumeStats,
   decodeProducerConnection,
   encodeConsumeMessageDirectlyResult,
   encodeConsumerConnection,
   encodeConsumerRunningInfo,
+  encodeConsumeStats,
   encodeProducerConnection,
   type ProcessQueueInfo,
   type ProducerConnection,
@@ -22,10 +25,13 @@ import {
   decodeCancelRequestHeader,
   decodeConsumeMessageDirectlyResultRequestHeader,
   decodeGetConsumerRunningInfoRequestHeader,
+  decodeGetConsumeStatsRequestHeader,
   encodeCancelRequestHeader,
   encodeConsumeMessageDirectlyResultRequestHeader,
   encodeGetConsumerRunningInfoRequestHeader,
+  encodeGetConsumeStatsRequestHeader,
   type GetConsumerRunningInfoRequestHeader,
+  type GetConsumeStatsRequestHeader,
 } from "../../src/codec/admin_headers.ts";
 import type { MessageQueue, SubscriptionData } from "../../src/codec/bodies.ts";
 import { parseFastJson } from "../../src/codec/fastjson.ts";
@@ -129,12 +135,33 @@ const directResultArb: fc.Arbitrary<ConsumeMessageDirectlyResult> = fc.record({
   noNullPrototype: true,
 });
 
+// A HashMap on the Java side, written by us in MessageQueue order.
+const consumeStatsArb: fc.Arbitrary<ConsumeStats> = fc.record({
+  consumeTps: double,
+  offsetTable: fc.uniqueArray(
+    rec({
+      queue: queueArb,
+      offsets: rec({
+        brokerOffset: int64,
+        consumerOffset: int64,
+        pullOffset: int64,
+        lastTimestamp: int64,
+      }),
+    }),
+    {
+      maxLength: 4,
+      selector: (e) => JSON.stringify([e.queue.topic, e.queue.brokerName, e.queue.queueId]),
+    },
+  ).map((l) => l.sort((a, b) => compare(a.queue, b.queue))),
+}, { noNullPrototype: true });
+
 // deno-lint-ignore no-explicit-any
 type Codec = [string, fc.Arbitrary<any>, (v: any) => Uint8Array, (b: Uint8Array) => unknown];
 const CODECS: Codec[] = [
   ["ConsumerRunningInfo", runningInfoArb, encodeConsumerRunningInfo, decodeConsumerRunningInfo],
   ["ConsumerConnection", consumerConnectionArb, encodeConsumerConnection, decodeConsumerConnection],
   ["ProducerConnection", producerConnectionArb, encodeProducerConnection, decodeProducerConnection],
+  ["ConsumeStats", consumeStatsArb, encodeConsumeStats, decodeConsumeStats],
   [
     "ConsumeMessageDirectlyResult",
     directResultArb,
@@ -235,6 +262,10 @@ describe("admin headers", () => {
     topicSysFlag: int32,
     groupSysFlag: int32,
   }, { requiredKeys: ["consumerGroup"], noNullPrototype: true });
+  const consumeStatsArb: fc.Arbitrary<GetConsumeStatsRequestHeader> = fc.record({
+    consumerGroup: str,
+    topic: str,
+  }, { requiredKeys: ["consumerGroup"], noNullPrototype: true });
   const cancelArb: fc.Arbitrary<CancelRequestHeader> = fc.record({
     correlationId: str,
     topic: str,
@@ -258,6 +289,12 @@ describe("admin headers", () => {
       decodeConsumeMessageDirectlyResultRequestHeader,
     ],
     ["CancelRequestHeader", cancelArb, encodeCancelRequestHeader, decodeCancelRequestHeader],
+    [
+      "GetConsumeStatsRequestHeader",
+      consumeStatsArb,
+      encodeGetConsumeStatsRequestHeader,
+      decodeGetConsumeStatsRequestHeader,
+    ],
   ];
   for (const [name, arb, encode, decode] of cases) {
     it(`${name}: decode(encode(x)) = x, and any string map gives the header or a CodecError`, () => {

@@ -122,7 +122,7 @@ function lineSuite(line: RocketMQLine): void {
       assert.ok(responder.stats.replied >= s.sent);
     });
 
-    it("mqadmin consumerStatus shows our consumer, with its request-reply figures", async () => {
+    it("mqadmin consumerStatus and consumerProgress show our consumer, with its request-reply figures", async () => {
       const topic = uniqueName("mqadmin");
       const group = `${topic}_g`;
       await cluster.createTopic(topic, { queues: 4 });
@@ -150,6 +150,11 @@ function lineSuite(line: RocketMQLine): void {
       assert.match(all.output, new RegExp(responder.clientId.replace(/[.#]/g, "\\$&")));
       assert.match(all.output, /Same subscription in the same group of consumer/);
       assert.match(all.output, /Rebalance OK/);
+      // consumerProgress: the broker's offsets for each of the topic's queues.
+      const progress = await runMqAdmin({ cluster, args: ["consumerProgress", "-g", group] });
+      assert.equal(progress.exitCode, 0, progress.logTail);
+      const rows = progress.output.split("\n").filter((l) => l.startsWith(topic.slice(0, 32)));
+      assert.equal(rows.length, 4, progress.logTail);
     });
 
     it("requestMany: two Java responder groups answer, one reply each", async () => {
@@ -186,7 +191,7 @@ function lineSuite(line: RocketMQLine): void {
 for (const line of ROCKETMQ_LINES) lineSuite(line);
 
 describe("mqadmin against the embedded broker", () => {
-  it("consumerConnection and consumerStatus list our consumer, through the broker's relay", async () => {
+  it("consumerConnection, consumerStatus and consumerProgress list our consumer", async () => {
     const broker = await startBroker({ port: 0 });
     try {
       const topic = uniqueName("mqadmin_ours");
@@ -213,6 +218,27 @@ describe("mqadmin against the embedded broker", () => {
       });
       assert.match(status.output, /RPC_STAT_replied\s+: 1/, status.logTail);
       assert.match(status.output, /#Consumer Offset#/);
+      // consumerProgress: GET_CONSUME_STATS (208). First wait for the
+      // consumer to commit what it handled (it commits every few seconds).
+      await until(() =>
+        [0, 1, 2, 3].every((q) =>
+          (broker.broker.store.queryOffset(group, topic, q) ?? 0) ===
+            broker.broker.store.maxOffset(topic, q)
+        )
+      );
+      const progress = await runMqAdmin({
+        line: "5",
+        nameServer: broker.address,
+        args: ["consumerProgress", "-g", group],
+      });
+      assert.equal(progress.exitCode, 0, progress.logTail);
+      assert.match(progress.output, /#Broker Offset/, progress.logTail);
+      // mqadmin prints the topic cut to 32 characters.
+      const rows = progress.output.split("\n").filter((l) => l.startsWith(topic.slice(0, 32)));
+      assert.equal(rows.length, 4, progress.output);
+      // What was stored (the topic's first message and the request) was
+      // consumed and committed: a total lag of 0.
+      assert.match(progress.output, /Diff Total: 0/, progress.output);
     } finally {
       await broker.close();
     }

@@ -4,12 +4,15 @@
  * - 17 UPDATE_AND_CREATE_TOPIC: create or change a topic (persisted with a
  *   data directory). System topics are refused, as a Java broker with
  *   `validateSystemTopicWhenUpdateTopic=true` (the default) does.
+ * - 351 GET_TOPIC_CONFIG: a topic's configuration (5.x admin tools ask for
+ *   it before `consumerProgress`), never a static-topic mapping.
  *
  * @module
  */
 
 import { ResponseCode } from "../../codec/codes.ts";
 import { createResponse, type RemotingCommand } from "../../codec/remoting_command.ts";
+import { stringifyJson } from "../../codec/fastjson.ts";
 import { CodecError } from "../../errors.ts";
 import type { BrokerContext } from "../context.ts";
 import { type TopicConfig, validateTopic } from "../topics.ts";
@@ -118,4 +121,53 @@ export function updateAndCreateTopic(
     ctx.logger.info("topic created or updated", { ...topic });
   }
   return createResponse(request, ResponseCode.SUCCESS);
+}
+
+/**
+ * Handles GET_TOPIC_CONFIG (351): the topic's configuration as RocketMQ 5.x
+ * answers it (`TopicConfigAndQueueMapping`, without a static-topic mapping),
+ * or TOPIC_NOT_EXIST.
+ *
+ * @param ctx Broker state.
+ * @param request The request (`topic`).
+ * @returns The response.
+ * @throws {CodecError} When the header has no topic.
+ *
+ * @example
+ * ```ts
+ * import { getTopicConfig } from "./admin.ts";
+ * import { TopicManager } from "../topics.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = { topics: new TopicManager({ clusterName: "C", brokerName: "b" }) } as unknown as BrokerContext;
+ * const reply = getTopicConfig(ctx, createRequest(351, { topic: "C_REPLY_TOPIC", lo: true }));
+ * assert.equal(JSON.parse(new TextDecoder().decode(reply.body)).topicName, "C_REPLY_TOPIC");
+ * assert.equal(getTopicConfig(ctx, createRequest(351, { topic: "nope" })).code, 17);
+ * ```
+ */
+export function getTopicConfig(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+  const name = request.extFields.topic;
+  if (!name) throw new CodecError("schema", "GetTopicConfigRequestHeader: field topic is required");
+  const topic = ctx.topics.get(name);
+  if (!topic) {
+    return createResponse(request, ResponseCode.TOPIC_NOT_EXIST, undefined, {
+      remark: `No topic in this broker. topic: ${name}`,
+    });
+  }
+  // fastjson's bean order: alphabetical.
+  const body = stringifyJson({
+    attributes: {},
+    order: topic.order,
+    perm: topic.perm,
+    readQueueNums: topic.readQueueNums,
+    topicFilterType: topic.topicFilterType,
+    topicName: topic.topicName,
+    topicSysFlag: topic.topicSysFlag,
+    writeQueueNums: topic.writeQueueNums,
+  });
+  return createResponse(request, ResponseCode.SUCCESS, undefined, {
+    body: new TextEncoder().encode(body),
+  });
 }

@@ -9,11 +9,17 @@
  * - 30 GET_MAX_OFFSET
  * - 31 GET_MIN_OFFSET
  * - 32 GET_EARLIEST_MSG_STORETIME (−1 for an empty queue, as Java)
+ * - 208 GET_CONSUME_STATS: a group's progress per queue, for
+ *   `mqadmin consumerProgress` and the Dashboard
  *
  * @module
  */
 
+import { encodeConsumeStats, type OffsetWrapper } from "../../codec/admin_bodies.ts";
+import { decodeGetConsumeStatsRequestHeader } from "../../codec/admin_headers.ts";
+import type { MessageQueue } from "../../codec/bodies.ts";
 import { ResponseCode } from "../../codec/codes.ts";
+import { decodeStoredMessage } from "../../codec/message_ext.ts";
 import {
   decodeGetMaxOffsetRequestHeader,
   decodeGetMinOffsetRequestHeader,
@@ -239,4 +245,93 @@ export async function getEarliestMsgStoretime(
     ctx.store.minOffset(header.topic, header.queueId);
   const timestamp = empty ? -1 : await ctx.store.earliestStoreTime(header.topic, header.queueId);
   return createResponse(request, ResponseCode.SUCCESS, { timestamp });
+}
+
+/**
+ * Handles GET_CONSUME_STATS (208), as RocketMQ's `AdminBrokerProcessor`: for
+ * the asked topic, or every topic the group has committed offsets for or
+ * subscribes to, each readable queue's max offset, the group's committed
+ * offset and the store time of the last message it consumed. A topic the
+ * group no longer subscribes to while it is online is left out, as Java does.
+ * `consumeTps` is 0: this broker keeps no per-group rate.
+ *
+ * @param ctx Broker state.
+ * @param request The request (`consumerGroup`, optional `topic`).
+ * @returns The response, a `ConsumeStats` body.
+ * @throws {CodecError} When the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { getConsumeStats } from "./consumer_offset.ts";
+ * import { MemoryStore } from "../store/memory_store.ts";
+ * import { TopicManager } from "../topics.ts";
+ * import { ClientRegistry } from "../client_registry.ts";
+ * import { decodeConsumeStats } from "../../codec/admin_bodies.ts";
+ * import { createRequest } from "../../codec/remoting_command.ts";
+ * import type { BrokerContext } from "../context.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const topics = new TopicManager({ clusterName: "C", brokerName: "b" });
+ * topics.update({ topicName: "T", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: "SINGLE_TAG",
+ *   topicSysFlag: 0, order: false });
+ * store.commitOffset("CG", "T", 1, 0);
+ * const ctx = { store, topics, registry: new ClientRegistry(), settings: { brokerName: "b" } } as unknown as BrokerContext;
+ * const res = await getConsumeStats(ctx, createRequest(208, { consumerGroup: "CG" }));
+ * const stats = decodeConsumeStats(res.body);
+ * assert.deepEqual(stats.offsetTable.map((e) => e.queue.queueId), [0, 1]);
+ * ```
+ */
+export async function getConsumeStats(
+  ctx: BrokerContext,
+  request: RemotingCommand,
+): Promise<RemotingCommand> {
+  const header = decodeGetConsumeStatsRequestHeader(request.extFields);
+  const group = header.consumerGroup;
+  const online = ctx.registry.consumerGroup(group);
+  const subscribed = online && online.channels.size > 0 ? online.subscriptions : undefined;
+  const names = new Set<string>();
+  if (header.topic) {
+    names.add(header.topic);
+  } else {
+    for (const topic of ctx.topics.all()) {
+      if (ctx.store.groupsWithOffsets(topic.topicName).includes(group)) names.add(topic.topicName);
+    }
+    for (const topic of subscribed?.keys() ?? []) names.add(topic);
+  }
+  const offsetTable: Array<{ queue: MessageQueue; offsets: OffsetWrapper }> = [];
+  for (const name of names) {
+    const topic = ctx.topics.get(name);
+    if (!topic) continue;
+    if (subscribed && subscribed.size > 0 && !subscribed.has(name)) continue;
+    for (let queueId = 0; queueId < topic.readQueueNums; queueId++) {
+      const brokerOffset = Math.max(0, ctx.store.maxOffset(name, queueId));
+      const consumerOffset = Math.max(0, ctx.store.queryOffset(group, name, queueId) ?? 0);
+      offsetTable.push({
+        queue: { topic: name, brokerName: ctx.settings.brokerName, queueId },
+        offsets: {
+          brokerOffset,
+          consumerOffset,
+          pullOffset: consumerOffset,
+          lastTimestamp: await storeTimeAt(ctx, name, queueId, consumerOffset - 1),
+        },
+      });
+    }
+  }
+  return createResponse(request, ResponseCode.SUCCESS, undefined, {
+    body: encodeConsumeStats({ consumeTps: 0, offsetTable }),
+  });
+}
+
+/** Store time of the message at a queue offset; 0 when it is gone or never was. */
+async function storeTimeAt(
+  ctx: BrokerContext,
+  topic: string,
+  queueId: number,
+  offset: number,
+): Promise<number> {
+  if (offset < ctx.store.minOffset(topic, queueId)) return 0;
+  const found = await ctx.store.get(topic, queueId, offset, 1, 1 << 22);
+  const record = found.queueOffsets[0] === offset ? found.records[0] : undefined;
+  return record === undefined ? 0 : decodeStoredMessage(record).storeTimestamp;
 }

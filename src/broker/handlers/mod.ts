@@ -22,7 +22,7 @@ import { createResponse, isOneway, type RemotingCommand } from "../../codec/remo
 import { CodecError } from "../../errors.ts";
 import { checkAccess } from "../acl/guard.ts";
 import type { BrokerContext, Channel, Handler } from "../context.ts";
-import { updateAndCreateTopic } from "./admin.ts";
+import { getTopicConfig, updateAndCreateTopic } from "./admin.ts";
 import {
   consumeMessageDirectly,
   getConsumerConnectionList,
@@ -32,6 +32,7 @@ import {
 import { cancelRequest } from "./cancel_request.ts";
 import { getConsumerListByGroup, queryTopicConsumeByWho } from "./consumer_manage.ts";
 import {
+  getConsumeStats,
   getEarliestMsgStoretime,
   getMaxOffset,
   getMinOffset,
@@ -88,8 +89,10 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   // Administration
   [RequestCode.UPDATE_AND_CREATE_TOPIC, updateAndCreateTopic], // 17
   [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, queryTopicConsumeByWho], // 300
+  [RequestCode.GET_TOPIC_CONFIG, getTopicConfig], // 351
   [RequestCode.GET_CONSUMER_CONNECTION_LIST, getConsumerConnectionList], // 203
   [RequestCode.GET_PRODUCER_CONNECTION_LIST, getProducerConnectionList], // 204
+  [RequestCode.GET_CONSUME_STATS, getConsumeStats], // 208
   [RequestCode.GET_CONSUMER_RUNNING_INFO, getConsumerRunningInfo], // 307, relayed to the client
   [RequestCode.CONSUME_MESSAGE_DIRECTLY, consumeMessageDirectly], // 309, relayed to the client
   // This library's own
