@@ -26,7 +26,16 @@ export interface ListenTarget {
   port: number;
   address: string;
   tls: { cert: string; key: string } | undefined;
+  /** TLS handshakes in progress at once (`ListenOptions.maxHandshakes`). */
+  maxHandshakes: number;
+  /** Milliseconds to finish a TLS handshake (`ListenOptions.handshakeTimeout`). */
+  handshakeTimeout: number;
 }
+
+/** Default of `ListenOptions.maxHandshakes`. */
+export const DEFAULT_MAX_HANDSHAKES = 1024;
+/** Default of `ListenOptions.handshakeTimeout`. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 function checkHostname(value: unknown, path: string): string {
   if (typeof value !== "string" || value === "") {
@@ -120,7 +129,30 @@ export function checkListenOptions(options: ListenOptions): ListenTarget {
   if (tls !== undefined && (typeof tls?.cert !== "string" || typeof tls?.key !== "string")) {
     throw new InvalidArgumentError("tls", "must have PEM strings cert and key");
   }
-  return { hostname, port, address: formatAddress(hostname, port), tls };
+  const maxHandshakes = options.maxHandshakes ?? DEFAULT_MAX_HANDSHAKES;
+  if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1) {
+    throw new InvalidArgumentError(
+      "maxHandshakes",
+      `must be a positive integer, got ${maxHandshakes}`,
+    );
+  }
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  if (
+    typeof handshakeTimeout !== "number" || !(handshakeTimeout > 0) || handshakeTimeout > MAX_TIMER
+  ) {
+    throw new InvalidArgumentError(
+      "handshakeTimeout",
+      `must be a positive number of milliseconds up to ${MAX_TIMER}, got ${handshakeTimeout}`,
+    );
+  }
+  return {
+    hostname,
+    port,
+    address: formatAddress(hostname, port),
+    tls,
+    maxHandshakes,
+    handshakeTimeout,
+  };
 }
 
 /**

@@ -149,7 +149,9 @@ class BunConn implements SocketDriver {
 
   closed(error?: Error): void {
     this.#closed = true;
-    this.onHandshake?.(error ?? new Error("socket closed during the TLS handshake"));
+    const settle = this.onHandshake;
+    this.onHandshake = undefined;
+    settle?.(error ?? new Error("socket closed during the TLS handshake"));
     if (error) this.events?.error(error);
     this.#pending?.reject(error ?? new Error("socket closed"));
     this.#pending = undefined;
@@ -270,8 +272,11 @@ export function listen(options: ListenOptions): Promise<Listener> {
 }
 
 function listenNow(options: ListenOptions): Listener {
-  const { hostname, port, address, tls } = checkListenOptions(options);
+  const { hostname, port, address, tls, maxHandshakes, handshakeTimeout } = checkListenOptions(
+    options,
+  );
   const queue = new AcceptQueue();
+  let handshaking = 0;
   let server: ReturnType<typeof Bun.listen>;
   try {
     server = Bun.listen({
@@ -283,8 +288,18 @@ function listenNow(options: ListenOptions): Listener {
         const peer = conn.remoteAddr;
         const transport = start(conn, peer ? formatAddress(peer.hostname, peer.port) : address);
         if (!tls) return queue.push(transport);
-        // Yielded after the handshake; a client that fails it is dropped.
-        conn.onHandshake = (error) => error ? transport.close() : queue.push(transport);
+        // Too many clients in their handshake: refuse this one at once.
+        if (handshaking >= maxHandshakes) return void transport.close();
+        handshaking++;
+        const timer = setTimeout(() => transport.close(), handshakeTimeout);
+        // Yielded after the handshake; a client that fails it, or takes too
+        // long, is dropped.
+        conn.onHandshake = (error) => {
+          clearTimeout(timer);
+          handshaking--;
+          if (error) transport.close();
+          else queue.push(transport);
+        };
       }),
     });
   } catch (cause) {

@@ -47,7 +47,6 @@ const READ_SIZE = 64 * 1024;
  * pending read owns its buffer): 4 KiB instead of 64 KiB per connection.
  */
 const IDLE_READ_SIZE = 4 * 1024;
-const HANDSHAKE_TIMEOUT = 30_000;
 
 function toNetAddr(addr: Deno.Addr): NetAddr | undefined {
   return "hostname" in addr ? netAddr(addr.hostname, addr.port) : undefined;
@@ -223,7 +222,9 @@ export function listen(options: ListenOptions): Promise<Listener> {
 }
 
 function listenNow(options: ListenOptions): Listener {
-  const { hostname, port, address, tls } = checkListenOptions(options);
+  const { hostname, port, address, tls, maxHandshakes, handshakeTimeout } = checkListenOptions(
+    options,
+  );
   let listener: Deno.Listener;
   try {
     listener = tls ? Deno.listenTls({ hostname, port, ...tls }) : Deno.listen({ hostname, port });
@@ -240,8 +241,10 @@ function listenNow(options: ListenOptions): Listener {
       (conn as Deno.TcpConn).setNoDelay(true);
       return queue.push(wrap(conn, peerAddress));
     }
+    // Too many clients in their handshake: refuse this one at once.
+    if (handshakes.size >= maxHandshakes) return closeQuietly(conn);
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), HANDSHAKE_TIMEOUT);
+    const timer = setTimeout(() => deadline.abort(), handshakeTimeout);
     const done = handshake(conn as Deno.TlsConn, peerAddress, deadline.signal).then(
       () => closing ? closeQuietly(conn) : queue.push(wrap(conn, peerAddress)),
       () => {}, // a client that fails its handshake is dropped

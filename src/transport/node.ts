@@ -216,14 +216,35 @@ export async function connect(options: ConnectOptions): Promise<Transport> {
  * ```
  */
 export async function listen(options: ListenOptions): Promise<Listener> {
-  const { hostname, port, address, tls: settings } = checkListenOptions(options);
+  const { hostname, port, address, tls: settings, maxHandshakes, handshakeTimeout } =
+    checkListenOptions(options);
   const { net } = nodeModules();
   const queue = new AcceptQueue();
   const server = settings
     ? nodeModules().tls.createServer({ cert: settings.cert, key: settings.key })
     : net.createServer();
+  const peerOf = (socket: NodeNet.Socket): string =>
+    formatAddress(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);
+  // TCP connections still in their TLS handshake, by peer address (unique
+  // among live connections), with their deadline: beyond maxHandshakes, a new
+  // one is refused; one past its deadline is closed. (tls.Server's own
+  // handshakeTimeout does not close a client that sends nothing at all.)
+  const handshaking = new Map<string, ReturnType<typeof setTimeout>>();
+  const handshakeEnded = (peer: string): void => {
+    clearTimeout(handshaking.get(peer));
+    handshaking.delete(peer);
+  };
+  if (settings) {
+    server.on("connection", (socket: NodeNet.Socket) => {
+      if (handshaking.size >= maxHandshakes) return void socket.destroy();
+      const peer = peerOf(socket);
+      handshaking.set(peer, setTimeout(() => socket.destroy(), handshakeTimeout));
+      socket.once("close", () => handshakeEnded(peer));
+    });
+  }
   server.on(settings ? "secureConnection" : "connection", (socket: NodeNet.Socket) => {
-    const peer = formatAddress(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);
+    const peer = peerOf(socket);
+    handshakeEnded(peer);
     queue.push(wrap(socket, peer));
   });
   // A client that fails its handshake is dropped (tls.Server destroys its socket).

@@ -270,6 +270,22 @@ export interface ListenOptions {
   port?: number;
   /** PEM certificate chain and private key to serve TLS with. */
   tls?: { cert: string; key: string };
+  /**
+   * With `tls`: TLS handshakes in progress at once. A connection beyond
+   * this is closed at once, so that clients that connect and never finish
+   * their handshake cannot pile up (they are not yet connections a server
+   * can count or time out).
+   * @default {1024}
+   */
+  maxHandshakes?: number;
+  /**
+   * With `tls`: milliseconds a client has to finish its handshake; then
+   * its connection is closed. Deno's own TLS listener cannot close a
+   * connection during its handshake: there the handshake is abandoned, but
+   * the socket stays until the client leaves.
+   * @default {10000}
+   */
+  handshakeTimeout?: number;
 }
 
 /**
