@@ -1020,10 +1020,13 @@ export class Producer {
         queue = selected.queue;
         if (attempt === 0 && beforeSend) await beforeSend(selected.route);
         const { address, request, uniqKey } = await this.#buildSend(plan, selected.route, queue);
+        if (plan.signal?.aborted) throw plan.signal.reason;
         const timeout = Math.max(1, plan.deadline - this.#instance.timers.now());
         const response = await this.#instance.remoting.invoke(address, request, {
           timeout,
-          signal: plan.signal,
+          // A request, once written, waits for its send response even when
+          // its caller gave up: where it was stored is what a cancel needs.
+          signal: plan.atMostOnce ? undefined : plan.signal,
         });
         const result = readSendResponse(response, queue, uniqKey, address);
         this.#stats.sent++;

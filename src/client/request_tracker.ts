@@ -200,6 +200,12 @@ export class RequestTracker {
    * otherwise, the stream for a reply stream (it counts its late replies).
    */
   readonly #recent = new Map<string, boolean | ReplyStreamImpl>();
+  /**
+   * Requests given up while their send was still in flight: told to
+   * `onGiveUp` once the send says where they were stored (`stored()`), or
+   * forgotten when it fails (`fail()`). One per send in flight at most.
+   */
+  readonly #givenUpWhileSending = new Map<string, Omit<GiveUp, "stored">>();
   #rejectedOverCap = 0;
   #errorReplies = 0;
   #foreignReplies = 0;
@@ -371,8 +377,17 @@ export class RequestTracker {
 
   #giveUp(correlationId: string, entry: Entry, reason: GiveUp["reason"]): void {
     if (!this.#onGiveUp) return;
+    if (entry.stage === "sending" && !entry.stored) {
+      // Not stored yet, but it may be: tell once the send answers.
+      this.#givenUpWhileSending.set(correlationId, { correlationId, topic: entry.topic, reason });
+      return;
+    }
+    this.#tellGiveUp({ correlationId, topic: entry.topic, reason, stored: entry.stored });
+  }
+
+  #tellGiveUp(giveUp: GiveUp): void {
     try {
-      this.#onGiveUp({ correlationId, topic: entry.topic, reason, stored: entry.stored });
+      this.#onGiveUp?.(giveUp);
     } catch {
       // The callback's failures are its own (the producer logs them).
     }
@@ -403,6 +418,14 @@ export class RequestTracker {
    * @param stored Where it was stored.
    */
   stored(correlationId: string, stored: StoredAt): void {
+    const givenUp = this.#givenUpWhileSending.get(correlationId);
+    if (givenUp) {
+      // Its requester gave up while the send was in flight, and the broker
+      // stored it all the same: the responder can be told now.
+      this.#givenUpWhileSending.delete(correlationId);
+      this.#tellGiveUp({ ...givenUp, stored });
+      return;
+    }
     const entry = this.#entries.get(correlationId);
     if (!entry || entry.stage !== "sending") return;
     entry.stage = "awaiting-reply";
@@ -538,6 +561,7 @@ export class RequestTracker {
    * @returns `false` when the id is not tracked.
    */
   fail(correlationId: string, error: unknown): boolean {
+    this.#givenUpWhileSending.delete(correlationId); // never stored: nobody to tell
     const stream = this.#streams.get(correlationId);
     if (stream) {
       stream.fail(error);

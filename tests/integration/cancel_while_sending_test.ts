@@ -1,0 +1,131 @@
+// A requester that gives up while its request's send is still in flight
+// (written, its send response not back yet) still tells the responder: the
+// send is awaited for where the request was stored, then the cancel goes
+// there. Over loopback TCP: the requester reaches the broker through a proxy
+// that holds the broker's answers back until the test lets them through.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { bodyText, Producer, PushConsumer, RequestAbortedError } from "../../mod.ts";
+import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
+import { RequestCancelledError } from "../../src/errors.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
+    await sleep(5);
+  }
+}
+
+/** A TCP proxy to `upstream` that can hold the broker's bytes back. */
+async function holdingProxy(upstream: { host: string; port: number }) {
+  const held: Array<{ client: net.Socket; chunk: Buffer }> = [];
+  const state = { holding: false };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const broker = net.connect(upstream.port, upstream.host);
+    sockets.add(client).add(broker);
+    client.on("data", (chunk: Buffer) => broker.write(chunk));
+    broker.on("data", (chunk: Buffer) => {
+      if (state.holding) held.push({ client, chunk });
+      else client.write(chunk);
+    });
+    const close = () => {
+      client.destroy();
+      broker.destroy();
+      sockets.delete(client);
+      sockets.delete(broker);
+    };
+    client.on("close", close).on("error", close);
+    broker.on("close", close).on("error", close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    hold() {
+      state.holding = true;
+    },
+    release() {
+      state.holding = false;
+      for (const { client, chunk } of held.splice(0)) client.write(chunk);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("cancellation of a request whose send is in flight", () => {
+  let broker: BrokerHandle;
+
+  before(async () => {
+    broker = await startBroker({ port: 0 });
+  });
+
+  after(async () => {
+    await broker?.close();
+  });
+
+  test("aborted before its send response came back: the responder's signal still aborts", async () => {
+    const topic = `sending_${Date.now().toString(36)}`;
+    const reasons: unknown[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => started = resolve);
+    const responder = new PushConsumer({ nameServer: broker.address, group: `${topic}_g` });
+    responder.subscribe(topic, "*", (m, ctx) => {
+      if (bodyText(m) === "warm") return "warm";
+      started();
+      return new Promise((resolve) => {
+        ctx.signal.addEventListener("abort", () => {
+          reasons.push(ctx.signal.reason);
+          resolve(undefined);
+        }, { once: true });
+      });
+    });
+    await responder.start();
+
+    const [host, port] = broker.address.split(":") as [string, string];
+    const proxy = await holdingProxy({ host, port: Number(port) });
+    const requester = new Producer({
+      nameServer: proxy.address,
+      group: `${topic}_req`,
+      addressMap: { [broker.address]: proxy.address },
+    });
+    await requester.start();
+    try {
+      // Route, registration and the responder's queues, before the hold.
+      assert.equal(
+        bodyText(await requester.request({ topic, body: "warm" }, { timeout: 10_000 })),
+        "warm",
+      );
+      const sent = requester.stats.sent;
+      proxy.hold();
+      const controller = new AbortController();
+      const pending = requester.request({ topic, body: "long job" }, {
+        timeout: 30_000,
+        signal: controller.signal,
+      });
+      // The handler runs: the broker stored the request, and its answer to
+      // the send is held in the proxy, so the requester is still sending.
+      await running;
+      assert.equal(requester.stats.sent, sent, "the send response has not arrived");
+      controller.abort("changed my mind");
+      await assert.rejects(pending, RequestAbortedError);
+      proxy.release();
+      await until(() => reasons.length === 1, "the handler's signal aborted");
+      assert.ok(reasons[0] instanceof RequestCancelledError, String(reasons[0]));
+      await until(() => responder.stats.cancelled === 1, "the responder counted the cancel");
+      assert.equal(requester.stats.cancelsSent, 1);
+      assert.equal(responder.stats.replied, 1, "only the warm-up was answered");
+    } finally {
+      await requester.close();
+      await responder.close();
+      await proxy.close();
+    }
+  });
+});
