@@ -168,8 +168,16 @@ describe("the responder's edges on the embedded broker", () => {
       await requester.send({ topic, body: "create" });
       await consumer.start();
       await until(() => owned(consumer, topic).length === 4, "queues");
+      // Without propagateCancel: the requester's own cancel, sent when it
+      // times out, would race the responder's deadline, which this tests.
+      await using quiet = new Producer({
+        nameServer: broker.address,
+        group: unique("quiet"),
+        propagateCancel: false,
+      });
+      await quiet.start();
       const hung = [1, 2].map(() =>
-        requester.request({ topic, body: "hang" }, { timeout: 300 }).catch((e) => e)
+        quiet.request({ topic, body: "hang" }, { timeout: 300 }).catch((e) => e)
       );
       await until(() => consumer.stats.received >= 3, "both hung requests pulled");
       const reply = await requester.request({ topic, body: "ok" }, { timeout: 5000 });
