@@ -154,6 +154,14 @@ export class Replier {
   readonly #traces = new WeakMap<MessageExt, TraceContext>();
   readonly #keys: UniqueKeyGenerator;
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Claims in the order they came, oldest from `#head` (records of entries
+   * forgotten meanwhile are skipped): pruning and eviction read from here,
+   * not by iterating `#entries` from its start, which costs V8 a walk over
+   * every deleted slot (13 % of a responder's CPU).
+   */
+  #order: Array<{ key: string; entry: Entry }> = [];
+  #head = 0;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #cachedBytes = 0;
@@ -255,8 +263,11 @@ export class Replier {
     if (existing) this.#forget(key, existing);
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => settle = resolve);
-    this.#entries.set(key, { expires: deadline, parts: undefined, bytes: 0, settled, settle });
+    const entry: Entry = { expires: deadline, parts: undefined, bytes: 0, settled, settle };
+    this.#entries.set(key, entry);
+    this.#order.push({ key, entry });
     while (this.#entries.size > this.#maxEntries) this.#evictOldest();
+    this.#compact();
     return { first: true };
   }
 
@@ -494,16 +505,38 @@ export class Replier {
   }
 
   #prune(now: number): void {
-    for (const [key, entry] of this.#entries) {
-      if (entry.expires > now) break;
-      this.#forget(key, entry);
+    const order = this.#order;
+    while (this.#head < order.length) {
+      const { key, entry } = order[this.#head]!;
+      if (this.#entries.get(key) === entry) {
+        if (entry.expires > now) break;
+        this.#forget(key, entry);
+      }
+      this.#head++;
     }
   }
 
   #evictOldest(): void {
-    const first = this.#entries.entries().next();
-    if (first.done) return;
-    this.#forget(first.value[0], first.value[1]);
+    const order = this.#order;
+    while (this.#head < order.length) {
+      const { key, entry } = order[this.#head++]!;
+      if (this.#entries.get(key) === entry) {
+        this.#forget(key, entry);
+        return;
+      }
+    }
+  }
+
+  /** Drop the records behind `#head`, and those of forgotten claims when they pile up. */
+  #compact(): void {
+    const order = this.#order;
+    if (order.length > 2 * this.#entries.size + 1024) {
+      this.#order = order.slice(this.#head).filter((o) => this.#entries.get(o.key) === o.entry);
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > order.length) {
+      order.splice(0, this.#head);
+      this.#head = 0;
+    }
   }
 
   #forget(key: string, entry: Entry): void {

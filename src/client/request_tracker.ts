@@ -201,6 +201,13 @@ export class RequestTracker {
    */
   readonly #recent = new Map<string, boolean | ReplyStreamImpl>();
   /**
+   * `#recent`'s ids in the order they came, as a ring of `RECENT_ENDS`: the
+   * oldest is dropped from here, not by iterating the map from its start,
+   * which costs V8 a walk over every deleted slot (6 % of a requester's CPU).
+   */
+  readonly #recentOrder: string[] = [];
+  #recentNext = 0;
+  /**
    * Requests given up while their send was still in flight: told to
    * `onGiveUp` once the send says where they were stored (`stored()`), or
    * forgotten when it fails (`fail()`). One per send in flight at most.
@@ -394,11 +401,17 @@ export class RequestTracker {
   }
 
   #remember(correlationId: string, answered: boolean | ReplyStreamImpl): void {
+    const known = this.#recent.has(correlationId);
     this.#recent.set(correlationId, answered);
-    if (this.#recent.size > RECENT_ENDS) {
-      const oldest = this.#recent.keys().next().value;
-      if (oldest !== undefined) this.#recent.delete(oldest);
+    if (known) return; // already in the ring
+    if (this.#recentOrder.length < RECENT_ENDS) {
+      this.#recentOrder.push(correlationId);
+      return;
     }
+    const oldest = this.#recentOrder[this.#recentNext];
+    if (oldest !== undefined) this.#recent.delete(oldest);
+    this.#recentOrder[this.#recentNext] = correlationId;
+    this.#recentNext = (this.#recentNext + 1) % RECENT_ENDS;
   }
 
   /**
