@@ -41,6 +41,17 @@ export class ProcessQueue {
    * release): later completions no longer move it.
    */
   retired = false;
+  /** Whether this client holds the queue's broker lock (queue handover "lock"). */
+  locked = false;
+  /** When the lock was last granted or renewed (ms since the epoch; 0: never). */
+  lastLockTimestamp = 0;
+  /**
+   * Pulled without the lock: it stayed refused for `handoverTimeout` (a
+   * crashed holder's lock outlives it on RocketMQ); renewals keep trying.
+   */
+  lockForced = false;
+  /** A lock call under way for this queue. */
+  lockAttempt: Promise<unknown> | undefined;
 
   constructor(queue: MessageQueue) {
     this.queue = queue;
