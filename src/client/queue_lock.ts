@@ -41,6 +41,7 @@
  * @module
  */
 
+import { BrokerError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { TimerHandle, Timers } from "../remoting/timers.ts";
 import type { MessageQueue } from "./message.ts";
@@ -86,6 +87,8 @@ export class QueueLocks {
   readonly #options: QueueLocksOptions;
   /** Queues locked or pulled without their lock, until released. */
   readonly #tracked = new Map<string, ProcessQueue>();
+  /** Queues with a lock call under way (close() waits for their answers). */
+  readonly #asking = new Set<ProcessQueue>();
   #renewTimer: TimerHandle | undefined;
   #stopped = false;
   #refused = 0;
@@ -124,14 +127,18 @@ export class QueueLocks {
    */
   async tryLock(pq: ProcessQueue): Promise<boolean> {
     if (!this.enabled) return true;
-    if (pq.dropped) return false;
+    if (pq.dropped || this.#stopped) return false;
     await pq.lockAttempt;
     const attempt = this.#lockOnce(pq);
     pq.lockAttempt = attempt;
+    this.#asking.add(pq);
     try {
       return await attempt;
     } finally {
-      if (pq.lockAttempt === attempt) pq.lockAttempt = undefined;
+      if (pq.lockAttempt === attempt) {
+        pq.lockAttempt = undefined;
+        this.#asking.delete(pq);
+      }
     }
   }
 
@@ -143,7 +150,18 @@ export class QueueLocks {
       // held without our knowing; release() waits for this call instead.
       granted = await transport.lock(this.#options.address(pq.queue), [pq.queue]);
     } catch (err) {
-      logger.debug("queue lock failed", { queue: queueKey(pq.queue), error: err });
+      if (err instanceof BrokerError) {
+        // The broker answered but does not lock (no permission, or no such
+        // request): waiting would only delay the queue; renewals ask again.
+        logger.warn("broker refuses queue locks; pulling without", {
+          queue: queueKey(pq.queue),
+          error: err,
+        });
+        pq.lockForced = true;
+        this.#tracked.set(queueKey(pq.queue), pq);
+      } else {
+        logger.debug("queue lock failed", { queue: queueKey(pq.queue), error: err });
+      }
       return false;
     }
     if (!granted.some((q) => sameQueue(q, pq.queue))) {
@@ -171,7 +189,7 @@ export class QueueLocks {
     const since = timers.now();
     let delay = LOCK_RETRY_MIN_MS;
     while (!pq.dropped && !this.#stopped) {
-      if (await this.tryLock(pq)) return;
+      if (await this.tryLock(pq) || this.mayPull(pq)) return;
       if (pq.dropped || this.#stopped) return;
       const left = since + handoverTimeout - timers.now();
       if (left <= 0) {
@@ -266,12 +284,12 @@ export class QueueLocks {
   /**
    * Give back the locks of some queues, or of all held (at close).
    *
-   * @param pqs The queues; all tracked when omitted.
+   * @param pqs The queues; when omitted, all held, pulled without their lock, or being asked for.
    * @param timeout Time allowed for the brokers' answers (ms).
    * @returns Resolves when every broker answered (failures are logged).
    */
   async releaseAll(pqs?: Iterable<ProcessQueue>, timeout?: number): Promise<void> {
-    const list = [...(pqs ?? this.#tracked.values())];
+    const list = [...(pqs ?? new Set([...this.#tracked.values(), ...this.#asking]))];
     await Promise.all(list.map((pq) => pq.lockAttempt?.catch(() => undefined)));
     const byAddress = new Map<string, MessageQueue[]>();
     for (const pq of list) {

@@ -284,7 +284,9 @@ export class RebalanceService {
     if (!(await this.#core.locks.tryLock(pq))) {
       void this.#core.locks.acquire(pq).then(async () => {
         if (!(await this.#begin(key, pq))) this.#retrySoon();
-      });
+      }).catch((err) =>
+        this.#core.instance.logger.error("taking a queue failed", { queue: key, error: err })
+      );
       return true;
     }
     return await this.#begin(key, pq);

@@ -9,6 +9,7 @@ import { ProcessQueue } from "../../src/client/process_queue.ts";
 import type { MessageQueue } from "../../src/client/message.ts";
 import { ManualTimers } from "../../src/remoting/timers.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { BrokerError } from "../../src/errors.ts";
 
 /** Let pending promise continuations run. */
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -179,6 +180,41 @@ describe("QueueLocks", () => {
     await locks.releaseAll();
     assert.deepEqual(broker.calls.at(-1), { op: "unlock", queueIds: [0, 1] });
     assert.deepEqual([...broker.holders], [[2, "other"]]);
+  });
+
+  it("pulls at once, without the lock, from a broker that answers a lock with an error", async () => {
+    const timers = new ManualTimers(0);
+    const locks = new QueueLocks({
+      mode: "lock",
+      handoverTimeout: 5000,
+      timers,
+      logger: silentLogger,
+      address: () => "broker:10911",
+      transport: {
+        lock: () => Promise.reject(new BrokerError(16, "no permission")),
+        unlock: () => Promise.resolve(),
+      },
+    });
+    const q = new ProcessQueue({ topic: "t", brokerName: "b", queueId: 0 });
+    await locks.acquire(q);
+    assert.ok(q.lockForced && !q.locked && locks.mayPull(q));
+    assert.equal(timers.now(), 0, "no wait");
+  });
+
+  it("close's releaseAll also unlocks a queue whose lock call was under way", async () => {
+    const { locks, broker, pq } = setup();
+    let open!: () => void;
+    broker.hold = new Promise((resolve) => open = resolve);
+    const q = pq(0);
+    const attempt = locks.tryLock(q);
+    await flush();
+    locks.stop();
+    const released = locks.releaseAll();
+    open();
+    await attempt;
+    await released;
+    assert.deepEqual(broker.calls.at(-1), { op: "unlock", queueIds: [0] });
+    assert.equal(broker.holders.size, 0);
   });
 
   it("with queueHandover none, never calls the broker", async () => {
