@@ -13,6 +13,9 @@ import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
 import { defaultConnect } from "../../src/transport/default.ts";
 import type { Connect, Transport } from "../../src/transport/types.ts";
 import type { MessageQueue } from "../../src/client/message.ts";
+import { ClientInstance } from "../../src/client/client_instance.ts";
+import { createRequest } from "../../src/codec/remoting_command.ts";
+import { decodeConsumerRunningInfo } from "../../src/codec/admin_bodies.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
@@ -167,6 +170,28 @@ describe("queue handover between consumers of a group", () => {
       }
       assert.deepEqual(runs.duplicates(), [], "every request ran once");
       assert.equal(runs.list.length, 1 + 8 + 8);
+      // mqadmin consumerStatus shows each queue's lock.
+      const admin = new ClientInstance({
+        nameServer: broker.address,
+        instanceName: unique("admin"),
+      });
+      try {
+        const info = decodeConsumerRunningInfo(
+          (await admin.call(
+            broker.address,
+            createRequest(307, {
+              consumerGroup: b.group,
+              clientId: b.clientId,
+              jstackEnable: false,
+            }),
+          )).body,
+        );
+        const rows = info.mqTable.filter((row) => row.queue.topic === topic);
+        assert.equal(rows.length, 2);
+        assert.ok(rows.every((row) => row.info.locked && row.info.lastLockTimestamp > 0));
+      } finally {
+        await admin.close();
+      }
       assert.equal(a.stats.duplicateRequests + b.stats.duplicateRequests, 0);
     } finally {
       gate.open();
