@@ -18,7 +18,8 @@
  * The parts: `RebalanceService` (rebalance.ts) takes and hands
  * over queues, `PullService` (pull_service.ts) pulls them, `ConsumeService`
  * (consume_service.ts) runs handlers, `Replier` (replier.ts) replies,
- * `OffsetStore` (offset_store.ts) commits; they share one `ConsumerCore`.
+ * `OffsetStore` (offset_store.ts) commits, `QueueLocks` (queue_lock.ts)
+ * keeps the queue locks of the handover; they share one `ConsumerCore`.
  *
  * @example Automatic and manual replies
  * ```ts

@@ -101,8 +101,9 @@ const REBALANCE_RETRY_MAX_MS = 1000;
  * `rebalanceInterval`, when a broker says the group changed or a subscribed
  * topic appeared, and soon again (20 ms, doubling to 1 s) while a topic
  * has no route or a broker does not list this consumer yet. Takes queues
- * (start offset, then a pull loop) and hands queues over (commit what was
- * handled, let running handlers finish, commit again).
+ * (the queue's lock with `queueHandover: "lock"`, then its start offset,
+ * then a pull loop) and hands queues over (commit what was handled, let
+ * running messages complete, commit again, then unlock).
  *
  * @example
  * ```ts
