@@ -2,7 +2,9 @@
 // queueHandover "lock": graceful (A's held requests released → B pulls the
 // queues it was given) and, on our broker, crash (A's sockets cut → B
 // answers a request on one of A's queues). Usage:
-//   deno run -A tests/bench/handover_measure.ts [--runs 5] [--rocketmq]
+//   deno run -A tests/bench/handover_measure.ts [--runs 5] [--hold ms] [--rocketmq]
+// (--hold: A's requests stay held this long after B's first refusal, so
+// B's lock retries have backed off, up to 1 s apart, when A unlocks.)
 // (--rocketmq: RocketMQ 5.5.0 from the interop harness; crash not measured
 // there, its locks outlive a crashed client up to 60 s by design).
 import process from "node:process";
@@ -15,6 +17,7 @@ import { startRocketMQ, uniqueName } from "../interop/harness.ts";
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
 const rocketmq = args.includes("--rocketmq");
+const hold = args.includes("--hold") ? Number(args[args.indexOf("--hold") + 1]) : 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
   const deadline = Date.now() + timeout;
@@ -91,6 +94,7 @@ for (let run = 0; run < runs; run++) {
   await until(() => a.stats.requests === 4, "A runs 4");
   await b.start();
   await until(() => b.stats.lockRefused > 0, "B refused");
+  if (hold > 0) await sleep(hold);
   const t0 = performance.now();
   open();
   await until(() => owned(b, topic).length === 2, "B owns 2");
@@ -98,7 +102,10 @@ for (let run = 0; run < runs; run++) {
   await Promise.all(first);
   await Promise.all([a.close(), b.close()]);
 }
-summary(`graceful handover (${rocketmq ? "RocketMQ 5.5.0" : "our broker"})`, graceful);
+summary(
+  `graceful handover (${rocketmq ? "RocketMQ 5.5.0" : "our broker"}, hold ${hold} ms)`,
+  graceful,
+);
 
 if (!rocketmq) {
   const crash: number[] = [];
