@@ -44,13 +44,6 @@ export interface RebalanceLockManagerOptions {
   maxLiveTime?: number;
 }
 
-/**
- * How long after its last renewal the Java client itself stops trusting a
- * queue lock (`ProcessQueue.REBALANCE_LOCK_MAX_LIVE_TIME`, 30 s): after a
- * client vanished, its locks can be given away once that has passed.
- */
-export const CLIENT_LOCK_LIFETIME = 30_000;
-
 function mqKey(mq: MessageQueue): string {
   return `${mq.topic}\u0000${mq.brokerName}\u0000${mq.queueId}`;
 }
@@ -58,18 +51,15 @@ function mqKey(mq: MessageQueue): string {
 /**
  * The lock table of one broker.
  *
- * @example Locks of a vanished client end 30 s after its last renewal
+ * @example The locks of a client that is gone end at once
  * ```ts
  * import { RebalanceLockManager } from "./rebalance_lock.ts";
- * import { ManualTimers } from "../remoting/timers.ts";
  * import assert from "node:assert/strict";
  *
- * const timers = new ManualTimers();
- * const locks = new RebalanceLockManager({ timers });
+ * const locks = new RebalanceLockManager();
  * const mq = { topic: "T", brokerName: "b", queueId: 0 };
  * locks.tryLockBatch("CG", [mq], "c1");
  * locks.clientGone("c1");
- * timers.advance(30_001);
  * assert.equal(locks.tryLockBatch("CG", [mq], "c2").length, 1);
  * ```
  */
@@ -159,20 +149,22 @@ export class RebalanceLockManager {
   }
 
   /**
-   * A client has no connection left: its locks end once the client itself
-   * can no longer trust them ({@linkcode CLIENT_LOCK_LIFETIME} after their
-   * last renewal) instead of after the full 60 s. Ending them at once would
-   * let another consumer take a queue while the vanished one may still be
-   * consuming it.
+   * A client is gone (its last connection closed or expired), or left a
+   * group (`group` given): its locks end at once instead of after 60 s.
+   * RocketMQ keeps them until they expire, so a consumer that took over a
+   * crashed one's queue waits up to a minute; here the next owner starts at
+   * once. The price: a Java orderly consumer that lost its connection and
+   * comes back may still be consuming a queue another consumer now holds
+   * (it trusts its lock 30 s after the last renewal).
    *
    * @param clientId The client.
+   * @param group Only this group's locks (an unregistration).
    */
-  clientGone(clientId: string): void {
-    for (const entries of this.#groups.values()) {
-      for (const entry of entries.values()) {
-        if (entry.clientId !== clientId) continue;
-        entry.expiresAt = Math.min(entry.expiresAt, entry.lastUpdate + CLIENT_LOCK_LIFETIME);
-      }
+  clientGone(clientId: string, group?: string): void {
+    for (const [name, entries] of this.#groups) {
+      if (group !== undefined && name !== group) continue;
+      for (const [key, entry] of entries) if (entry.clientId === clientId) entries.delete(key);
+      if (entries.size === 0) this.#groups.delete(name);
     }
   }
 

@@ -200,7 +200,12 @@ export class ConsumeService {
       const work = this.#work.shift()!;
       if (work.pq.dropped) continue;
       this.#active++;
+      // The queue counts the message until it completed (replied, committed
+      // or sent back), not only while its handler runs: a queue handed over
+      // waits for that before its last commit.
+      work.pq.begin();
       void this.#consume(work).finally(() => {
+        work.pq.end();
         this.#active--;
         if (this.#active === 0 && this.#idle.length > 0) {
           for (const wake of this.#idle.splice(0)) wake();
@@ -284,7 +289,6 @@ export class ConsumeService {
     const untrack = correlationId !== undefined
       ? this.#core.cancels.track(correlationId, controller, message.topic)
       : undefined;
-    pq.begin();
     // Latency with sub-millisecond resolution (not the injectable clock: a measure, not a timer).
     const handlerStart = performance.now();
     let timer: TimerHandle | undefined;
@@ -306,7 +310,6 @@ export class ConsumeService {
     if (onAbort) controller.signal.removeEventListener("abort", onAbort);
     this.#running.delete(controller);
     untrack?.();
-    pq.end();
     this.#core.latency(message.topic).record(performance.now() - handlerStart);
     span?.end(
       outcome.kind === "failed"

@@ -33,6 +33,7 @@ import type { MessageHandler } from "./consume_service.ts";
 import type { CancelRegistry } from "./cancel_registry.ts";
 import type { LatencyHistogram } from "./service_stats.ts";
 import type { MessageExt, MessageQueue } from "./message.ts";
+import type { QueueLocks } from "./queue_lock.ts";
 
 /** One subscribed topic. */
 export interface Subscription {
@@ -82,6 +83,8 @@ export interface ConsumerCore {
   readonly queues: Map<string, ProcessQueue>;
   /** Offsets and their commits. */
   readonly offsets: OffsetStore;
+  /** Queue locks: a queue is pulled only while held (`queueHandover: "lock"`). */
+  readonly locks: QueueLocks;
   /** Replies, at most once, idempotent. */
   readonly replier: Replier;
   /**

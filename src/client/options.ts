@@ -288,6 +288,8 @@ const consumerSchema = v.looseObject({
   ),
   consumeTimeout: v.optional(positiveMs, 15 * 60_000),
   drainTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 10_000),
+  queueHandover: v.optional(v.picklist(["lock", "none"]), "lock"),
+  handoverTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 5000),
 });
 
 const closeSchema = v.object({

@@ -41,6 +41,17 @@ export class ProcessQueue {
    * release): later completions no longer move it.
    */
   retired = false;
+  /** Whether this client holds the queue's broker lock (queue handover "lock"). */
+  locked = false;
+  /** When the lock was last granted or renewed (ms since the epoch; 0: never). */
+  lastLockTimestamp = 0;
+  /**
+   * Pulled without the lock: it stayed refused for `handoverTimeout` (a
+   * crashed holder's lock outlives it on RocketMQ); renewals keep trying.
+   */
+  lockForced = false;
+  /** A lock call under way for this queue. */
+  lockAttempt: Promise<unknown> | undefined;
 
   constructor(queue: MessageQueue) {
     this.queue = queue;
@@ -91,17 +102,17 @@ export class ProcessQueue {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Handlers running on this queue's messages. */
+  /** This queue's messages being consumed (handler, reply, commit or send-back under way). */
   get running(): number {
     return this.#running;
   }
 
-  /** A handler starts on one of this queue's messages. */
+  /** Consumption of one of this queue's messages starts. */
   begin(): void {
     this.#running++;
   }
 
-  /** A handler of this queue finished (or was given up). */
+  /** Consumption of one of this queue's messages ended (completed, or given up). */
   end(): void {
     this.#running--;
     if (this.#running === 0) {
@@ -111,7 +122,7 @@ export class ProcessQueue {
     }
   }
 
-  /** Resolves when no handler of this queue is running. */
+  /** Resolves when none of this queue's messages is being consumed. */
   idle(): Promise<void> {
     if (this.#running === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));

@@ -50,6 +50,11 @@ export class PullService {
   async run(pq: ProcessQueue): Promise<void> {
     let failures = 0;
     while (!pq.dropped && this.#core.running()) {
+      if (!this.#core.locks.mayPull(pq)) {
+        // The lock was lost (a renewal refused): wait for it again.
+        await this.#core.locks.acquire(pq);
+        continue;
+      }
       if (pq.cached >= this.#core.options.maxCachedMessagesPerQueue) {
         await pq.waitForRoom();
         continue;

@@ -18,7 +18,8 @@
  * The parts: `RebalanceService` (rebalance.ts) takes and hands
  * over queues, `PullService` (pull_service.ts) pulls them, `ConsumeService`
  * (consume_service.ts) runs handlers, `Replier` (replier.ts) replies,
- * `OffsetStore` (offset_store.ts) commits; they share one `ConsumerCore`.
+ * `OffsetStore` (offset_store.ts) commits, `QueueLocks` (queue_lock.ts)
+ * keeps the queue locks of the handover; they share one `ConsumerCore`.
  *
  * @example Automatic and manual replies
  * ```ts
@@ -57,7 +58,14 @@ import {
   InvalidArgumentError,
   RemotingTimeoutError,
 } from "../errors.ts";
-import { buildSubscriptionData, type ConsumerData } from "../codec/bodies.ts";
+import {
+  buildSubscriptionData,
+  type ConsumerData,
+  decodeLockBatchResponseBody,
+  encodeLockBatchRequestBody,
+} from "../codec/bodies.ts";
+import { RequestCode } from "../codec/codes.ts";
+import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import type { TimerHandle } from "../remoting/timers.ts";
 import { ClientInstance, type ClientOptions } from "./client_instance.ts";
@@ -82,6 +90,7 @@ import { offsetMessageId } from "../codec/message_id.ts";
 import { decompressBody } from "../codec/compression.ts";
 import { toMessageExt } from "./message.ts";
 import { RebalanceService } from "./rebalance.ts";
+import { QueueLocks } from "./queue_lock.ts";
 import { PullService } from "./pull_service.ts";
 import { ConsumeService, type MessageHandler } from "./consume_service.ts";
 import { type ConsumerCore, type CoreStats, type Subscription, within } from "./consumer_core.ts";
@@ -205,6 +214,46 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {10000}
    */
   drainTimeout?: number;
+  /**
+   * How a queue moves between the group's consumers (rebalance, `close()`).
+   * `"lock"`: a consumer pulls a queue only while it holds the queue's
+   * broker lock (LOCK_BATCH_MQ, renewed every 20 s); the one giving the
+   * queue up lets its running handlers finish, commits, and only then
+   * unlocks, so the next owner starts after every request handled: no
+   * request runs twice across a graceful rebalance or close. `"none"`: the
+   * next owner starts at once from the last commit, and requests still
+   * running on the previous owner run again there (at-least-once). Java
+   * consumers of the same group do not lock: mixing them with this library's
+   * loses the guarantee.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc", queueHandover: "none" });
+   * ```
+   * @default {"lock"}
+   */
+  queueHandover?: "lock" | "none";
+  /**
+   * With `queueHandover: "lock"`, how long a consumer given a queue waits
+   * for its lock (ms) before pulling it anyway. The lock stays refused while
+   * the previous owner drains (this library's broker frees a crashed
+   * client's locks at once; RocketMQ keeps them up to 60 s). Past it, the
+   * crashed holder's unfinished requests may run again (at-least-once). The
+   * default exceeds the requester's default timeout (3 s), so the requests a
+   * draining owner still runs have expired by then and are skipped, not run
+   * again; raise it for longer requests or handlers.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc", handoverTimeout: 30_000 });
+   * ```
+   * @default {5000}
+   */
+  handoverTimeout?: number;
 }
 
 /**
@@ -241,7 +290,7 @@ export interface CloseOptions {
  * assert.deepEqual(stats, {
  *   received: 0, handled: 0, failed: 0, requests: 0, expiredRequests: 0, duplicateRequests: 0,
  *   cancelsReceived: 0, cancelled: 0, cancelledBeforeStart: 0, timedOut: 0,
- *   replied: 0, replyFailures: 0, sentBack: 0, queues: 0,
+ *   replied: 0, replyFailures: 0, sentBack: 0, queues: 0, lockRefused: 0,
  * });
  * ```
  */
@@ -274,6 +323,11 @@ export interface ConsumerStats {
   sentBack: number;
   /** Queues currently assigned to this consumer. */
   queues: number;
+  /**
+   * Queue locks refused (`queueHandover: "lock"`): a queue given to this
+   * consumer was still held by its previous owner, draining it.
+   */
+  lockRefused: number;
 }
 
 /**
@@ -308,6 +362,7 @@ export class PushConsumer {
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #queues = new Map<string, ProcessQueue>();
   readonly #offsets: OffsetStore;
+  readonly #locks: QueueLocks;
   readonly #replier: Replier;
   readonly #consume: ConsumeService;
   readonly #rebalance: RebalanceService;
@@ -347,6 +402,35 @@ export class PushConsumer {
       consumeTimestamp: this.#options.consumeTimestamp,
       brokerAddress: (queue) => this.#brokerAddress(queue),
     });
+    const lockBody = (mqSet: MessageQueue[]) =>
+      encodeLockBatchRequestBody({
+        consumerGroup: this.group,
+        clientId: this.#instance.clientId,
+        mqSet,
+      });
+    this.#locks = new QueueLocks({
+      mode: this.#options.queueHandover,
+      handoverTimeout: this.#options.handoverTimeout,
+      timers: this.#instance.timers,
+      logger: this.#instance.logger,
+      address: (queue) => this.#brokerAddress(queue),
+      transport: {
+        lock: async (address, queues) => {
+          const response = await this.#instance.call(
+            address,
+            createRequest(RequestCode.LOCK_BATCH_MQ, {}, { body: lockBody(queues) }),
+          );
+          return decodeLockBatchResponseBody(response.body).lockOKMQSet;
+        },
+        unlock: async (address, queues, timeout) => {
+          await this.#instance.call(
+            address,
+            createRequest(RequestCode.UNLOCK_BATCH_MQ, {}, { body: lockBody(queues) }),
+            { timeout: Math.min(timeout ?? this.#instance.rpcTimeout, this.#instance.rpcTimeout) },
+          );
+        },
+      },
+    });
     this.#replier = new Replier(this.#instance, {
       replyTimeout: this.#options.replyTimeout,
       maxReplySize: this.#options.maxReplySize,
@@ -364,6 +448,7 @@ export class PushConsumer {
       subscriptions: this.#subscriptions,
       queues: this.#queues,
       offsets: this.#offsets,
+      locks: this.#locks,
       replier: this.#replier,
       clock: (brokerName) => {
         let clock = clocks.get(brokerName);
@@ -430,6 +515,7 @@ export class PushConsumer {
       replyFailures,
       sentBack: s.sentBack,
       queues: this.#queues.size,
+      lockRefused: this.#locks.refused,
     };
   }
 
@@ -549,6 +635,7 @@ export class PushConsumer {
     }
     await this.#rebalance.run();
     this.#rebalance.schedule();
+    this.#locks.start();
     this.#schedulePersist();
   }
 
@@ -603,7 +690,16 @@ export class PushConsumer {
         this.#offsets.persistAll(false, Math.max(1, deadline - timers.now())),
         deadline,
       );
+      // Only now may the next owners lock these queues: they start after
+      // every request handled here.
+      this.#locks.stop();
+      await within(
+        timers,
+        this.#locks.releaseAll(undefined, Math.max(1, deadline - timers.now())),
+        deadline,
+      );
     }
+    this.#locks.stop();
     this.#state = "closed";
     for (const pq of this.#queues.values()) pq.retired = true;
     this.#queues.clear();
@@ -686,9 +782,9 @@ export class PushConsumer {
         transactionMsgMinOffset: 0,
         transactionMsgMaxOffset: 0,
         transactionMsgCount: 0,
-        locked: false,
+        locked: pq.locked,
         tryUnlockTimes: 0,
-        lastLockTimestamp: 0,
+        lastLockTimestamp: pq.lastLockTimestamp,
         droped: pq.dropped,
         lastPullTimestamp: now,
         lastConsumeTimestamp: now,

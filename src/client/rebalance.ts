@@ -101,8 +101,9 @@ const REBALANCE_RETRY_MAX_MS = 1000;
  * `rebalanceInterval`, when a broker says the group changed or a subscribed
  * topic appeared, and soon again (20 ms, doubling to 1 s) while a topic
  * has no route or a broker does not list this consumer yet. Takes queues
- * (start offset, then a pull loop) and hands queues over (commit what was
- * handled, let running handlers finish, commit again).
+ * (the queue's lock with `queueHandover: "lock"`, then its start offset,
+ * then a pull loop) and hands queues over (commit what was handled, let
+ * running messages complete, commit again, then unlock).
  *
  * @example
  * ```ts
@@ -117,6 +118,8 @@ export class RebalanceService {
   readonly #pull: { run(pq: ProcessQueue): Promise<void> };
   /** Queues taken away whose last commit is under way. */
   readonly #releasing = new Map<string, Promise<void>>();
+  /** Queues being taken: lock or start offset under way, not pulled yet. */
+  readonly #taking = new Map<string, ProcessQueue>();
   #rebalanceTimer: TimerHandle | undefined;
   #retryTimer: TimerHandle | undefined;
   #retryDelay = 0;
@@ -132,10 +135,12 @@ export class RebalanceService {
     this.#pull = pull;
   }
 
-  /** Stop the timers (at close). */
+  /** Stop the timers and the queues still being taken (at close). */
   stop(): void {
     this.#core.instance.timers.clearTimeout(this.#rebalanceTimer);
     this.#core.instance.timers.clearTimeout(this.#retryTimer);
+    for (const pq of this.#taking.values()) pq.drop();
+    this.#taking.clear();
   }
 
   /** Resolves when no rebalance and no queue handover is under way. */
@@ -188,17 +193,8 @@ export class RebalanceService {
       // periodic rebalance, so early requests are not left unanswered.
       // Short first (a topic the first request creates is there within
       // milliseconds), doubling to once a second.
-      if (!incomplete) {
-        this.#retryDelay = 0;
-      } else if (this.#core.running() && this.#retryTimer === undefined) {
-        this.#retryDelay = this.#retryDelay === 0
-          ? REBALANCE_RETRY_MIN_MS
-          : Math.min(REBALANCE_RETRY_MAX_MS, this.#retryDelay * 2);
-        this.#retryTimer = this.#core.instance.timers.setTimeout(() => {
-          this.#retryTimer = undefined;
-          this.trigger();
-        }, this.#retryDelay);
-      }
+      if (!incomplete) this.#retryDelay = 0;
+      else this.#retrySoon();
     })();
     try {
       await this.#rebalancing;
@@ -251,7 +247,6 @@ export class RebalanceService {
 
   /** Take and release queues; `false` when a start offset could not be computed. */
   async #assign(topic: string, mine: readonly MessageQueue[]): Promise<boolean> {
-    let complete = true;
     const wanted = new Map(mine.map((q) => [queueKey(q), q]));
     for (const [key, pq] of this.#core.queues) {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;
@@ -259,57 +254,123 @@ export class RebalanceService {
       this.#core.queues.delete(key);
       this.#release(key, pq);
     }
-    for (const [key, queue] of wanted) {
-      if (this.#core.queues.has(key)) continue;
-      // Taken back before its release finished: start after that commit.
-      await this.#releasing.get(key);
-      let offset: number;
-      try {
-        offset = await this.#core.offsets.startOffset(queue);
-      } catch (err) {
-        if (!this.#core.running()) return false;
-        this.#core.instance.logger.warn("cannot compute start offset; will retry", {
-          queue: key,
-          error: err,
-        });
-        complete = false;
-        continue;
-      }
-      if (!this.#core.running() || this.#core.queues.has(key)) continue;
-      const pq = new ProcessQueue(queue);
-      pq.nextOffset = offset;
-      this.#core.queues.set(key, pq);
-      this.#core.offsets.track(queue, offset);
-      void this.#pull.run(pq);
+    for (const [key, pq] of this.#taking) {
+      if (pq.queue.topic !== topic || wanted.has(key)) continue;
+      // Not pulled yet: nothing to commit, only a lock to give back.
+      pq.drop();
+      this.#taking.delete(key);
+      this.#handingOver(key, this.#core.locks.release(pq));
     }
-    return complete;
+    const takes: Promise<boolean>[] = [];
+    for (const [key, queue] of wanted) {
+      if (this.#core.queues.has(key) || this.#taking.has(key)) continue;
+      const pq = new ProcessQueue(queue);
+      this.#taking.set(key, pq);
+      takes.push(this.#take(key, pq));
+    }
+    return (await Promise.all(takes)).every(Boolean);
+  }
+
+  /**
+   * Take a queue: its lock (with `queueHandover: "lock"`), then its start
+   * offset, then pull. A lock refused (the previous owner still drains the
+   * queue) is asked for again in the background, so other queues and
+   * rebalances do not wait for it. `false` when the start offset could not
+   * be computed (the rebalance tries again soon).
+   */
+  async #take(key: string, pq: ProcessQueue): Promise<boolean> {
+    // Taken back before its release finished: start after that commit.
+    await this.#releasing.get(key);
+    if (pq.dropped) return true;
+    if (!(await this.#core.locks.tryLock(pq))) {
+      void this.#core.locks.acquire(pq).then(async () => {
+        if (!(await this.#begin(key, pq))) this.#retrySoon();
+      }).catch((err) =>
+        this.#core.instance.logger.error("taking a queue failed", { queue: key, error: err })
+      );
+      return true;
+    }
+    return await this.#begin(key, pq);
+  }
+
+  /** Read the start offset of a queue taken and start pulling it. */
+  async #begin(key: string, pq: ProcessQueue): Promise<boolean> {
+    if (pq.dropped || this.#taking.get(key) !== pq) return true;
+    let offset: number;
+    try {
+      offset = await this.#core.offsets.startOffset(pq.queue);
+    } catch (err) {
+      if (this.#taking.get(key) === pq) {
+        pq.drop();
+        this.#taking.delete(key);
+        this.#handingOver(key, this.#core.locks.release(pq));
+      }
+      if (!this.#core.running()) return false;
+      this.#core.instance.logger.warn("cannot compute start offset; will retry", {
+        queue: key,
+        error: err,
+      });
+      return false;
+    }
+    if (!this.#core.running() || pq.dropped || this.#taking.get(key) !== pq) return true;
+    this.#taking.delete(key);
+    pq.nextOffset = offset;
+    this.#core.queues.set(key, pq);
+    this.#core.offsets.track(pq.queue, offset);
+    void this.#pull.run(pq);
+    return true;
+  }
+
+  /** A queue's handover is under way until `done`: taking it back waits for it. */
+  #handingOver(key: string, done: Promise<void>): void {
+    const previous = this.#releasing.get(key);
+    const all: Promise<void> = Promise.all([previous, done.catch(() => undefined)]).then(() => {
+      if (this.#releasing.get(key) === all) this.#releasing.delete(key);
+    });
+    this.#releasing.set(key, all);
+  }
+
+  /** Rebalance again soon (20 ms, doubling to 1 s) unless a retry is due already. */
+  #retrySoon(): void {
+    if (!this.#core.running() || this.#retryTimer !== undefined) return;
+    this.#retryDelay = this.#retryDelay === 0
+      ? REBALANCE_RETRY_MIN_MS
+      : Math.min(REBALANCE_RETRY_MAX_MS, this.#retryDelay * 2);
+    this.#retryTimer = this.#core.instance.timers.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.trigger();
+    }, this.#retryDelay);
   }
 
   /**
    * Hand a queue over: commit its offset up to what was handled now; let its
-   * running handlers finish (bounded by the drain timeout) and commit again.
-   * RocketMQ's rebalance gives no handover point: the next owner may read
-   * the queue before the second commit, so a message still running here can
-   * run there too (at-least-once). `close()` has no such overlap.
+   * running handlers finish (bounded by the drain timeout); commit again and
+   * wait for the broker's answer; then give its lock back. With
+   * `queueHandover: "lock"` the next owner cannot pull before that, and
+   * starts after every message handled here. Without locks RocketMQ's
+   * rebalance gives no handover point: the next owner may read the queue
+   * before the second commit, so a message still running here can run there
+   * too (at-least-once).
    */
   #release(key: string, pq: ProcessQueue): void {
-    const done = (async () => {
-      // Commit what was handled at once: the next owner asks for the offset
-      // as soon as it learns the queue is its own.
-      const first = this.#core.offsets.persist(key, true).catch(() => undefined);
-      if (pq.running > 0) {
-        await within(
-          this.#core.instance.timers,
-          pq.idle(),
-          this.#core.instance.timers.now() + this.#core.options.drainTimeout,
-        );
-      }
-      await first;
-      pq.retired = true;
-      await this.#core.offsets.release(key);
-    })().finally(() => {
-      if (this.#releasing.get(key) === done) this.#releasing.delete(key);
-    });
-    this.#releasing.set(key, done);
+    this.#handingOver(
+      key,
+      (async () => {
+        // Commit what was handled at once: the next owner asks for the offset
+        // as soon as it learns the queue is its own.
+        const first = this.#core.offsets.persist(key, true).catch(() => undefined);
+        if (pq.running > 0) {
+          await within(
+            this.#core.instance.timers,
+            pq.idle(),
+            this.#core.instance.timers.now() + this.#core.options.drainTimeout,
+          );
+        }
+        await first;
+        pq.retired = true;
+        await this.#core.offsets.release(key);
+        await this.#core.locks.release(pq);
+      })(),
+    );
   }
 }

@@ -195,8 +195,20 @@ describe("unknown option names are refused with the closest known one", () => {
       idempotency: { maxEntries: 100, maxBytes: 1024 },
       consumeTimeout: 60_000,
       drainTimeout: 1000,
+      queueHandover: "lock",
+      handoverTimeout: 5000,
     };
     assert.doesNotThrow(() => new PushConsumer(consumer));
+    assert.doesNotThrow(() => new PushConsumer({ ...consumer, queueHandover: "none" }));
+    assert.throws(
+      () => new PushConsumer({ ...consumer, queueHandover: "locks" as never }),
+      /queueHandover/,
+    );
+    assert.throws(() => new PushConsumer({ ...consumer, handoverTimeout: -1 }), /handoverTimeout/);
+    assert.throws(
+      () => new PushConsumer({ ...consumer, handoverTimeout: Number.NaN }),
+      /handoverTimeout/,
+    );
     assert.doesNotThrow(() => new PushConsumer({ ...consumer, idempotency: false }));
     assert.throws(
       () => new PushConsumer({ ...consumer, idempotency: { maxEntrys: 1 } as never }),

@@ -227,6 +227,10 @@ export function unregisterClient(
         channel: channel.label,
       });
       if (model !== MessageModel.BROADCASTING) ctx.notifyConsumerIdsChanged(header.consumerGroup);
+      // Its queue locks in the group end with it (it left; nobody renews them).
+      if (!ctx.registry.consumerIds(header.consumerGroup).includes(header.clientID)) {
+        ctx.locks.clientGone(header.clientID, header.consumerGroup);
+      }
     }
   }
   return createResponse(request, ResponseCode.SUCCESS);

@@ -59,19 +59,32 @@ describe("LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42)", () => {
     await broker.close();
   });
 
-  it("ends the locks of a vanished client 30 s after its last renewal", async () => {
+  it("ends the locks of a client at once when its last connection closes", async () => {
     const timers = new ManualTimers(1_000_000);
     const { broker } = newBroker({ timers });
     const a = attach(broker), b = attach(broker);
     await call(a, consumerHeartbeat("ca", "G", [subscription("T")]));
     await call(b, consumerHeartbeat("cb", "G", [subscription("T")]));
     assert.deepEqual(await lock(a, "ca"), [0, 1]);
+    assert.deepEqual(await lock(b, "cb"), []);
     await a.close();
     await until(() => broker.stats.connections === 1);
     await flushMicrotasks();
-    assert.deepEqual(await lock(b, "cb"), [], "a consumer may still be working on them");
-    timers.advance(30_001);
+    assert.deepEqual(await lock(b, "cb"), [0, 1], "no wait for the 60 s expiry");
+    await b.close();
+    await broker.close();
+  });
+
+  it("ends a client's locks in a group it unregisters from", async () => {
+    const timers = new ManualTimers(1_000_000);
+    const { broker } = newBroker({ timers });
+    const a = attach(broker), b = attach(broker);
+    await call(a, consumerHeartbeat("ca", "G", [subscription("T")]));
+    await call(b, consumerHeartbeat("cb", "G", [subscription("T")]));
+    assert.deepEqual(await lock(a, "ca"), [0, 1]);
+    await call(a, createRequest(35, { clientID: "ca", consumerGroup: "G" }));
     assert.deepEqual(await lock(b, "cb"), [0, 1]);
+    await a.close();
     await b.close();
     await broker.close();
   });
