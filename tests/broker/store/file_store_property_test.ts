@@ -357,7 +357,7 @@ describe("file store: model-based property", () => {
           }
         },
       ),
-      { numRuns: 40, interruptAfterTimeLimit: 4_000 }, // under the 5 s default timeout of bun test,
+      { numRuns: 40, interruptAfterTimeLimit: 4_000 }, // bounded time, whatever the machine
     );
   });
 });
