@@ -4,7 +4,7 @@
 // answers a request on one of A's queues). Usage:
 //   deno run -A tests/bench/handover_measure.ts [--runs 5] [--hold ms] [--rocketmq]
 // (--hold: A's requests stay held this long after B's first refusal, so
-// B's lock retries have backed off, up to 1 s apart, when A unlocks.)
+// B's lock retries have backed off, up to 250 ms apart, when A unlocks.)
 // (--rocketmq: RocketMQ 5.5.0 from the interop harness; crash not measured
 // there, its locks outlive a crashed client up to 60 s by design).
 import process from "node:process";
