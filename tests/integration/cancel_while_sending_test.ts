@@ -5,57 +5,30 @@
 // that holds the broker's answers back until the test lets them through.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
+import type net from "node:net";
 import { bodyText, Producer, PushConsumer, RequestAbortedError } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
 import { RequestCancelledError } from "../../src/errors.ts";
+import { tcpProxy, until } from "./_tcp_proxy.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await sleep(5);
-  }
-}
-
-/** A TCP proxy to `upstream` that can hold the broker's bytes back. */
-async function holdingProxy(upstream: { host: string; port: number }) {
+/** A proxy to the broker that can hold the broker's bytes back. */
+async function holdingProxy(upstream: string) {
   const held: Array<{ client: net.Socket; chunk: Buffer }> = [];
-  const state = { holding: false };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const broker = net.connect(upstream.port, upstream.host);
-    sockets.add(client).add(broker);
-    client.on("data", (chunk: Buffer) => broker.write(chunk));
-    broker.on("data", (chunk: Buffer) => {
-      if (state.holding) held.push({ client, chunk });
+  let holding = false;
+  const proxy = await tcpProxy(upstream, ({ client }) => ({
+    fromBroker(chunk) {
+      if (holding) held.push({ client, chunk });
       else client.write(chunk);
-    });
-    const close = () => {
-      client.destroy();
-      broker.destroy();
-      sockets.delete(client);
-      sockets.delete(broker);
-    };
-    client.on("close", close).on("error", close);
-    broker.on("close", close).on("error", close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
+    },
+  }));
   return {
-    address: `127.0.0.1:${port}`,
+    ...proxy,
     hold() {
-      state.holding = true;
+      holding = true;
     },
     release() {
-      state.holding = false;
+      holding = false;
       for (const { client, chunk } of held.splice(0)) client.write(chunk);
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
@@ -89,8 +62,7 @@ describe("cancellation of a request whose send is in flight", () => {
     });
     await responder.start();
 
-    const [host, port] = broker.address.split(":") as [string, string];
-    const proxy = await holdingProxy({ host, port: Number(port) });
+    const proxy = await holdingProxy(broker.address);
     const requester = new Producer({
       nameServer: proxy.address,
       group: `${topic}_req`,

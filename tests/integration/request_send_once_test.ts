@@ -6,85 +6,57 @@
 // cuts the requester's connection right after forwarding its first request.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { bodyText, ConnectionClosedError, Producer, PushConsumer } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
 import { RemotingDecoder } from "../../src/codec/remoting_decoder_stream.ts";
 import { RequestCode } from "../../src/codec/codes.ts";
 import { MessageProperty } from "../../src/codec/properties.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await sleep(5);
-  }
-}
+import { tcpProxy, until } from "./_tcp_proxy.ts";
 
 /**
- * A TCP proxy to `upstream`. Once armed, it forwards the first SEND_MESSAGE_V2
+ * A proxy to the broker that, once armed, forwards the first SEND_MESSAGE_V2
  * frame that carries a CORRELATION_ID, waits for the broker's answer to it,
  * then drops that answer and closes the client's connection: the request is
  * stored, and its sender cannot know.
  */
-async function cuttingProxy(upstream: { host: string; port: number }) {
+async function cuttingProxy(upstream: string) {
   const state = { armed: true, cut: 0, storedAnswers: 0 };
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const broker = net.connect(upstream.port, upstream.host);
-    sockets.add(client).add(broker);
+  const proxy = await tcpProxy(upstream, ({ client, broker }) => {
     const decoder = new RemotingDecoder();
     let cutting = false;
-    client.on("data", (chunk: Buffer) => {
-      if (cutting) return;
-      let requestFrame = false;
-      decoder.push(new Uint8Array(chunk), (command) => {
-        if (
-          state.armed && command.code === RequestCode.SEND_MESSAGE_V2 &&
-          (command.extFields.i ?? command.extFields.properties ?? "").includes(
-            MessageProperty.CORRELATION_ID,
-          )
-        ) requestFrame = true;
-      });
-      broker.write(chunk);
-      if (requestFrame) {
-        state.armed = false;
-        cutting = true;
-      }
-    });
-    broker.on("data", (chunk: Buffer) => {
-      if (!cutting) {
-        client.write(chunk);
-        return;
-      }
-      // The broker answered the request: it is stored. The requester never
-      // sees the answer; its connection just closes.
-      state.storedAnswers++;
-      state.cut++;
-      client.destroy();
-      broker.destroy();
-    });
-    const close = () => {
-      client.destroy();
-      broker.destroy();
-      sockets.delete(client);
-      sockets.delete(broker);
+    return {
+      fromClient(chunk) {
+        if (cutting) return;
+        let requestFrame = false;
+        decoder.push(new Uint8Array(chunk), (command) => {
+          if (
+            state.armed && command.code === RequestCode.SEND_MESSAGE_V2 &&
+            (command.extFields.i ?? command.extFields.properties ?? "").includes(
+              MessageProperty.CORRELATION_ID,
+            )
+          ) requestFrame = true;
+        });
+        broker.write(chunk);
+        if (requestFrame) {
+          state.armed = false;
+          cutting = true;
+        }
+      },
+      fromBroker(chunk) {
+        if (!cutting) {
+          client.write(chunk);
+          return;
+        }
+        // The broker answered the request: it is stored. The requester never
+        // sees the answer; its connection just closes.
+        state.storedAnswers++;
+        state.cut++;
+        client.destroy();
+        broker.destroy();
+      },
     };
-    client.on("close", close).on("error", close);
-    broker.on("close", close).on("error", close);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    address: `127.0.0.1:${port}`,
-    state,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...proxy, state };
 }
 
 describe("a request is sent at most once", () => {
@@ -126,8 +98,7 @@ describe("a request is sent at most once", () => {
     }
     handled.length = 0;
 
-    const [host, port] = broker.address.split(":") as [string, string];
-    const proxy = await cuttingProxy({ host, port: Number(port) });
+    const proxy = await cuttingProxy(broker.address);
     const requester = new Producer({
       nameServer: proxy.address,
       group: `${topic}_req`,
