@@ -12,6 +12,7 @@
 
 import { ResponseCode } from "../../codec/codes.ts";
 import { createResponse, type RemotingCommand } from "../../codec/remoting_command.ts";
+import { utf8Encode } from "../../codec/_utf8.ts";
 import { stringifyJson } from "../../codec/fastjson.ts";
 import { CodecError } from "../../errors.ts";
 import type { BrokerContext } from "../context.ts";
@@ -157,7 +158,7 @@ export function getTopicConfig(ctx: BrokerContext, request: RemotingCommand): Re
     });
   }
   // fastjson's bean order: alphabetical.
-  const body = stringifyJson({
+  const body = utf8Encode(stringifyJson({
     attributes: {},
     order: topic.order,
     perm: topic.perm,
@@ -166,8 +167,6 @@ export function getTopicConfig(ctx: BrokerContext, request: RemotingCommand): Re
     topicName: topic.topicName,
     topicSysFlag: topic.topicSysFlag,
     writeQueueNums: topic.writeQueueNums,
-  });
-  return createResponse(request, ResponseCode.SUCCESS, undefined, {
-    body: new TextEncoder().encode(body),
-  });
+  }));
+  return createResponse(request, ResponseCode.SUCCESS, undefined, { body });
 }
