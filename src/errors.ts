@@ -79,7 +79,8 @@ export type ErrorCode =
   | "ERR_HANDLER_TIMEOUT"
   | "ERR_STORE"
   | "ERR_CLIENT_ID_CONFLICT"
-  | "ERR_REQUEST_CANCELLED";
+  | "ERR_REQUEST_CANCELLED"
+  | "ERR_FILTER_EXPRESSION";
 
 /**
  * Base class of every error of this library.
@@ -1085,5 +1086,73 @@ export class HandlerTimeoutError extends RocketMQError {
   /** Brand check that works across copies of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, "HandlerTimeoutError");
+  }
+}
+
+/**
+ * A SQL92 message filter that does not compile (`reason` `"syntax"`, with the
+ * offending position), or whose evaluation failed on a message's properties
+ * (`"evaluation"`: a property that must be a number is not one, as RocketMQ's
+ * `NumberFormatException`; such a message does not match).
+ *
+ * @example
+ * ```ts
+ * import { FilterExpressionError } from "./errors.ts";
+ * import { compileSql92 } from "./codec/sql92.ts";
+ * import assert from "node:assert/strict";
+ *
+ * try {
+ *   compileSql92("n > 5 AND");
+ *   assert.fail("should not compile");
+ * } catch (err) {
+ *   assert.ok(err instanceof FilterExpressionError);
+ *   assert.equal(err.code, "ERR_FILTER_EXPRESSION");
+ *   assert.equal(err.reason, "syntax");
+ *   assert.equal(err.position, 9); // the end of the text: an operand is missing
+ * }
+ * ```
+ */
+export class FilterExpressionError extends RocketMQError {
+  /** `"syntax"`: the expression does not compile; `"evaluation"`: a message made it fail. */
+  readonly reason: "syntax" | "evaluation";
+  /** The expression. */
+  readonly expression: string;
+  /** Offset (UTF-16 code units) in the expression where the problem is, when known. */
+  readonly position: number | undefined;
+
+  /**
+   * Create the error.
+   *
+   * @param reason `"syntax"` or `"evaluation"`.
+   * @param expression The expression.
+   * @param problem What is wrong.
+   * @param position Offset of the problem in the expression, when known.
+   * @param options Standard error options.
+   */
+  constructor(
+    reason: "syntax" | "evaluation",
+    expression: string,
+    problem: string,
+    position?: number,
+    options?: ErrorOptions,
+  ) {
+    const where = position === undefined ? "" : ` at position ${position}`;
+    super(
+      "ERR_FILTER_EXPRESSION",
+      reason === "syntax"
+        ? `invalid SQL92 filter${where}: ${problem} (in ${JSON.stringify(expression)})`
+        : `SQL92 filter ${JSON.stringify(expression)} failed on a message: ${problem}`,
+      options,
+    );
+    this.reason = reason;
+    this.expression = expression;
+    this.position = position;
+    this.name = "FilterExpressionError";
+    brand(this, "FilterExpressionError");
+  }
+
+  /** Brand check that works across copies of this package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, "FilterExpressionError");
   }
 }

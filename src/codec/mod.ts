@@ -32,3 +32,4 @@ export * from "./bodies.ts";
 export * from "./ext_fields.ts";
 export * from "./admin_bodies.ts";
 export * from "./admin_headers.ts";
+export * from "./sql92.ts";
