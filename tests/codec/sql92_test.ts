@@ -437,7 +437,10 @@ function refParseInt(s: string, bits: 32 | 64): bigint {
 }
 
 function refParseDouble(s: string): number {
-  const t = s.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "");
+  // String.trim(): every char up to U+0020 at both ends
+  let t = s;
+  while (t.length > 0 && t.charCodeAt(0) <= 32) t = t.slice(1);
+  while (t.length > 0 && t.charCodeAt(t.length - 1) <= 32) t = t.slice(0, -1);
   const m = /^([+-]?)(NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fFdD]?$/.exec(t);
   if (!m) throw new RefError("NumberFormatException");
   const mag = m[2] === "NaN" ? NaN : m[2] === "Infinity" ? Infinity : parseFloat(m[2]!);
