@@ -8,8 +8,8 @@
  *   refused (NO_PERMISSION, extension field `CLIENT_ID_IN_USE`) and logged:
  *   RocketMQ would push that client's replies to the newcomer.
  * - 35 UNREGISTER_CLIENT
- * - 46 CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 is refused
- *   (this broker has no property filter).
+ * - 46 CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 ones when they
+ *   compile (this broker filters on properties, `enablePropertyFilter=true`).
  *
  * @module
  */
@@ -24,9 +24,10 @@ import {
   type RemotingCommand,
 } from "../../codec/remoting_command.ts";
 import { utf8Decode } from "../../codec/_utf8.ts";
-import { CodecError } from "../../errors.ts";
+import { CodecError, FilterExpressionError } from "../../errors.ts";
 import type { BrokerContext, Channel } from "../context.ts";
 import { RETRY_TOPIC_PREFIX } from "../topics.ts";
+import { sqlFilter } from "../sql_filter.ts";
 
 /**
  * Handles HEART_BEAT (34).
@@ -237,9 +238,10 @@ export function unregisterClient(
 }
 
 /**
- * Handles CHECK_CLIENT_CONFIG (46): code 0 for TAG subscriptions, SYSTEM_ERROR
- * for other expression types (no property filter here), as a Java broker with
- * `enablePropertyFilter=false`.
+ * Handles CHECK_CLIENT_CONFIG (46), as a Java broker with
+ * `enablePropertyFilter=true`: code 0 for TAG subscriptions and for SQL92
+ * expressions that compile; SUBSCRIPTION_PARSE_FAILED (23) with the parse
+ * error as remark for those that do not, and for unknown expression types.
  *
  * @param _ctx Broker state.
  * @param request The request.
@@ -253,15 +255,20 @@ export function unregisterClient(
  * import type { BrokerContext } from "../context.ts";
  * import assert from "node:assert/strict";
  *
- * const body = (type: string) => new TextEncoder().encode(JSON.stringify({ clientId: "c", group: "g",
- *   subscriptionData: { topic: "T", subString: "a > 1", expressionType: type } }));
+ * const body = (type: string, subString: string) => new TextEncoder().encode(JSON.stringify({ clientId: "c",
+ *   group: "g", subscriptionData: { topic: "T", subString, expressionType: type } }));
  * const ctx = {} as BrokerContext;
- * assert.equal(checkClientConfig(ctx, createRequest(46, {}, { body: body("TAG") })).code, 0);
- * assert.equal(checkClientConfig(ctx, createRequest(46, {}, { body: body("SQL92") })).code, 1);
+ * const check = (type: string, subString: string) => checkClientConfig(ctx, createRequest(46, {}, { body: body(type, subString) }));
+ * assert.equal(check("TAG", "a || b").code, 0);
+ * assert.equal(check("SQL92", "a > 1").code, 0);
+ * const bad = check("SQL92", "a >");
+ * assert.equal(bad.code, 23);
+ * assert.match(bad.remark ?? "", /position 3/);
  * ```
  */
 export function checkClientConfig(_ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
   let type: unknown = ExpressionType.TAG;
+  let subString: unknown;
   if (request.body.length > 0) {
     const parsed = parseFastJson(utf8Decode(request.body));
     if (typeof parsed !== "object" || parsed === null) {
@@ -270,12 +277,27 @@ export function checkClientConfig(_ctx: BrokerContext, request: RemotingCommand)
     const sub = (parsed as Record<string, unknown>).subscriptionData;
     if (typeof sub === "object" && sub !== null) {
       type = (sub as Record<string, unknown>).expressionType ?? ExpressionType.TAG;
+      subString = (sub as Record<string, unknown>).subString;
     }
   }
   if (type === ExpressionType.TAG || type === null) {
     return createResponse(request, ResponseCode.SUCCESS);
   }
-  return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
-    remark: `The broker does not support consumer to filter message by ${String(type)}`,
+  let problem: string;
+  if (type !== ExpressionType.SQL92) {
+    problem = `unknown expression type ${String(type)}`;
+  } else if (typeof subString !== "string") {
+    problem = "the SQL92 expression is missing";
+  } else {
+    try {
+      sqlFilter(subString);
+      return createResponse(request, ResponseCode.SUCCESS);
+    } catch (err) {
+      if (!(err instanceof FilterExpressionError)) throw err;
+      problem = err.message;
+    }
+  }
+  return createResponse(request, ResponseCode.SUBSCRIPTION_PARSE_FAILED, undefined, {
+    remark: problem,
   });
 }

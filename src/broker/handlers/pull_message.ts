@@ -1,7 +1,8 @@
 /**
  * 11 PULL_MESSAGE (`PullMessageProcessor`, `DefaultPullMessageResultHandler`):
  * reads a queue for a consumer group, filtering by tag hash on the broker
- * (the client filters again by tag string). A pull that finds nothing new and
+ * (the client filters again by tag string), or by a SQL92 expression on each
+ * message's properties (see `sql_filter.ts`). A pull that finds nothing new and
  * carries the suspend flag is held (long polling) and answered the moment a
  * matching message arrives, or when `suspendTimeoutMillis` is up. System
  * topics (stored replies among them) and other groups' `%RETRY%` / `%DLQ%`
@@ -27,6 +28,8 @@ import { type BrokerContext, type Channel, suggestTodo } from "../context.ts";
 import type { GetResult, GetStatus } from "../store/types.ts";
 import { Perm } from "../topics.ts";
 import { pullRefusal } from "../topic_access.ts";
+import { recordMatches, sqlFilter } from "../sql_filter.ts";
+import type { Sql92Filter } from "../../codec/sql92.ts";
 
 /** Pull sysFlag bits (`PullSysFlag.java`). */
 const FLAG_COMMIT_OFFSET = 0x1;
@@ -60,6 +63,46 @@ export function matchesSubscription(sub: SubscriptionData, tagsCode: number): bo
   if (sub.classFilterMode) return true;
   if (sub.subString === "*" || sub.subString === "") return true;
   return sub.codeSet.includes(tagsCode);
+}
+
+/**
+ * Queue entries a SQL92 pull reads at most before it answers "nothing
+ * matched, go on from here" (Java: 16000 bytes of index / 20 = 800).
+ */
+const MAX_SQL_SCAN = 800;
+
+/**
+ * Read a queue keeping only the messages a SQL92 filter matches; reads on
+ * past non-matching ones, up to {@linkcode MAX_SQL_SCAN} entries.
+ */
+async function readMatching(
+  ctx: BrokerContext,
+  header: PullMessageRequestHeader,
+  sql: Sql92Filter,
+  maxCount: number,
+  maxBytes: number,
+): Promise<GetResult> {
+  let offset = header.queueOffset;
+  for (;;) {
+    const result = await ctx.store.get(header.topic, header.queueId, offset, maxCount, maxBytes);
+    if (result.status !== "FOUND") {
+      if (offset === header.queueOffset) return result;
+      // Everything read so far was filtered out: go on from here.
+      return { ...result, status: "NO_MATCHED_MESSAGE", nextBeginOffset: offset };
+    }
+    const records: Uint8Array[] = [];
+    const queueOffsets: number[] = [];
+    for (let i = 0; i < result.records.length; i++) {
+      if (!recordMatches(sql, result.records[i]!)) continue;
+      records.push(result.records[i]!);
+      queueOffsets.push(result.queueOffsets[i]!);
+    }
+    if (records.length > 0) return { ...result, records, queueOffsets };
+    offset = result.nextBeginOffset;
+    if (offset - header.queueOffset >= MAX_SQL_SCAN || offset >= result.maxOffset) {
+      return { ...result, status: "NO_MATCHED_MESSAGE", records, queueOffsets };
+    }
+  }
 }
 
 function statusCode(status: GetStatus, requestOffset: number): number {
@@ -204,7 +247,26 @@ async function processPull(
     }
     sub = found;
   }
-  if (sub.expressionType !== ExpressionType.TAG) {
+  let sql: Sql92Filter | undefined;
+  if (sub.expressionType === ExpressionType.SQL92 && !sub.classFilterMode) {
+    try {
+      sql = sqlFilter(sub.subString);
+    } catch {
+      // As PullMessageProcessor: from the request, the expression did not
+      // parse; from the heartbeat, no filter data could be built from it.
+      return (header.sysFlag & FLAG_SUBSCRIPTION) !== 0
+        ? refuse(
+          request,
+          ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+          "parse the consumer's subscription failed",
+        )
+        : refuse(
+          request,
+          ResponseCode.FILTER_DATA_NOT_EXIST,
+          "The broker's consumer filter data is not exist!Your expression may be wrong!",
+        );
+    }
+  } else if (sub.expressionType !== ExpressionType.TAG) {
     return refuse(
       request,
       ResponseCode.SYSTEM_ERROR,
@@ -212,20 +274,26 @@ async function processPull(
     );
   }
 
-  const filter = (tagsCode: number): boolean => matchesSubscription(sub, tagsCode);
+  // A SQL92 subscription passes the queue index (tags) stage and is decided
+  // on each message's properties.
+  const filter = sql
+    ? () => true
+    : (tagsCode: number): boolean => matchesSubscription(sub, tagsCode);
   const maxCount = Math.max(1, Math.min(header.maxMsgNums, MAX_TRANSFER_COUNT));
   const maxBytes = Math.max(
     1,
     Math.min(header.maxMsgBytes ?? MAX_TRANSFER_BYTES, MAX_TRANSFER_BYTES),
   );
-  const result: GetResult = await ctx.store.get(
-    header.topic,
-    header.queueId,
-    header.queueOffset,
-    maxCount,
-    maxBytes,
-    filter,
-  );
+  const result: GetResult = sql
+    ? await readMatching(ctx, header, sql, maxCount, maxBytes)
+    : await ctx.store.get(
+      header.topic,
+      header.queueId,
+      header.queueOffset,
+      maxCount,
+      maxBytes,
+      filter,
+    );
 
   if (allowSuspend && (header.sysFlag & FLAG_COMMIT_OFFSET) !== 0) {
     ctx.store.commitOffset(header.consumerGroup, header.topic, header.queueId, header.commitOffset);

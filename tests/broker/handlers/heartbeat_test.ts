@@ -182,15 +182,23 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     await broker.close();
   });
 
-  it("answers CHECK_CLIENT_CONFIG (46): TAG is fine, SQL92 is not supported", async () => {
+  it("answers CHECK_CLIENT_CONFIG (46): TAG is fine, SQL92 when it compiles", async () => {
     const { broker } = newBroker();
     const a = attach(broker);
-    const body = (type: string) =>
+    const body = (type: string, subString = "a > 1") =>
       new TextEncoder().encode(
-        JSON.stringify({ clientId: "c", group: "G", subscriptionData: { expressionType: type } }),
+        JSON.stringify({
+          clientId: "c",
+          group: "G",
+          subscriptionData: { topic: "T", subString, expressionType: type },
+        }),
       );
     assert.equal((await call(a, createRequest(46, {}, { body: body("TAG") }))).code, 0);
-    assert.equal((await call(a, createRequest(46, {}, { body: body("SQL92") }))).code, 1);
+    assert.equal((await call(a, createRequest(46, {}, { body: body("SQL92") }))).code, 0);
+    const bad = await call(a, createRequest(46, {}, { body: body("SQL92", "a BETWEEN 5 AND 1") }));
+    assert.equal(bad.code, 23); // SUBSCRIPTION_PARSE_FAILED, the parse error as remark
+    assert.match(bad.remark!, /BETWEEN/);
+    assert.equal((await call(a, createRequest(46, {}, { body: body("JAVA") }))).code, 23);
     assert.equal(
       (await call(a, createRequest(46, {}, { body: new TextEncoder().encode("[1") }))).code,
       29,

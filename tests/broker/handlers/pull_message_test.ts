@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createRequest } from "../../../src/codec/remoting_command.ts";
+import { buildSubscriptionData } from "../../../src/codec/bodies.ts";
 import { ManualTimers } from "../../../src/remoting/timers.ts";
 import {
   attach,
@@ -82,15 +83,121 @@ describe("PULL_MESSAGE (11)", () => {
     const other = await pull(conn, { group: "G2", topic: "T" });
     assert.equal(other.code, 24);
     assert.equal((await pull(conn, { group: "G", topic: "T", queueId: 9 })).code, 29);
-    const sql = createRequest(11, {
+    const other_type = createRequest(11, {
       ...pullRequest({ group: "G", topic: "T", subscription: "a > 1" }).extFields,
-      expressionType: "SQL92",
+      expressionType: "JAVA",
     });
-    const refused = await call(conn, sql);
+    const refused = await call(conn, other_type);
     assert.equal(refused.code, 1);
-    assert.match(refused.remark!, /does not support consumer to filter message by SQL92/);
+    assert.match(refused.remark!, /does not support consumer to filter message by JAVA/);
     await conn.close();
     await broker.close();
+  });
+
+  describe("SQL92 subscriptions", () => {
+    const sqlPull = (o: Parameters<typeof pullRequest>[0] & { subscription: string }) =>
+      createRequest(11, { ...pullRequest(o).extFields, expressionType: "SQL92" });
+
+    async function sendNumbered(conn: ReturnType<typeof attach>, count: number): Promise<void> {
+      for (let n = 0; n < count; n++) {
+        await send(conn, {
+          topic: "T",
+          properties: { n: String(n), region: n % 3 === 0 ? "eu" : "asia", TAGS: `t${n % 2}` },
+          body: String(n),
+        });
+      }
+    }
+
+    it("filters on the properties, user and system (TAGS), from the request's expression", async () => {
+      const { broker } = newBroker();
+      const conn = attach(broker);
+      await sendNumbered(conn, 12);
+      const res = await call(
+        conn,
+        sqlPull({ group: "G", topic: "T", subscription: "n > 5 AND region IN ('eu', 'us')" }),
+      );
+      assert.equal(res.code, 0);
+      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["6", "9"]);
+      assert.equal(res.extFields.nextBeginOffset, "12");
+      const tags = await call(
+        conn,
+        sqlPull({ group: "G", topic: "T", subscription: "TAGS = 't1'" }),
+      );
+      assert.deepEqual(messagesOf(tags).map((m) => text(m.body)), ["1", "3", "5", "7", "9", "11"]);
+      // Messages whose property is not a number, or missing, do not match.
+      await send(conn, { topic: "T", properties: { n: "many", region: "eu" }, body: "x" });
+      await send(conn, { topic: "T", properties: { region: "eu" }, body: "y" });
+      const rest = await call(
+        conn,
+        sqlPull({ group: "G", topic: "T", subscription: "n > 5 OR region = 'eu'", offset: 12 }),
+      );
+      assert.deepEqual(messagesOf(rest).map((m) => text(m.body)), ["y"]);
+      await conn.close();
+      await broker.close();
+    });
+
+    it("uses the heartbeat's SQL92 subscription and reads on past non-matching messages", async () => {
+      const { broker } = newBroker();
+      const conn = attach(broker);
+      const sub = buildSubscriptionData("T", "n >= 70", 1, "SQL92");
+      assert.equal((await call(conn, consumerHeartbeat("c1", "G", [sub]))).code, 0);
+      await sendNumbered(conn, 75);
+      const res = await pull(conn, { group: "G", topic: "T", maxMsgNums: 32 });
+      assert.equal(res.code, 0);
+      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["70", "71", "72", "73", "74"]);
+      const two = await pull(conn, { group: "G", topic: "T", offset: 10, maxMsgNums: 2 });
+      assert.deepEqual(messagesOf(two).map((m) => text(m.body)), ["70", "71"]);
+      assert.equal(two.extFields.nextBeginOffset, "72");
+      // Nothing left that matches: "go on from the end" (PULL_RETRY_IMMEDIATELY).
+      const nothing = await call(
+        conn,
+        sqlPull({ group: "G", topic: "T", subscription: "n > 1000", offset: 10 }),
+      );
+      assert.deepEqual([nothing.code, nothing.extFields.nextBeginOffset], [20, "75"]);
+      await conn.close();
+      await broker.close();
+    });
+
+    it("refuses an expression that does not parse with Java's codes", async () => {
+      const { broker } = newBroker();
+      const conn = attach(broker);
+      await send(conn, { topic: "T", properties: { n: "1" } });
+      const bad = await call(conn, sqlPull({ group: "G", topic: "T", subscription: "n >" }));
+      assert.deepEqual([bad.code, bad.remark], [23, "parse the consumer's subscription failed"]);
+      const sub = buildSubscriptionData("T", "n > > 1", 1, "SQL92");
+      await call(conn, consumerHeartbeat("c1", "G", [sub]));
+      const fromHeartbeat = await pull(conn, { group: "G", topic: "T" });
+      assert.equal(fromHeartbeat.code, 27); // FILTER_DATA_NOT_EXIST
+      await conn.close();
+      await broker.close();
+    });
+
+    it("wakes a held pull for a matching message", async () => {
+      const timers = new ManualTimers(Date.now());
+      const { broker } = newBroker({ timers });
+      const conn = attach(broker);
+      await send(conn, { topic: "T", properties: { n: "1" }, body: "old" });
+      const held = call(
+        conn,
+        createRequest(11, {
+          ...pullRequest({
+            group: "G",
+            topic: "T",
+            subscription: "n > 5",
+            offset: 1,
+            suspendMillis: 60_000,
+          }).extFields,
+          expressionType: "SQL92",
+        }),
+      );
+      await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
+      await send(conn, { topic: "T", properties: { n: "9" }, body: "new" });
+      const res = await held;
+      assert.equal(res.code, 0);
+      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["new"]);
+      await conn.close();
+      await broker.close();
+    });
   });
 
   it("answers PULL_OFFSET_MOVED with a corrected nextBeginOffset", async () => {
