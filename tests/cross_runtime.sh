@@ -33,6 +33,7 @@ tests/codec/remoting_decoder_stream_test.ts
 tests/codec/golden_test.ts
 tests/codec/golden_messages_test.ts
 tests/codec/golden_bodies_test.ts
+tests/codec/sql92_test.ts
 tests/client/request_tracker_test.ts
 tests/broker/acl/access_control_test.ts
 tests/remoting/connection_test.ts
@@ -43,6 +44,7 @@ tests/integration/consumer_test.ts
 tests/integration/features_test.ts
 tests/integration/responder_test.ts
 tests/integration/handover_test.ts
+tests/integration/sql92_test.ts
 tests/client/queue_lock_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts

@@ -37,6 +37,7 @@ export {
   ConnectionClosedError,
   ConnectionError,
   type ErrorCode,
+  FilterExpressionError,
   FrameTooLargeError,
   HandlerTimeoutError,
   IllegalStateError,
@@ -65,6 +66,7 @@ export {
   type SendOptions,
 } from "./producer.ts";
 export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
+export type { MessageSelector, SqlSelector } from "./selector.ts";
 export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
 export type { CancelStats } from "./cancel_sender.ts";
 export type { LatencySummary } from "./service_stats.ts";

@@ -104,7 +104,7 @@ export class PullService {
       suspendTimeoutMillis: this.#core.options.pollTimeout,
       subscription: subscription.expression,
       subVersion: subscription.data.subVersion,
-      expressionType: "TAG",
+      expressionType: subscription.data.expressionType,
       maxMsgBytes: 256 * 1024 * 8,
       bname: queue.brokerName,
     });

@@ -63,7 +63,9 @@ import {
   type ConsumerData,
   decodeLockBatchResponseBody,
   encodeLockBatchRequestBody,
+  type SubscriptionData,
 } from "../codec/bodies.ts";
+import { checkSqlSubscriptions, type MessageSelector, subscriptionFor } from "./selector.ts";
 import { RequestCode } from "../codec/codes.ts";
 import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
@@ -548,22 +550,23 @@ export class PushConsumer {
    * replaces its expression and handler.
    *
    * @param topic The topic.
-   * @param expression `*` for all messages, or tags: `tagA || tagB`.
+   * @param expression `*` for all messages, tags (`tagA || tagB`), or a
+   *   SQL92 filter on message properties: `{ sql: "n > 5 AND region IN ('eu','us')" }`
+   *   (RocketMQ brokers need `enablePropertyFilter=true`; `start()` asks them).
    * @param handler Called for each message.
-   * @throws {InvalidArgumentError} On an invalid topic or handler.
+   * @throws {InvalidArgumentError} On an invalid topic, expression or handler.
+   * @throws {FilterExpressionError} When a SQL92 expression does not compile
+   *   (`position` says where).
    */
-  subscribe(topic: string, expression: string, handler: MessageHandler): void {
+  subscribe(topic: string, expression: MessageSelector, handler: MessageHandler): void {
     if (this.#state === "closed" || this.#state === "closing") {
       throw new ClientClosedError("consumer closed");
     }
     toOutgoing({ topic, body: " " }); // validates the topic name
-    if (typeof expression !== "string") {
-      throw new InvalidArgumentError("expression", "must be a string");
-    }
     if (typeof handler !== "function") {
       throw new InvalidArgumentError("handler", "must be a function");
     }
-    const data = buildSubscriptionData(topic, expression, this.#instance.timers.now());
+    const data = subscriptionFor(topic, expression, this.#instance.timers.now());
     this.#subscriptions.set(topic, { topic, expression: data.subString, data, handler });
     if (this.#state === "running") {
       void this.#instance.heartbeatAll().then(() => this.#rebalance.trigger());
@@ -580,6 +583,10 @@ export class PushConsumer {
    * @throws {ClientIdConflictError} When another client has this client's id
    *   (same `instanceName` in this process, or a broker refused the
    *   heartbeat); the consumer is closed.
+   * @throws {BrokerError} When a broker refuses a SQL92 subscription
+   *   (RocketMQ without `enablePropertyFilter=true`: SYSTEM_ERROR; an
+   *   expression it cannot parse: SUBSCRIPTION_PARSE_FAILED); the consumer
+   *   is closed.
    */
   async start(): Promise<void> {
     if (this.#state === "closed" || this.#state === "closing") {
@@ -626,6 +633,14 @@ export class PushConsumer {
     // tells us when the topic appears; a fail-fast requester sees us online).
     if (lookups.some((r, i) => r.status === "rejected" && !topics[i]!.startsWith(RETRY_PREFIX))) {
       await this.#instance.discoverBrokers();
+    }
+    // SQL92 subscriptions: the brokers must accept the expressions (Java's
+    // checkClientInBroker); a refusal fails start() with the broker's answer.
+    try {
+      await checkSqlSubscriptions(this.#instance, this.group, this.#subscriptionData());
+    } catch (err) {
+      await this.close();
+      throw err;
     }
     const failures = await this.#instance.heartbeatAll();
     const conflict = failures.find((e) => e instanceof ClientIdConflictError);
@@ -710,6 +725,10 @@ export class PushConsumer {
   /** `await using` support: same as {@linkcode PushConsumer.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  #subscriptionData(): SubscriptionData[] {
+    return [...this.#subscriptions.values()].map((s) => s.data);
   }
 
   #consumerData(): ConsumerData {

@@ -1,0 +1,74 @@
+// SQL92 subscriptions through the embedded broker over loopback TCP, on Deno,
+// Bun and Node: the shared suite (the broker filters on message properties),
+// plus start() failing when a broker refuses the expression.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { BrokerError, PushConsumer } from "../../mod.ts";
+import { startBroker } from "../../src/broker/mod.ts";
+import { HANDLERS } from "../../src/broker/handlers/mod.ts";
+import { createResponse } from "../../src/codec/remoting_command.ts";
+import { sql92Suite } from "./_sql92_suite.ts";
+
+sql92Suite("SQL92 subscriptions through the embedded broker", async () => {
+  const broker = await startBroker({ port: 0 });
+  return {
+    nameServer: broker.address,
+    createTopic: (topic) => {
+      broker.broker.topics.update({
+        topicName: topic,
+        readQueueNums: 4,
+        writeQueueNums: 4,
+        perm: 6,
+        topicFilterType: "SINGLE_TAG",
+        topicSysFlag: 0,
+        order: false,
+      });
+      return Promise.resolve();
+    },
+    close: () => broker.close(),
+  };
+});
+
+describe("SQL92 subscription refused by the broker", () => {
+  test("start() fails with the broker's answer to CHECK_CLIENT_CONFIG and closes the consumer", async () => {
+    await using broker = await startBroker({ port: 0 });
+    broker.broker.topics.update({
+      topicName: "sql_refused",
+      readQueueNums: 4,
+      writeQueueNums: 4,
+      perm: 6,
+      topicFilterType: "SINGLE_TAG",
+      topicSysFlag: 0,
+      order: false,
+    });
+    // Answer as a RocketMQ broker without enablePropertyFilter does.
+    const handlers = HANDLERS as Map<number, unknown>;
+    const original = handlers.get(46);
+    let checks = 0;
+    handlers.set(46, (_ctx: unknown, request: Parameters<typeof createResponse>[0]) => {
+      checks++;
+      return createResponse(request, 1, undefined, {
+        remark: "The broker does not support consumer to filter message by SQL92",
+      });
+    });
+    try {
+      const consumer = new PushConsumer({ nameServer: broker.address, group: "sql_refused_g" });
+      consumer.subscribe("sql_refused", { sql: "n > 5" }, () => {});
+      const err = await consumer.start().catch((e) => e);
+      assert.ok(err instanceof BrokerError, String(err));
+      assert.equal(err.responseCode, 1);
+      assert.equal(err.requestCode, 46);
+      assert.match(err.remark ?? "", /does not support consumer to filter message by SQL92/);
+      assert.equal(checks, 1);
+      await assert.rejects(consumer.start(), /closed/);
+      // A TAG subscription does not ask.
+      const tags = new PushConsumer({ nameServer: broker.address, group: "sql_refused_t" });
+      tags.subscribe("sql_refused", "*", () => {});
+      await tags.start();
+      await tags.close();
+      assert.equal(checks, 1);
+    } finally {
+      handlers.set(46, original);
+    }
+  });
+});
