@@ -1600,6 +1600,8 @@ export interface ResponderRequestEvent extends PeerEvent {
   cluster: string | null;
   ttl: string | null;
   bodySize: number;
+  /** The request's user property `n`, if any (SQL92 filter tests). */
+  n?: string | null;
   reconsumeTimes: number;
   replied: boolean;
   replyTopic?: string;
@@ -1913,6 +1915,8 @@ export interface JavaResponderOptions extends PeerTarget {
   delayMs?: number;
   /** Subscription expression. @default "*" */
   tags?: string;
+  /** A SQL92 subscription instead of tags (`MessageSelector.bySql`). */
+  sql?: string;
   /** Consume threads. @default 4 */
   threads?: number;
   /** Do not print a line per request (errors are still printed). */
@@ -1964,6 +1968,7 @@ export async function startJavaResponder(options: JavaResponderOptions): Promise
       mode: options.mode,
       "delay-ms": options.delayMs,
       tags: options.tags,
+      sql: options.sql,
       threads: options.threads,
       quiet: options.quiet,
       "await-assignment-ms": options.awaitAssignmentMs,

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
 import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
 import org.apache.rocketmq.remoting.RPCHook;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
@@ -23,7 +24,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  *
  * <pre>
  * Responder --namesrv 127.0.0.1:9876 --topic T
- *   [--group G] [--mode reverse|echo|none] [--delay-ms 0] [--tags *] [--threads 4]
+ *   [--group G] [--mode reverse|echo|none] [--delay-ms 0] [--tags * | --sql EXPR] [--threads 4]
  *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false] [--quiet]
  *   [--access-key K --secret-key S]
  * </pre>
@@ -47,6 +48,7 @@ public final class Responder {
       Bodies.checkMode(mode);
       long delayMs = a.lng("delay-ms", 0);
       String tags = a.str("tags", "*");
+      String sql = a.str("sql", null);
       int threads = a.integer("threads", 4);
       long awaitMs = a.lng("await-assignment-ms", 20000);
       boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
@@ -63,7 +65,11 @@ public final class Responder {
       consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
       consumer.setConsumeThreadMin(threads);
       consumer.setConsumeThreadMax(threads);
-      consumer.subscribe(topic, tags);
+      if (sql != null) {
+        consumer.subscribe(topic, MessageSelector.bySql(sql));
+      } else {
+        consumer.subscribe(topic, tags);
+      }
       AtomicLong handled = new AtomicLong();
       consumer.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
         for (MessageExt req : msgs) {
@@ -98,6 +104,7 @@ public final class Responder {
         .put("msgId", req.getMsgId()).put("correlationId", req.getProperty("CORRELATION_ID"))
         .put("replyToClient", req.getProperty("REPLY_TO_CLIENT")).put("cluster", req.getProperty("CLUSTER"))
         .put("ttl", req.getProperty("TTL")).put("bodySize", req.getBody() == null ? 0 : req.getBody().length)
+        .put("n", req.getProperty("n"))
         .put("reconsumeTimes", req.getReconsumeTimes());
     try {
       if (delayMs > 0) Thread.sleep(delayMs);
