@@ -51,7 +51,18 @@
 
 import { FilterExpressionError } from "../errors.ts";
 
-/** Message properties as a filter sees them (user and system properties). */
+/**
+ * Message properties as a filter sees them (user and system properties).
+ *
+ * @example
+ * ```ts
+ * import { compileSql92, type FilterProperties } from "./sql92.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const props: FilterProperties = { TAGS: "paid", KEYS: "order-42", n: "7" };
+ * assert.equal(compileSql92("TAGS = 'paid' AND n > 5").matches(props), true);
+ * ```
+ */
 export type FilterProperties = Readonly<Record<string, string>>;
 
 /**
