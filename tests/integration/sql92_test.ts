@@ -1,9 +1,9 @@
 // SQL92 subscriptions through the embedded broker over loopback TCP, on Deno,
 // Bun and Node: the shared suite (the broker filters on message properties),
-// plus start() failing when a broker refuses the expression.
+// plus start() failing when a broker refuses the expression or is too old.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BrokerError, PushConsumer } from "../../mod.ts";
+import { BrokerError, IllegalStateError, PushConsumer } from "../../mod.ts";
 import { startBroker } from "../../src/broker/mod.ts";
 import { HANDLERS } from "../../src/broker/handlers/mod.ts";
 import { createResponse } from "../../src/codec/remoting_command.ts";
@@ -67,6 +67,35 @@ describe("SQL92 subscription refused by the broker", () => {
       await tags.start();
       await tags.close();
       assert.equal(checks, 1);
+    } finally {
+      handlers.set(46, original);
+    }
+  });
+
+  test("start() fails on a broker older than 4.1.0 (version ordinal below 232)", async () => {
+    await using broker = await startBroker({ port: 0 });
+    broker.broker.topics.update({
+      topicName: "sql_old",
+      readQueueNums: 4,
+      writeQueueNums: 4,
+      perm: 6,
+      topicFilterType: "SINGLE_TAG",
+      topicSysFlag: 0,
+      order: false,
+    });
+    const handlers = HANDLERS as Map<number, unknown>;
+    const original = handlers.get(46);
+    handlers.set(
+      46,
+      (_ctx: unknown, request: Parameters<typeof createResponse>[0]) =>
+        createResponse(request, 0, undefined, { version: 231 }),
+    );
+    try {
+      const consumer = new PushConsumer({ nameServer: broker.address, group: "sql_old_g" });
+      consumer.subscribe("sql_old", { sql: "n > 5" }, () => {});
+      const err = await consumer.start().catch((e) => e);
+      assert.ok(err instanceof IllegalStateError, String(err));
+      assert.match(err.message, /older than 4\.1\.0 and cannot filter messages by SQL92/);
     } finally {
       handlers.set(46, original);
     }
