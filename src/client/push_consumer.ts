@@ -577,7 +577,8 @@ export class PushConsumer {
    * Start consuming: register with the brokers of the subscribed topics,
    * take a share of their queues, and start pulling.
    *
-   * @throws {IllegalStateError} Without subscriptions.
+   * @throws {IllegalStateError} Without subscriptions; with a SQL92
+   *   subscription, when a broker is older than 4.1.0 (the consumer is closed).
    * @throws {ConnectionError} When no name server answers (connection
    * refused, or no answer within `rpcTimeout`); the consumer is then closed.
    * @throws {ClientIdConflictError} When another client has this client's id
