@@ -128,34 +128,17 @@ async function scenario(t: Target): Promise<void> {
   assert.deepEqual(await brokerOffsets(t, group, topic), endOffsets(t, [...all20, ...late]));
 }
 
-// The reference cluster boots, and its scenario runs, while the embedded
-// broker's run: the JVMs mostly wait, so the file takes about as long as the
-// longest of the three.
+// The reference cluster boots while the embedded broker's tests run.
 let clusterStart: Promise<RocketMQCluster> | undefined;
 function reference(): Promise<RocketMQCluster> {
   clusterStart ??= startRocketMQ({ line: "5", stopGraceMs: 5000 });
   return clusterStart;
 }
-let referenceRun: Promise<void> | undefined;
-function referenceScenario(): Promise<void> {
-  referenceRun ??= reference().then((c) =>
-    scenario({
-      line: "5",
-      nameServer: c.nameServer,
-      brokerAddress: c.brokerAddress,
-      brokerName: c.brokerName,
-      createTopic: async (topic) => {
-        await c.createTopic(topic, { queues: QUEUES });
-      },
-    })
-  );
-  return referenceRun;
-}
 
 describe("Java DefaultLitePullConsumer on the embedded broker", () => {
   let broker: BrokerHandle;
   before(async () => {
-    void referenceScenario().catch(() => {}); // awaited (and its failure reported) below
+    void reference().catch(() => {}); // awaited (and its failure reported) below
     broker = await startBroker({ port: 0, logger: silentLogger });
   });
   after(async () => {
@@ -195,10 +178,18 @@ describe(`Java DefaultLitePullConsumer on RocketMQ ${ROCKETMQ_VERSIONS["5"]} (th
     );
   });
   after(async () => {
-    await referenceScenario().catch(() => {}); // reported by the test
     await (cluster ?? await reference().catch(() => undefined))?.stop();
   });
   it(`client ${ROCKETMQ_VERSIONS["5"]}: subscribe, commits, restarts, assign + seeks`, async () => {
-    await referenceScenario();
+    const c = cluster!;
+    await scenario({
+      line: "5",
+      nameServer: c.nameServer,
+      brokerAddress: c.brokerAddress,
+      brokerName: c.brokerName,
+      createTopic: async (topic) => {
+        await c.createTopic(topic, { queues: QUEUES });
+      },
+    });
   });
 });

@@ -18,6 +18,8 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.exception.RemotingTimeoutException;
+import org.apache.rocketmq.remoting.exception.RemotingTooMuchRequestException;
 
 /**
  * Sends a few messages, then polls them with the official {@code DefaultLitePullConsumer}, and exits.
@@ -91,7 +93,7 @@ public final class LitePull {
       if (mode.equals("subscribe")) {
         consumer.subscribe(topic, "*");
         consumer.start();
-        queues = consumer.fetchMessageQueues(topic);
+        queues = retry("fetchMessageQueues", () -> consumer.fetchMessageQueues(topic));
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (!consumer.assignment().containsAll(queues)) {
           if (System.currentTimeMillis() > deadline) {
@@ -101,7 +103,7 @@ public final class LitePull {
         }
       } else {
         consumer.start();
-        queues = consumer.fetchMessageQueues(topic);
+        queues = retry("fetchMessageQueues", () -> consumer.fetchMessageQueues(topic));
         consumer.assign(queues);
       }
       List<MessageQueue> sorted = new ArrayList<>(queues);
@@ -114,7 +116,12 @@ public final class LitePull {
         Map<String, String> phase = phases.get(p);
         String seek = phase.get("seek");
         if (seek != null) {
-          for (MessageQueue mq : sorted) seek(consumer, mq, seek);
+          for (MessageQueue mq : sorted) {
+            retry("seek", () -> {
+              seek(consumer, mq, seek);
+              return null;
+            });
+          }
         }
         Out.emit(Json.obj().put("event", "phase").put("phase", p + 1).put("seek", seek));
         int more = Integer.parseInt(phase.getOrDefault("send", "0"));
@@ -123,7 +130,7 @@ public final class LitePull {
         ok = poll(consumer, p + 1, expect, commit, timeoutMs, idleMs);
       }
       Json committed = Json.obj();
-      for (MessageQueue mq : sorted) committed.put(label(mq), consumer.committed(mq));
+      for (MessageQueue mq : sorted) committed.put(label(mq), retry("committed", () -> consumer.committed(mq)));
       Out.emit(Json.obj().put("event", "summary").put("ok", ok).put("committed", committed));
       consumer.shutdown();
       producer.shutdown();
@@ -155,10 +162,50 @@ public final class LitePull {
     String body = "lite-" + run + "-" + i;
     Message m = new Message(topic, body.getBytes(StandardCharsets.UTF_8));
     m.setKeys("lite-" + i);
-    SendResult r = producer.send(m);
+    SendResult r;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        r = producer.send(m);
+        break;
+      } catch (Exception e) {
+        // Only what failed before the message went out (the route lookup, or the send's whole time budget
+        // spent waiting for it) is safe to send again.
+        boolean unsent = e instanceof IllegalStateException || e instanceof RemotingTooMuchRequestException;
+        if (!unsent || attempt >= ATTEMPTS) throw e;
+        System.err.println("interop: send " + i + " failed before sending (" + e + "), again");
+        Thread.sleep(500);
+      }
+    }
     if (r.getSendStatus() != SendStatus.SEND_OK) throw new IllegalStateException("send " + i + ": " + r);
     Out.emit(Json.obj().put("event", "sent").put("index", i).put("body", body)
         .put("queue", label(r.getMessageQueue())).put("queueOffset", r.getQueueOffset()));
+  }
+
+  /** Calls that may run again: reads and seeks. */
+  private interface Call<T> {
+    T call() throws Exception;
+  }
+
+  private static final int ATTEMPTS = 4;
+
+  /**
+   * Runs a call that is safe to repeat again when it timed out: on a busy 2-core host a JVM can be starved
+   * past the client's 3 s request timeouts; what a test checks is the broker's answers, not that.
+   */
+  private static <T> T retry(String what, Call<T> call) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return call.call();
+      } catch (Exception e) {
+        boolean timedOut = false;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+          timedOut |= t instanceof RemotingTimeoutException || t instanceof RemotingTooMuchRequestException;
+        }
+        if (!timedOut || attempt >= ATTEMPTS) throw e;
+        System.err.println("interop: " + what + " timed out (" + e + "), again");
+        Thread.sleep(500);
+      }
+    }
   }
 
   /** Seeks one queue: {@code begin}, {@code end} or an offset. */
