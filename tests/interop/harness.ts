@@ -2451,3 +2451,120 @@ export async function runMqAdmin(options: MqAdminOptions): Promise<MqAdminRun> {
   if (!keepDirs()) await Deno.remove(dir, { recursive: true }).catch(() => {});
   return run;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// DefaultLitePullConsumer
+// ---------------------------------------------------------------------------------------------------
+
+/** Options of {@linkcode runJavaLitePull} (see LitePull.java for the flags). */
+export interface JavaLitePullOptions extends PeerTarget {
+  topic: string;
+  /** Consumer group (its committed offsets are what a restart resumes from). */
+  group: string;
+  /** `subscribe(topic, "*")` or `assign(fetchMessageQueues(topic))`. @default "subscribe" */
+  mode?: "subscribe" | "assign";
+  /** Messages to send before the consumer starts. @default 0 */
+  send?: number;
+  /**
+   * Phases run in order once every queue is assigned: seek every queue (`begin`, `end` or an offset),
+   * send `send` more messages, poll until `expect` messages came. @default `[{ expect: 0 }]`
+   */
+  phases?: LitePullPhase[];
+  /** `commitSync()` after each non-empty poll, auto commit, or neither. @default "sync" */
+  commit?: "sync" | "auto" | "none";
+  /** Per phase. @default 60000 */
+  timeoutMs?: number;
+  /** After the expected count: keep polling this long, to catch extra messages. @default 1500 */
+  idleMs?: number;
+}
+
+/** One phase of {@linkcode runJavaLitePull}. */
+export interface LitePullPhase {
+  /** `seekToBegin`, `seekToEnd` or `seek(mq, n)` on every queue first. */
+  seek?: "begin" | "end" | number;
+  /** Then send this many messages. */
+  send?: number;
+  /** Then poll until this many messages came (and 1.5 s more, to catch extras). */
+  expect?: number;
+}
+
+/** One `message` line of the LitePull peer. */
+export interface LitePullMessage extends PeerEvent {
+  phase: number;
+  /** `brokerName:queueId` */
+  queue: string;
+  queueOffset: number;
+  msgId: string;
+  keys: string;
+  body: string;
+}
+
+/** Outcome of {@linkcode runJavaLitePull}. */
+export interface LitePullRun {
+  /** 0 = every phase polled its count in time. */
+  exitCode: number;
+  /** `sent` lines: `index`, `body`, `queue`, `queueOffset`. */
+  sent: PeerEvent[];
+  messages: LitePullMessage[];
+  /** `committed(mq)` per `brokerName:queueId` before shutdown (the client's view, memory first). */
+  committed: Record<string, number>;
+  events: PeerEvent[];
+  logTail: string;
+}
+
+/**
+ * Runs the Java LitePull peer to completion: optionally sends messages, then polls them with the
+ * official `DefaultLitePullConsumer` (subscribe or assign mode, with seeks and commits), and shuts the
+ * consumer down (persisting its offsets).
+ *
+ * @param options target, topic, group, workload
+ * @returns parsed lines (does not throw when too few messages came: assert on `exitCode`/`messages`)
+ * @throws {InteropError} when the peer crashes or prints no summary
+ * @example
+ * ```ts
+ * import { runJavaLitePull } from "./harness.ts";
+ * const run = await runJavaLitePull({
+ *   line: "5", nameServer: "127.0.0.1:9876", topic: "T", group: "G", send: 3,
+ *   phases: [{ expect: 3 }, { seek: "begin", expect: 3 }],
+ * });
+ * console.log(run.messages.length);
+ * ```
+ */
+export async function runJavaLitePull(options: JavaLitePullOptions): Promise<LitePullRun> {
+  const { nameServer } = resolveTarget(options);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const peer = await spawnPeer(
+    "litepull",
+    "rocketmq.interop.LitePull",
+    options,
+    flags({
+      namesrv: nameServer,
+      topic: options.topic,
+      group: options.group,
+      mode: options.mode,
+      send: options.send,
+      plan: (options.phases ?? [{ expect: 0 }]).map((p) =>
+        Object.entries(p).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join(",")
+      ).join(";"),
+      commit: options.commit,
+      "timeout-ms": timeoutMs,
+      "idle-ms": options.idleMs,
+    }),
+  );
+  return await finishRun(
+    peer,
+    60_000 + (options.phases?.length ?? 1) * timeoutMs,
+    (events, exitCode, logTail) => {
+      const summary = events.find((e) => e.event === "summary");
+      if (!summary) return undefined;
+      return {
+        exitCode,
+        sent: events.filter((e) => e.event === "sent"),
+        messages: events.filter((e) => e.event === "message") as LitePullMessage[],
+        committed: summary.committed as Record<string, number>,
+        events,
+        logTail,
+      };
+    },
+  );
+}

@@ -326,6 +326,7 @@ export class AccessControl {
       case RequestCode.CONSUMER_SEND_MSG_BACK:
         return this.#need(principal, "group", ext.group, Permission.SUB);
       case RequestCode.PULL_MESSAGE:
+      case RequestCode.LITE_PULL_MESSAGE:
       case RequestCode.QUERY_CONSUMER_OFFSET:
       case RequestCode.UPDATE_CONSUMER_OFFSET:
         return this.#need(principal, "topic", ext.topic, Permission.SUB) ??

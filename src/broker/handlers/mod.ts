@@ -73,6 +73,7 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [RequestCode.CONSUMER_SEND_MSG_BACK, consumerSendMsgBack], // 36
   // Consumption
   [RequestCode.PULL_MESSAGE, pullMessage], // 11
+  [RequestCode.LITE_PULL_MESSAGE, pullMessage], // 361, what the 5.x DefaultLitePullConsumer sends
   [RequestCode.QUERY_CONSUMER_OFFSET, queryConsumerOffset], // 14
   [RequestCode.UPDATE_CONSUMER_OFFSET, updateConsumerOffset], // 15
   [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, searchOffsetByTimestamp], // 29

@@ -1,8 +1,10 @@
 /**
- * 11 PULL_MESSAGE (`PullMessageProcessor`, `DefaultPullMessageResultHandler`):
- * reads a queue for a consumer group, filtering by tag hash on the broker
- * (the client filters again by tag string), or by a SQL92 expression on each
- * message's properties (see `sql_filter.ts`). A pull that finds nothing new and
+ * 11 PULL_MESSAGE and 361 LITE_PULL_MESSAGE (`PullMessageProcessor`,
+ * `DefaultPullMessageResultHandler`; RocketMQ serves both codes with the same
+ * processor, and the 5.x `DefaultLitePullConsumer` sends only 361): reads a
+ * queue for a consumer group, filtering by tag hash on the broker (the client
+ * filters again by tag string), or by a SQL92 expression on each message's
+ * properties (see `sql_filter.ts`). A pull that finds nothing new and
  * carries the suspend flag is held (long polling) and answered the moment a
  * matching message arrives, or when `suspendTimeoutMillis` is up. System
  * topics (stored replies among them) and other groups' `%RETRY%` / `%DLQ%`
@@ -128,7 +130,9 @@ function refuse(request: RemotingCommand, code: number, remark: string): Remotin
 }
 
 /**
- * Handles PULL_MESSAGE (11).
+ * Handles PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361): the same request
+ * header, the same answers (the lite pull sysFlag bit 0x10 changes nothing on
+ * the broker).
  *
  * @param ctx Broker state.
  * @param request The request.

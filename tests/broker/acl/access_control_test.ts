@@ -125,6 +125,15 @@ describe("AccessControl", () => {
       ],
       [createRequest(11, { topic: "orders", consumerGroup: "mine" }), undefined],
       [
+        createRequest(361, { topic: "audit", consumerGroup: "mine" }),
+        "accessKey=app has no SUB permission on topic audit",
+      ],
+      [
+        createRequest(361, { topic: "orders", consumerGroup: "other" }),
+        "accessKey=app has no SUB permission on group other",
+      ],
+      [createRequest(361, { topic: "orders", consumerGroup: "mine" }), undefined],
+      [
         createRequest(30, { topic: "audit", queueId: 0 }),
         "accessKey=app has no SUB permission on topic audit",
       ],
