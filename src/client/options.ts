@@ -292,7 +292,10 @@ const consumerSchema = v.looseObject({
   handoverTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 5000),
   orderly: v.optional(v.boolean(), false),
   // Java's suspendCurrentQueueTimeMillis, within the bounds it clamps to.
-  orderlyRetryDelay: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(30_000)), 1000),
+  orderlyRetryDelay: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(30_000)),
+    1000,
+  ),
 });
 
 const closeSchema = v.object({
