@@ -132,6 +132,40 @@ describe("orderly consumption through RocketMQ 5.5.0", () => {
     }
   });
 
+  it("retries in place, then RocketMQ takes the message into the DLQ (send-back, delay level -1)", async () => {
+    const topic = uniqueName("orderly_dlq");
+    await cluster.createTopic(topic, { queues: 4 });
+    const attempts: string[] = [];
+    const c = new PushConsumer({
+      nameServer: cluster.nameServer,
+      group: uniqueName("g"),
+      consumeFrom: "first",
+      orderly: true,
+      orderlyRetryDelay: 50,
+      maxReconsumeTimes: 1,
+    });
+    c.subscribe(topic, "*", (m) => {
+      attempts.push(`${bodyText(m)}#${m.reconsumeTimes}`);
+      if (bodyText(m) === "poison") throw new Error("cannot");
+      return "ok";
+    });
+    try {
+      await c.start();
+      await until(() => c.assignedQueues.filter((q) => q.topic === topic).length === 4, "4 queues");
+      const onQueue0 = { selector: byAccount, arg: 0 };
+      await producer.send({ topic, body: "poison" }, onQueue0);
+      const reply = await producer.request({ topic, body: "next" }, {
+        timeout: 30_000,
+        ...onQueue0,
+      });
+      assert.equal(bodyText(reply), "ok");
+      assert.deepEqual(attempts, ["poison#0", "poison#1", "next#0"]);
+      assert.equal(c.stats.sentBack, 1, "RocketMQ accepted it for the dead-letter queue");
+    } finally {
+      await c.close();
+    }
+  });
+
   it("the official Java client's keyed requests (MessageQueueSelector) are handled in queue order", async () => {
     const topic = uniqueName("orderly_java");
     await cluster.createTopic(topic, { queues: 4 });
