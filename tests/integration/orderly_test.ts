@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   bodyText,
+  type ConsumeContext,
   InvalidArgumentError,
   type MessageExt,
   type MessageQueue,
@@ -127,7 +128,7 @@ describe("orderly consumption", () => {
   function consumer(
     group: string,
     topic: string,
-    handler: (msg: MessageExt) => unknown,
+    handler: (msg: MessageExt, context: ConsumeContext) => unknown,
     options: Partial<ConstructorParameters<typeof PushConsumer>[0]> = {},
   ): PushConsumer {
     const c = new PushConsumer({
@@ -210,6 +211,29 @@ describe("orderly consumption", () => {
     assert.ok(journal.outOfOrder().length > 0, "a queue finished out of offset order");
   });
 
+  test("manual replies (context.reply) go out in order too", async () => {
+    const topic = await topicWithQueues("manual");
+    const handled: number[] = [];
+    const c = consumer(unique("g"), topic, async (msg, context) => {
+      const body = bodyText(msg);
+      if (body === "create") return;
+      const { seq } = JSON.parse(body) as { seq: number };
+      await sleep(Math.random() * 4);
+      handled.push(seq);
+      await context.reply(`manual ${seq}`);
+      await sleep(Math.random() * 4); // the next one waits for this handler, not only its reply
+    }, { orderly: true });
+    try {
+      await c.start();
+      await until(() => owned(c, topic) === 4, "4 queues");
+      const arrived = await burst(topic, 1, 20);
+      assert.equal(handled.length, 20);
+      assert.deepEqual(arrived.get(0), handled.map((seq) => `manual ${seq}`));
+    } finally {
+      await c.close();
+    }
+  });
+
   test("a throwing handler suspends its queue and runs the same request again, in order", async () => {
     const topic = await topicWithQueues("retry");
     const attempts: string[] = [];
@@ -234,6 +258,42 @@ describe("orderly consumption", () => {
       assert.deepEqual(attempts.filter((a) => a.startsWith("2#")), ["2#0", "2#1", "2#2"]);
       assert.deepEqual(arrived.get(0), sent.map((seq) => `ok ${seq}`));
       assert.equal(c.stats.failed, 2);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test("a copy of a request retried in place is not run again (idempotency)", async () => {
+    const topic = await topicWithQueues("dup");
+    const seen: MessageExt[] = [];
+    const c = consumer(unique("g"), topic, (msg) => {
+      if (bodyText(msg) === "create") return undefined;
+      seen.push(msg);
+      if (seen.length === 1) throw new Error("first try fails");
+      return `run ${seen.length}`;
+    }, { orderly: true, orderlyRetryDelay: 20 });
+    try {
+      await c.start();
+      await until(() => owned(c, topic) === 4, "4 queues");
+      const onQueue0 = { selector: byAccount, arg: 0 };
+      assert.equal(
+        bodyText(await producer.request({ topic, body: "once" }, { timeout: 30_000, ...onQueue0 })),
+        "run 2",
+      );
+      // The same request stored again (a send retried after a lost answer).
+      const copy: Record<string, string> = {};
+      for (const key of ["CORRELATION_ID", "REPLY_TO_CLIENT", "TTL", "MSG_TYPE"]) {
+        const value = seen[0]!.properties[key];
+        if (value !== undefined) copy[key] = value;
+      }
+      await producer.send({ topic, body: "once", properties: copy }, onQueue0);
+      // The next request of the queue runs once the copy is done with.
+      assert.equal(
+        bodyText(await producer.request({ topic, body: "next" }, { timeout: 30_000, ...onQueue0 })),
+        "run 3",
+      );
+      assert.equal(c.stats.duplicateRequests, 1, "the copy was answered from the first run");
+      assert.deepEqual(seen.map(bodyText), ["once", "once", "next"], "no run of the copy");
     } finally {
       await c.close();
     }
