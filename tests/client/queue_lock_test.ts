@@ -1,8 +1,7 @@
 // The lock bookkeeping of queue handover (QueueLocks) on a manual clock with
 // a fake broker: backoff while refused, pulling without the lock after
 // handoverTimeout (never, in strict orderly mode), renewals, lost and expired
-// locks, and release after a lock call in
-// flight.
+// locks, and release after a lock call in flight.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
