@@ -45,6 +45,7 @@ tests/integration/features_test.ts
 tests/integration/responder_test.ts
 tests/integration/handover_test.ts
 tests/integration/sql92_test.ts
+tests/integration/orderly_test.ts
 tests/client/queue_lock_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts

@@ -136,6 +136,30 @@ interface Work {
   pq: ProcessQueue;
   message: MessageExt;
   subscription: Subscription;
+  /** Orderly consumption: a failure is handed back for a local retry (see runOrderly). */
+  orderly?: boolean;
+}
+
+/**
+ * A message whose handler failed in orderly consumption: to be retried in
+ * place (its queue waits), not sent back or answered with an error.
+ *
+ * @example
+ * ```ts
+ * import type { OrderlyRetry } from "./consume_service.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const retry: OrderlyRetry = { error: new Error("busy"), request: true, deadline: Date.now() + 3000 };
+ * assert.equal(retry.request, true);
+ * ```
+ */
+export interface OrderlyRetry {
+  /** What the handler threw (or the timeout that gave it up). */
+  readonly error: unknown;
+  /** Whether the message is a request (it then has no reply yet). */
+  readonly request: boolean;
+  /** When the handler's time is up (a request's: when its requester gives up). */
+  readonly deadline: number;
 }
 
 /** Runs handlers for one push consumer. */
@@ -215,7 +239,28 @@ export class ConsumeService {
     }
   }
 
-  async #consume(work: Work): Promise<void> {
+  /**
+   * Orderly consumption (orderly_consume.ts): handle one message now,
+   * outside the concurrency limit, as usual (skips, idempotency, replies,
+   * deadline, cancels), except that a failure is handed back for a retry in
+   * place instead of an error reply or a send-back. A request that already
+   * replied (or streamed a part) before failing is not retried.
+   *
+   * @param pq The message's queue.
+   * @param message The message.
+   * @param subscription Its subscription.
+   * @returns The retry to make, or `undefined` when the message is done
+   *   with (handled, skipped, replied, or given up at close).
+   */
+  runOrderly(
+    pq: ProcessQueue,
+    message: MessageExt,
+    subscription: Subscription,
+  ): Promise<OrderlyRetry | undefined> {
+    return this.#consume({ pq, message, subscription, orderly: true });
+  }
+
+  async #consume(work: Work): Promise<OrderlyRetry | undefined> {
     const { pq, message, subscription } = work;
     const props = message.properties;
     const isRequest = props[MessageProperty.CORRELATION_ID] !== undefined &&
@@ -350,6 +395,12 @@ export class ConsumeService {
       }
       case "failed": {
         this.#core.stats.failed++;
+        const answered = isRequest &&
+          (this.#core.replier.replied(message) || this.#core.replier.streaming(message));
+        if (work.orderly && !answered) {
+          if (isRequest) this.#core.replier.release(message); // its retry claims it again
+          return { error: outcome.error, request: isRequest, deadline };
+        }
         if (isRequest) {
           await this.#core.replier.sendError(message, outcome.error);
           this.complete(pq, message.queueOffset);
@@ -376,6 +427,8 @@ export class ConsumeService {
         if (isRequest) {
           // Its requester has given up: nothing to reply to, nothing to retry.
           this.complete(pq, message.queueOffset);
+        } else if (work.orderly) {
+          return { error: controller.signal.reason, request: false, deadline };
         } else {
           await this.#retryLater(pq, message, controller.signal.reason);
         }

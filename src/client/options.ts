@@ -290,6 +290,12 @@ const consumerSchema = v.looseObject({
   drainTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 10_000),
   queueHandover: v.optional(v.picklist(["lock", "none"]), "lock"),
   handoverTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 5000),
+  orderly: v.optional(v.boolean(), false),
+  // Java's suspendCurrentQueueTimeMillis, within the bounds it clamps to.
+  orderlyRetryDelay: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(30_000)),
+    1000,
+  ),
 });
 
 const closeSchema = v.object({
@@ -596,7 +602,14 @@ export function parseRequestManyOptions(
  * ```
  */
 export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
-  return parse(consumerSchema, options, "options");
+  const parsed = parse(consumerSchema, options, "options");
+  if (parsed.orderly && parsed.queueHandover === "none") {
+    throw new InvalidArgumentError(
+      "queueHandover",
+      'orderly consumption holds queue locks: use "lock" (the default) with orderly: true',
+    );
+  }
+  return parsed;
 }
 
 /**

@@ -35,13 +35,13 @@ import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts"
 /** Pulls the assigned queues of one push consumer. */
 export class PullService {
   readonly #core: ConsumerCore;
-  readonly #consume: ConsumeService;
+  readonly #consume: Pick<ConsumeService, "submit" | "pump" | "complete">;
 
   /**
    * @param core The consumer's shared state.
-   * @param consume Where pulled messages go.
+   * @param consume Where pulled messages go (the concurrent or the orderly consume service).
    */
-  constructor(core: ConsumerCore, consume: ConsumeService) {
+  constructor(core: ConsumerCore, consume: Pick<ConsumeService, "submit" | "pump" | "complete">) {
     this.#core = core;
     this.#consume = consume;
   }

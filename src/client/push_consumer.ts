@@ -95,6 +95,7 @@ import { RebalanceService } from "./rebalance.ts";
 import { QueueLocks } from "./queue_lock.ts";
 import { PullService } from "./pull_service.ts";
 import { ConsumeService, type MessageHandler } from "./consume_service.ts";
+import { OrderlyConsumeService } from "./orderly_consume.ts";
 import { type ConsumerCore, type CoreStats, type Subscription, within } from "./consumer_core.ts";
 import type { SendResult } from "./send_request.ts";
 
@@ -150,7 +151,8 @@ export interface PushConsumerOptions extends ClientOptions {
   maxCachedMessagesPerQueue?: number;
   /**
    * Failed ordinary messages are retried this many times before going to the
-   * group's dead-letter queue.
+   * group's dead-letter queue. With `orderly: true`: the retries in place of
+   * a failed handler, requests included.
    * @default {16}
    */
   maxReconsumeTimes?: number;
@@ -256,6 +258,44 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {5000}
    */
   handoverTimeout?: number;
+  /**
+   * Orderly consumption, as the Java client's `MessageListenerOrderly`: the
+   * messages of a queue are handled one at a time, in queue order, each
+   * started once the previous one finished and its reply (automatic, or
+   * sent with `context.reply()`) went out; only while this consumer holds
+   * the queue's broker lock (renewed every 20 s; a queue whose lock was
+   * lost waits for it). Send related requests to one queue (a `selector`
+   * and `arg`, such as an account id) and they are handled and answered in
+   * the order sent. A failing handler suspends its queue for
+   * `orderlyRetryDelay` and runs the same message again, up to
+   * `maxReconsumeTimes` times (then an ordinary message goes to the
+   * dead-letter queue, a request gets an error reply; a request is not
+   * retried past its deadline). Queues still run side by side, up to
+   * `concurrency` handlers. Needs `queueHandover: "lock"`.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({ nameServer: "127.0.0.1:9876", group: "ledger", orderly: true });
+   * ```
+   * @default {false}
+   */
+  orderly?: boolean;
+  /**
+   * With `orderly: true`, how long a queue waits after a failed handler
+   * before its message runs again (ms, 10 to 30000), as Java's
+   * `suspendCurrentQueueTimeMillis`.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({ nameServer: "127.0.0.1:9876", group: "ledger", orderly: true, orderlyRetryDelay: 200 });
+   * ```
+   * @default {1000}
+   */
+  orderlyRetryDelay?: number;
 }
 
 /**
@@ -366,7 +406,7 @@ export class PushConsumer {
   readonly #offsets: OffsetStore;
   readonly #locks: QueueLocks;
   readonly #replier: Replier;
-  readonly #consume: ConsumeService;
+  readonly #consume: ConsumeService | OrderlyConsumeService;
   readonly #rebalance: RebalanceService;
   #state: "new" | "running" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
@@ -412,6 +452,7 @@ export class PushConsumer {
       });
     this.#locks = new QueueLocks({
       mode: this.#options.queueHandover,
+      strict: this.#options.orderly, // orderly: never consume a queue without its lock
       handoverTimeout: this.#options.handoverTimeout,
       timers: this.#instance.timers,
       logger: this.#instance.logger,
@@ -476,10 +517,11 @@ export class PushConsumer {
           request.properties[MessageProperty.REPLY_TO_CLIENT] ?? "",
         ),
     };
-    this.#consume = new ConsumeService(
+    const consume = new ConsumeService(
       core,
       (request, value, options) => this.reply(request, value, options),
     );
+    this.#consume = this.#options.orderly ? new OrderlyConsumeService(core, consume) : consume;
     this.#rebalance = new RebalanceService(core, new PullService(core, this.#consume));
     this.#instance.setPushHandlers({
       consumerIdsChanged: (group) => {
@@ -782,7 +824,7 @@ export class PushConsumer {
     const latency = this.handlerLatency;
     const properties: Record<string, string> = {
       PROP_CONSUMER_START_TIMESTAMP: String(this.#startedAt),
-      PROP_CONSUMEORDERLY: "false",
+      PROP_CONSUMEORDERLY: String(this.#options.orderly),
       PROP_THREADPOOL_CORE_SIZE: String(this.#options.concurrency),
       consumerGroup: this.group,
       messageModel: "CLUSTERING",
@@ -838,7 +880,7 @@ export class PushConsumer {
     brokerName: string,
   ): Promise<ConsumeMessageDirectlyResult> {
     const result: ConsumeMessageDirectlyResult = {
-      order: false,
+      order: this.#options.orderly,
       autoCommit: true,
       consumeResult: "CR_THROW_EXCEPTION",
       spentTimeMills: 0,

@@ -51,12 +51,22 @@ import { queueKey } from "./rebalance.ts";
 
 /** Interval of lock renewals (ms), as the Java client's orderly consumers. */
 export const LOCK_RENEW_INTERVAL = 20_000;
+/**
+ * How long a lock counts as held after its last grant or renewal (ms), as
+ * the Java client's `REBALANCE_LOCK_MAX_LIVE_TIME`: half the broker's 60 s,
+ * so a client whose renewals fail stops consuming before the broker gives
+ * the queue to another.
+ */
+export const LOCK_MAX_LIVE_TIME = 30_000;
 const LOCK_RETRY_MIN_MS = 20;
 // At most 250 ms between asks: once the old owner unlocks, the queue moves
 // within 250 ms (it was 1 s: a handover measured 275 ms p50 after a 3 s
 // wait). The cost is a lock call per refused queue every 250 ms, only while
 // a handover lasts (at most handoverTimeout).
 const LOCK_RETRY_MAX_MS = 250;
+// Strict locks (orderly) past handoverTimeout: a crashed holder's lock may
+// outlive it for 60 s on RocketMQ; ask once a second until then.
+const LOCK_RETRY_SLOW_MS = 1000;
 
 /** The broker calls a {@linkcode QueueLocks} makes. */
 export interface QueueLockTransport {
@@ -72,6 +82,12 @@ export interface QueueLocksOptions {
   mode: "lock" | "none";
   /** How long a refused lock may delay pulling (ms). */
   handoverTimeout: number;
+  /**
+   * Never pull without the lock (orderly consumption): a lock refused past
+   * `handoverTimeout`, or a broker refusing locks, keeps the queue waiting
+   * (asked again once a second) instead of pulling it anyway.
+   */
+  strict?: boolean;
   /** Clock. */
   timers: Timers;
   /** Logger. */
@@ -124,6 +140,19 @@ export class QueueLocks {
   }
 
   /**
+   * Whether this client holds a queue's lock now: granted, not lost, and
+   * granted or renewed within {@linkcode LOCK_MAX_LIVE_TIME}. Orderly
+   * consumption starts a handler only then.
+   *
+   * @param pq The queue.
+   * @returns `true` when held (always with locks off).
+   */
+  holds(pq: ProcessQueue): boolean {
+    if (!this.enabled) return true;
+    return pq.locked && this.#options.timers.now() - pq.lastLockTimestamp <= LOCK_MAX_LIVE_TIME;
+  }
+
+  /**
    * Ask for a queue's lock once.
    *
    * @param pq The queue.
@@ -154,7 +183,7 @@ export class QueueLocks {
       // held without our knowing; release() waits for this call instead.
       granted = await transport.lock(this.#options.address(pq.queue), [pq.queue]);
     } catch (err) {
-      if (err instanceof BrokerError) {
+      if (err instanceof BrokerError && !this.#options.strict) {
         // The broker answered but does not lock (no permission, or no such
         // request): waiting would only delay the queue; renewals ask again.
         logger.warn("broker refuses queue locks; pulling without", {
@@ -163,6 +192,11 @@ export class QueueLocks {
         });
         pq.lockForced = true;
         this.#tracked.set(queueKey(pq.queue), pq);
+      } else if (err instanceof BrokerError) {
+        logger.warn("broker refuses queue locks; orderly consumption of the queue waits", {
+          queue: queueKey(pq.queue),
+          error: err,
+        });
       } else {
         logger.debug("queue lock failed", { queue: queueKey(pq.queue), error: err });
       }
@@ -196,6 +230,11 @@ export class QueueLocks {
       if (await this.tryLock(pq) || this.mayPull(pq)) return;
       if (pq.dropped || this.#stopped) return;
       const left = since + handoverTimeout - timers.now();
+      if (left <= 0 && this.#options.strict) {
+        // Orderly: never without the lock; the holder's lock ends in time.
+        await sleep(timers, LOCK_RETRY_SLOW_MS, pq.abort.signal);
+        continue;
+      }
       if (left <= 0) {
         logger.warn("queue lock refused for handoverTimeout; pulling without it", {
           queue: queueKey(pq.queue),

@@ -359,7 +359,12 @@ export class RebalanceService {
         // Commit what was handled at once: the next owner asks for the offset
         // as soon as it learns the queue is its own.
         const first = this.#core.offsets.persist(key, true).catch(() => undefined);
-        if (pq.running > 0) {
+        if (pq.running > 0 && this.#core.options.orderly) {
+          // Orderly: the next owner must not start while a handler runs here
+          // (Java keeps such a queue until its consume lock is free); the
+          // handler's own deadline bounds the wait.
+          await pq.idle();
+        } else if (pq.running > 0) {
           await within(
             this.#core.instance.timers,
             pq.idle(),

@@ -197,8 +197,19 @@ describe("unknown option names are refused with the closest known one", () => {
       drainTimeout: 1000,
       queueHandover: "lock",
       handoverTimeout: 5000,
+      orderly: false,
+      orderlyRetryDelay: 1000,
     };
     assert.doesNotThrow(() => new PushConsumer(consumer));
+    assert.doesNotThrow(() => new PushConsumer({ ...consumer, orderly: true }));
+    assert.throws(
+      () => new PushConsumer({ ...consumer, orderly: true, queueHandover: "none" }),
+      /invalid queueHandover: orderly consumption holds queue locks/,
+    );
+    assert.throws(
+      () => new PushConsumer({ ...consumer, orderlyRetryDelay: 30_001 }),
+      /orderlyRetryDelay/,
+    );
     assert.doesNotThrow(() => new PushConsumer({ ...consumer, queueHandover: "none" }));
     assert.throws(
       () => new PushConsumer({ ...consumer, queueHandover: "locks" as never }),

@@ -1,10 +1,14 @@
 // The lock bookkeeping of queue handover (QueueLocks) on a manual clock with
 // a fake broker: backoff while refused, pulling without the lock after
-// handoverTimeout, renewals, lost locks, and release after a lock call in
-// flight.
+// handoverTimeout (never, in strict orderly mode), renewals, lost and expired
+// locks, and release after a lock call in flight.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { LOCK_RENEW_INTERVAL, QueueLocks } from "../../src/client/queue_lock.ts";
+import {
+  LOCK_MAX_LIVE_TIME,
+  LOCK_RENEW_INTERVAL,
+  QueueLocks,
+} from "../../src/client/queue_lock.ts";
 import { ProcessQueue } from "../../src/client/process_queue.ts";
 import type { MessageQueue } from "../../src/client/message.ts";
 import { ManualTimers } from "../../src/remoting/timers.ts";
@@ -48,11 +52,12 @@ class FakeBroker {
   }
 }
 
-function setup(mode: "lock" | "none" = "lock", handoverTimeout = 5000) {
+function setup(mode: "lock" | "none" = "lock", handoverTimeout = 5000, strict = false) {
   const timers = new ManualTimers(1_000_000);
   const broker = new FakeBroker();
   const locks = new QueueLocks({
     mode,
+    strict,
     handoverTimeout,
     timers,
     logger: silentLogger,
@@ -216,6 +221,56 @@ describe("QueueLocks", () => {
     await released;
     assert.deepEqual(broker.calls.at(-1), { op: "unlock", queueIds: [0] });
     assert.equal(broker.holders.size, 0);
+  });
+
+  it("strict (orderly): never pulls without the lock, asks once a second past handoverTimeout", async () => {
+    const { locks, broker, pq, timers } = setup("lock", 5000, true);
+    broker.holders.set(0, "crashed");
+    const q = pq(0);
+    let done = false;
+    const acquired = locks.acquire(q).then(() => done = true);
+    await advance(timers, 5010);
+    const atTimeout = broker.locks();
+    await advance(timers, 10_000, 50);
+    assert.equal(done, false, "still waiting past handoverTimeout");
+    assert.ok(!q.lockForced && !locks.mayPull(q) && !locks.holds(q));
+    assert.ok(broker.locks() - atTimeout >= 9 && broker.locks() - atTimeout <= 11, "1 s apart");
+    broker.holders.delete(0); // the crashed holder's lock expired on the broker
+    await advance(timers, 1000, 50);
+    await acquired;
+    assert.ok(q.locked && locks.mayPull(q) && locks.holds(q));
+  });
+
+  it("strict (orderly): a broker refusing locks keeps the queue waiting", async () => {
+    const timers = new ManualTimers(0);
+    const locks = new QueueLocks({
+      mode: "lock",
+      strict: true,
+      handoverTimeout: 5000,
+      timers,
+      logger: silentLogger,
+      address: () => "broker:10911",
+      transport: {
+        lock: () => Promise.reject(new BrokerError(16, "no permission")),
+        unlock: () => Promise.resolve(),
+      },
+    });
+    const q = new ProcessQueue({ topic: "t", brokerName: "b", queueId: 0 });
+    assert.equal(await locks.tryLock(q), false);
+    assert.ok(!q.lockForced && !locks.mayPull(q) && !locks.holds(q));
+  });
+
+  it("a lock not renewed for 30 s is no longer held (orderly stops consuming)", async () => {
+    const { locks, pq, timers } = setup("lock", 5000, true);
+    const q = pq(0);
+    await locks.acquire(q);
+    assert.ok(locks.holds(q));
+    timers.advance(LOCK_MAX_LIVE_TIME);
+    assert.ok(locks.holds(q));
+    timers.advance(1); // renewals failed (broker unreachable)
+    assert.ok(q.locked && !locks.holds(q));
+    await locks.renew();
+    assert.ok(locks.holds(q));
   });
 
   it("with queueHandover none, never calls the broker", async () => {
