@@ -89,6 +89,7 @@ export {
   PushConsumer,
   type PushConsumerOptions,
 } from "./push_consumer.ts";
+export { type IteratedMessage, MessageIterator, type MessagesOptions } from "./message_iterator.ts";
 export {
   bodyText,
   jsonSerializer,

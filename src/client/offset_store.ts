@@ -159,6 +159,17 @@ export class OffsetStore {
         address,
       });
     }
+    return await this.initialOffset(queue);
+  }
+
+  /**
+   * Where a queue without a stored offset starts: `consumeFrom` (the first
+   * offset, the queue's end, or the offset at `consumeTimestamp`; retry
+   * topics always from 0).
+   */
+  async initialOffset(queue: MessageQueue): Promise<number> {
+    const { instance } = this.#options;
+    const address = this.#options.brokerAddress(queue);
     const from = this.#options.consumeFrom;
     if (from === "first") return 0;
     if (queue.topic.startsWith(RETRY_PREFIX)) return 0;

@@ -290,6 +290,8 @@ const consumerSchema = v.looseObject({
   drainTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 10_000),
   queueHandover: v.optional(v.picklist(["lock", "none"]), "lock"),
   handoverTimeout: v.optional(v.pipe(v.number(), v.finite(), v.minValue(0)), 5000),
+  messageModel: v.optional(v.picklist(["CLUSTERING", "BROADCASTING"]), "CLUSTERING"),
+  offsetFile: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
 const closeSchema = v.object({
@@ -596,7 +598,15 @@ export function parseRequestManyOptions(
  * ```
  */
 export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
-  return parse(consumerSchema, options, "options");
+  const parsed = parse(consumerSchema, options, "options");
+  if (parsed.offsetFile !== undefined && parsed.messageModel !== "BROADCASTING") {
+    throw new InvalidArgumentError(
+      "offsetFile",
+      'only a messageModel "BROADCASTING" consumer keeps its offsets itself ' +
+        "(a clustering consumer commits them to the brokers)",
+    );
+  }
+  return parsed;
 }
 
 /**
@@ -620,4 +630,28 @@ export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
 export function parseCloseOptions(options: unknown, defaultDrainTimeout: number): number {
   const parsed = parse(closeSchema, options ?? {}, "options");
   return parsed.drainTimeout ?? defaultDrainTimeout;
+}
+
+const messagesSchema = v.object({
+  bufferSize: v.optional(v.pipe(positiveInt, v.maxValue(1_000_000)), 32),
+});
+
+/**
+ * Validate the options of `PushConsumer.messages()`.
+ *
+ * @param options The iterator options.
+ * @returns The buffer size.
+ * @throws {InvalidArgumentError} Naming the first invalid option.
+ *
+ * @example
+ * ```ts
+ * import { parseMessagesOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseMessagesOptions(undefined), 32);
+ * assert.throws(() => parseMessagesOptions({ bufferSize: 0 }), /bufferSize/);
+ * ```
+ */
+export function parseMessagesOptions(options: unknown): number {
+  return parse(messagesSchema, options ?? {}, "options").bufferSize;
 }
