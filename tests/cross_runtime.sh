@@ -43,6 +43,9 @@ tests/integration/consumer_test.ts
 tests/integration/features_test.ts
 tests/integration/responder_test.ts
 tests/integration/handover_test.ts
+tests/integration/broadcast_test.ts
+tests/integration/consumer_control_test.ts
+tests/integration/message_iterator_test.ts
 tests/client/queue_lock_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts

@@ -59,17 +59,27 @@ describe("broadcasting consumers through the embedded broker", () => {
     const seen = [new Map<string, number>(), new Map<string, number>()];
     const consumers = seen.map((counts) => {
       const c = broadcaster(group);
-      c.subscribe(topic, "*", (m) => void counts.set(bodyText(m), (counts.get(bodyText(m)) ?? 0) + 1));
+      c.subscribe(
+        topic,
+        "*",
+        (m) => void counts.set(bodyText(m), (counts.get(bodyText(m)) ?? 0) + 1),
+      );
       return c;
     });
     await producer.send({ topic, body: "m-0" }); // creates the topic
     for (const c of consumers) await c.start();
     for (let i = 1; i < n; i++) await producer.send({ topic, body: `m-${i}` });
-    await until(() => seen.every((counts) => counts.size === n), "both instances to see every message");
+    await until(
+      () => seen.every((counts) => counts.size === n),
+      "both instances to see every message",
+    );
     const expected = Array.from({ length: n }, (_, i) => `m-${i}`).sort();
     for (const counts of seen) {
       assert.deepEqual([...counts.keys()].sort(), expected);
-      assert.ok([...counts.values()].every((count) => count === 1), "each message once per instance");
+      assert.ok(
+        [...counts.values()].every((count) => count === 1),
+        "each message once per instance",
+      );
     }
     // Each instance holds every queue of the topic (no rebalance between them).
     const queuesOf = (c: PushConsumer) =>
@@ -83,7 +93,11 @@ describe("broadcasting consumers through the embedded broker", () => {
     // Nothing was committed to the broker: a clustering consumer of the same
     // group, starting from the first offset, reads everything again.
     const again = new Set<string>();
-    const clustering = new PushConsumer({ nameServer: broker.address, group, consumeFrom: "first" });
+    const clustering = new PushConsumer({
+      nameServer: broker.address,
+      group,
+      consumeFrom: "first",
+    });
     clustering.subscribe(topic, "*", (m) => void again.add(bodyText(m)));
     await clustering.start();
     await until(() => again.size === n, "the clustering consumer to read everything");
