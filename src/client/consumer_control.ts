@@ -25,7 +25,7 @@
 
 import { IllegalStateError, InvalidArgumentError } from "../errors.ts";
 import type { Subscription } from "./consumer_core.ts";
-import type { MessageIterator } from "./message_iterator.ts";
+import type { TopicIterator } from "./message_iterator.ts";
 import { RETRY_PREFIX } from "./offset_store.ts";
 
 /** What {@linkcode unsubscribeTopic} works on. */
@@ -35,7 +35,7 @@ export interface UnsubscribeContext {
   /** The consumer's subscriptions. */
   subscriptions: Map<string, Subscription>;
   /** The consumer's iterators: the topic's one ends. */
-  iterators: Set<MessageIterator>;
+  iterators: Set<TopicIterator>;
   /** Whether the consumer runs (queues to hand over, brokers to tell). */
   running(): boolean;
   /** Hand the topic's queues over (drain, commit, unlock). */

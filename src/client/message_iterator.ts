@@ -139,7 +139,7 @@ export interface IteratorHost {
   /** `consumer.start()`, for a loop started before it. */
   start(): Promise<void>;
   /** Unsubscribe the iterator's topic, if the subscription is still the iterator's. */
-  release(iterator: MessageIterator): Promise<void>;
+  release(iterator: TopicIterator): Promise<void>;
 }
 
 interface Entry {
@@ -169,9 +169,37 @@ const DONE: IteratorResult<IteratedMessage, undefined> = { done: true, value: un
  * assert.equal(messages.bufferSize, 8);
  * assert.equal(messages.buffered, 0);
  * await messages.return(); // never started: nothing to drain
+ * assert.equal(messages.ended, true);
  * ```
  */
-export class MessageIterator implements AsyncIterableIterator<IteratedMessage, undefined> {
+export interface MessageIterator extends AsyncIterableIterator<IteratedMessage, undefined> {
+  /** The topic. */
+  readonly topic: string;
+  /** Most messages pulled and not yet done. */
+  readonly bufferSize: number;
+  /** Messages pulled and not yet done now (the one the loop holds included). */
+  readonly buffered: number;
+  /** Whether the iteration ended (`break`, `return()`, `close()`, a failed start). */
+  readonly ended: boolean;
+  /**
+   * The next message; the one handed out before is done now.
+   *
+   * @returns The next message, or `done` once the iteration ended.
+   * @throws {ConnectionError} When the consumer had not started and no name server answered.
+   */
+  next(): Promise<IteratorResult<IteratedMessage, undefined>>;
+  /**
+   * End the iteration (`break` calls it): unsubscribe the topic, draining
+   * its queues and committing what was done. The message held is done only
+   * if it was acked or replied to.
+   *
+   * @returns `done`.
+   */
+  return(): Promise<IteratorResult<IteratedMessage, undefined>>;
+}
+
+/** The implementation of {@linkcode MessageIterator} (internal to the consumer). */
+export class TopicIterator implements MessageIterator {
   /** The topic. */
   readonly topic: string;
   readonly #host: IteratorHost;

@@ -89,7 +89,7 @@ export {
   PushConsumer,
   type PushConsumerOptions,
 } from "./push_consumer.ts";
-export { type IteratedMessage, MessageIterator, type MessagesOptions } from "./message_iterator.ts";
+export type { IteratedMessage, MessageIterator, MessagesOptions } from "./message_iterator.ts";
 export {
   bodyText,
   jsonSerializer,

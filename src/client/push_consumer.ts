@@ -97,7 +97,7 @@ import { type ConsumerCore, type CoreStats, type Subscription, within } from "./
 import type { SendResult } from "./send_request.ts";
 import { LocalOffsetStore } from "./local_offset_store.ts";
 import { SuspendGate } from "./suspend_gate.ts";
-import { type IteratedMessage, MessageIterator, type MessagesOptions } from "./message_iterator.ts";
+import { type MessageIterator, type MessagesOptions, TopicIterator } from "./message_iterator.ts";
 import { throwIfIterated, unsubscribeTopic } from "./consumer_control.ts";
 import { parseMessagesOptions } from "./options.ts";
 
@@ -414,7 +414,7 @@ export class PushConsumer {
   readonly #rebalance: RebalanceService;
   readonly #core: ConsumerCore;
   readonly #gate = new SuspendGate();
-  readonly #iterators = new Set<MessageIterator>();
+  readonly #iterators = new Set<TopicIterator>();
   #state: "new" | "running" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
   #persistTimer: TimerHandle | undefined;
@@ -904,7 +904,7 @@ export class PushConsumer {
         `topic ${topic} is subscribed already: unsubscribe() it before iterating it`,
       );
     }
-    const iterator = new MessageIterator(
+    const iterator = new TopicIterator(
       {
         core: this.#core,
         complete: (pq, offset) => this.#consume.complete(pq, offset),
