@@ -149,6 +149,42 @@ describe("consumer suspend, resume and unsubscribe through the embedded broker",
     await c.close();
   });
 
+  test("one member's unsubscribe(): the others keep answering their queues of that topic", async () => {
+    // As in RocketMQ, a clustering group's members should subscribe the same
+    // topics: the queues of a topic are still shared among all members, so
+    // the share of the one that unsubscribed goes unread. The others' share
+    // keeps working: the broker keeps the topic among the group's
+    // subscriptions while a member still subscribes it, so their replies are
+    // accepted.
+    const topicA = unique("unsub_grp_a");
+    const topicB = unique("unsub_grp_b");
+    const group = unique("g");
+    const members = ["m1", "m2"].map((name) => {
+      const c = consumer(group);
+      c.subscribe(topicA, "*", (m) => `${name}:${bodyText(m)}`);
+      c.subscribe(topicB, "*", () => undefined);
+      return c;
+    });
+    await producer.send({ topic: topicA, body: "warm-up" });
+    await producer.send({ topic: topicB, body: "warm-up" });
+    for (const c of members) await c.start();
+    const owned = (c: PushConsumer) => c.assignedQueues.filter((q) => q.topic === topicA);
+    await until(
+      () => owned(members[0]!).length + owned(members[1]!).length === 4,
+      "the members to share the topic",
+    );
+    await members[0]!.unsubscribe(topicA);
+    const queues = owned(members[1]!);
+    assert.ok(queues.length > 0);
+    const replies = await Promise.all(
+      queues.map((queue, i) =>
+        producer.request({ topic: topicA, body: `q-${i}` }, { timeout: 10_000, queue })
+      ),
+    );
+    assert.deepEqual(replies.map((r) => bodyText(r)), queues.map((_, i) => `m2:q-${i}`));
+    for (const c of members) await c.close();
+  });
+
   test("unsubscribe() refuses the retry topic", async () => {
     const c = consumer(unique("g"));
     await assert.rejects(c.unsubscribe(`%RETRY%${c.group}`), /retry topic/);
