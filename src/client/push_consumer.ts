@@ -835,7 +835,11 @@ export class PushConsumer {
    * what was handled (messages pulled and not started stay uncommitted: the
    * next consumer of the topic gets them). An iterator of the topic ends.
    * `subscribe()` may take the topic again later. Nothing to do for a topic
-   * not subscribed.
+   * not subscribed. In a clustering group, as in RocketMQ, the members
+   * should subscribe the same topics: a topic's queues stay shared among
+   * all members, so the share of one that unsubscribed goes unread until it
+   * subscribes again or the others unsubscribe too (use a group per topic
+   * to start and stop topics independently).
    *
    * @param topic The topic.
    * @returns Resolves when the topic's queues were drained and committed.
