@@ -51,10 +51,25 @@ interface FileFormat {
 
 type Fs = typeof import("node:fs/promises");
 
-let fsLoaded: Promise<Fs> | undefined;
-/** `node:fs/promises`, loaded on first use (only when a file is given). */
-function loadFs(): Promise<Fs> {
-  return fsLoaded ??= import("node:fs/promises");
+interface NodeProcessLike {
+  getBuiltinModule?(id: string): unknown;
+}
+
+/**
+ * `node:fs/promises`, taken only when a file is given, through
+ * `process.getBuiltinModule` (Deno 2, Bun, Node 20.16+) rather than an
+ * import: a Worker bundle (no `node:` modules) must not see one.
+ */
+function loadFs(): Fs {
+  const process = (globalThis as { process?: NodeProcessLike }).process;
+  const fs = process?.getBuiltinModule?.("node:fs/promises") as Fs | undefined;
+  if (fs === undefined) {
+    throw new InvalidArgumentError(
+      "offsetFile",
+      "needs a file system (process.getBuiltinModule: Deno 2, Bun, Node 20.16+)",
+    );
+  }
+  return fs;
 }
 
 function parentDirectory(path: string): string | undefined {
@@ -79,6 +94,7 @@ export class LocalOffsetStore extends OffsetStore {
     this.#group = options.group;
     this.#file = options.file;
     this.#log = options.instance.logger;
+    if (options.file !== undefined) loadFs(); // no file system here: say so now
   }
 
   /** The offsets this store knows (tracked queues and released ones), by `queueKey`. */
@@ -128,7 +144,7 @@ export class LocalOffsetStore extends OffsetStore {
   async #load(): Promise<void> {
     const file = this.#file;
     if (file === undefined) return;
-    const fs = await loadFs();
+    const fs = loadFs();
     let text: string;
     try {
       text = await fs.readFile(file, "utf8");
@@ -171,7 +187,7 @@ export class LocalOffsetStore extends OffsetStore {
     this.#dirty = false;
     const run = async () => {
       await (this.#loaded ??= this.#load()); // never write over offsets not read yet
-      const fs = await loadFs();
+      const fs = loadFs();
       const data: FileFormat = {
         version: 1,
         group: this.#group,

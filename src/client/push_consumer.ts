@@ -282,8 +282,9 @@ export interface PushConsumerOptions extends ClientOptions {
   messageModel?: "CLUSTERING" | "BROADCASTING";
   /**
    * With `messageModel: "BROADCASTING"`: a JSON file keeping this
-   * consumer's offsets across restarts (Deno, Bun and Node; the Java
-   * client's `LocalFileOffsetStore` keeps them under `~/.rocketmq_offsets`).
+   * consumer's offsets across restarts (Deno 2, Bun, Node 20.16+; refused
+   * where there is no file system, as in a Worker; the Java client's
+   * `LocalFileOffsetStore` keeps them under `~/.rocketmq_offsets`).
    * Written at every `offsetPersistInterval`, when a topic is unsubscribed
    * and at `close()`; read when the consumer takes its queues. One file per
    * consumer. Without it, offsets live in memory and a new consumer starts
