@@ -197,8 +197,18 @@ describe("unknown option names are refused with the closest known one", () => {
       drainTimeout: 1000,
       queueHandover: "lock",
       handoverTimeout: 5000,
+      messageModel: "BROADCASTING",
+      offsetFile: "offsets.json", // only read or written once the consumer runs
     };
     assert.doesNotThrow(() => new PushConsumer(consumer));
+    assert.throws(
+      () => new PushConsumer({ ...consumer, messageModel: "CLUSTERING" }),
+      /offsetFile: only a messageModel "BROADCASTING" consumer/,
+    );
+    assert.throws(
+      () => new PushConsumer({ ...consumer, messageModel: "BROADCAST" as never }),
+      /messageModel/,
+    );
     assert.doesNotThrow(() => new PushConsumer({ ...consumer, queueHandover: "none" }));
     assert.throws(
       () => new PushConsumer({ ...consumer, queueHandover: "locks" as never }),
