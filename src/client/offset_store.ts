@@ -85,8 +85,14 @@ export class OffsetStore {
     }
   }
 
-  /** Commit a queue's offset (and wait for the broker's answer), then stop tracking it. */
+  /**
+   * Commit a queue's offset (and wait for the broker's answer), then stop
+   * tracking it. Sent even when unchanged since the last commit: it is the
+   * last word, after a pull still under way that carried an older commit.
+   */
   async release(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry) entry.dirty = true;
     await this.persist(key, false).catch((err) =>
       this.#options.instance.logger.warn("offset commit failed", { queue: key, error: err })
     );
