@@ -4,12 +4,14 @@
 // (request() takes the first, requestMany() gets both); an iterator answers
 // requests from its loop, and a break leaves what was not done for the next
 // iterator. The same scenarios on our broker are
-// tests/integration/broadcast_test.ts and message_iterator_test.ts.
+// tests/integration/broadcast_test.ts and message_iterator_test.ts; here our
+// broker also serves the official Java client's broadcasting consumer.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { bodyText, Producer, PushConsumer } from "../../mod.ts";
-import { type RocketMQCluster, startRocketMQ, uniqueName } from "./harness.ts";
+import { type RocketMQCluster, startJavaConsumer, startRocketMQ, uniqueName } from "./harness.ts";
+import { startBroker } from "../../src/broker/mod.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,6 +90,40 @@ describe("broadcast and the async iterator through RocketMQ 5.5.0", () => {
     await clustering.start();
     await until(() => n <= [...again].filter((b) => b.startsWith("m-")).length, "a full re-read");
     await clustering.close();
+  });
+
+  it("our broker: a Java broadcasting consumer and ours, in one group, each get every message", async () => {
+    await using broker = await startBroker({ port: 0 });
+    const ours = new Producer({ nameServer: broker.address, group: uniqueName("requester") });
+    await ours.start();
+    const topic = uniqueName("bcast_java");
+    const group = uniqueName("g");
+    const sent = [(await ours.send({ topic, body: "m-0" })).msgId]; // creates the topic
+    await using java = await startJavaConsumer({
+      line: "5",
+      nameServer: broker.address,
+      topic,
+      group,
+      model: "broadcasting",
+      from: "first",
+    });
+    const seen = new Set<string>();
+    const c = new PushConsumer({
+      nameServer: broker.address,
+      group,
+      consumeFrom: "first",
+      messageModel: "BROADCASTING",
+    });
+    c.subscribe(topic, "*", (m) => void seen.add(m.msgId));
+    await c.start();
+    const n = 12;
+    for (let i = 1; i < n; i++) sent.push((await ours.send({ topic, body: `m-${i}` })).msgId);
+    const javaGot = await java.waitForMessages(n, 30_000);
+    await until(() => seen.size === n, "our consumer to get every message");
+    assert.deepEqual([...seen].sort(), [...sent].sort());
+    assert.deepEqual([...new Set(javaGot.map((m) => m.msgId))].sort(), [...sent].sort());
+    await c.close();
+    await ours.close();
   });
 
   it("an iterator answers requests, and a break leaves what was not done", async () => {
