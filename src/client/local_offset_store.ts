@@ -102,9 +102,12 @@ export class LocalOffsetStore extends OffsetStore {
     return new Map([...this.#stored].map(([key, { offset }]) => [key, offset]));
   }
 
+  /** Start tracking a queue; its start offset is kept too (a restart resumes there). */
   override track(queue: MessageQueue, offset: number): void {
     super.track(queue, offset);
-    this.#stored.set(queueKey(queue), { queue, offset });
+    const key = queueKey(queue);
+    if (this.#stored.get(key)?.offset !== offset) this.#dirty = true;
+    this.#stored.set(key, { queue, offset });
   }
 
   override update(queue: MessageQueue, offset: number): void {
