@@ -800,7 +800,10 @@ export class PushConsumer {
    * Suspend consumption (Java's `suspend()`): pull nothing more and start no
    * handler; handlers running now finish. The consumer keeps its queues,
    * their offsets (committed as usual) and its place in the group; messages
-   * already pulled wait here for `resume()`. Idempotent.
+   * already pulled wait here for `resume()` (Java's paused consumer still
+   * consumes those, and skips rebalances; this one keeps rebalancing, so a
+   * queue given to another member meanwhile is handed over, its waiting
+   * messages left to the new owner). Idempotent.
    *
    * @example
    * ```ts
