@@ -88,6 +88,11 @@ describe("broadcasting consumers through the embedded broker", () => {
     assert.deepEqual(queuesOf(consumers[0]!), queuesOf(consumers[1]!));
     // No retry topic in broadcasting.
     assert.ok(consumers[0]!.assignedQueues.every((q) => !q.topic.startsWith("%RETRY%")));
+    // The heartbeats told the broker: a broadcasting group of two.
+    const [online] = (await producer.responders(topic, { stats: false }))
+      .filter((g) => g.group === group);
+    assert.equal(online?.messageModel, "BROADCASTING");
+    assert.equal(online?.clients.length, 2);
     for (const c of consumers) await c.close();
 
     // Nothing was committed to the broker: a clustering consumer of the same
