@@ -46,6 +46,10 @@ tests/integration/responder_test.ts
 tests/integration/handover_test.ts
 tests/integration/sql92_test.ts
 tests/integration/orderly_test.ts
+tests/integration/broadcast_test.ts
+tests/integration/consumer_control_test.ts
+tests/integration/message_iterator_test.ts
+tests/client/local_offset_store_test.ts
 tests/client/queue_lock_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts

@@ -45,6 +45,8 @@ export interface ChannelRegistration<C> {
   version: number;
   /** Time of the last heartbeat (ms). */
   lastUpdate: number;
+  /** Topics of the channel's last heartbeat with subscriptions (none yet: unknown). */
+  topics?: ReadonlySet<string> | undefined;
 }
 
 /** A consumer group (`ConsumerGroupInfo`). */
@@ -432,8 +434,15 @@ export class ClientRegistry<C> {
           groupInfo.subscriptions.set(sub.topic, sub);
         }
       }
+      const registration = groupInfo.channels.get(channel)!;
+      registration.topics = topics;
+      // A topic leaves the group when no member subscribes it any more: one
+      // member's unsubscribe does not make the others' replies unauthorized.
+      const wanted = (topic: string) =>
+        topics.has(topic) ||
+        [...groupInfo.channels.values()].some((r) => r !== registration && r.topics?.has(topic));
       for (const topic of [...groupInfo.subscriptions.keys()]) {
-        if (!topics.has(topic)) {
+        if (!wanted(topic)) {
           groupInfo.subscriptions.delete(topic);
           this.#topicGroups.get(topic)?.delete(group);
           subscriptionsChanged = true;

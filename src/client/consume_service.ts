@@ -220,6 +220,7 @@ export class ConsumeService {
       this.#work.length = 0; // left for the queues' next owners (offsets not committed)
       return;
     }
+    if (this.#core.gate.suspended) return; // suspend(): the work waits for resume()
     while (this.#active < this.#core.options.concurrency && this.#work.length > 0) {
       const work = this.#work.shift()!;
       if (work.pq.dropped) continue;
@@ -518,6 +519,15 @@ export class ConsumeService {
 
   /** Send a failed ordinary message back to the broker for a later retry. */
   async #retryLater(pq: ProcessQueue, message: MessageExt, cause: unknown): Promise<void> {
+    if (this.#core.options.messageModel === "BROADCASTING") {
+      // As the Java client: a broadcast message has no group-wide retry; it is dropped.
+      this.#core.instance.logger.warn("handler failed on a broadcast message; dropped", {
+        msgId: message.msgId,
+        error: cause,
+      });
+      this.complete(pq, message.queueOffset);
+      return;
+    }
     this.#core.instance.logger.debug("handler failed; sending back", {
       msgId: message.msgId,
       error: cause,

@@ -34,6 +34,8 @@ import type { CancelRegistry } from "./cancel_registry.ts";
 import type { LatencyHistogram } from "./service_stats.ts";
 import type { MessageExt, MessageQueue } from "./message.ts";
 import type { QueueLocks } from "./queue_lock.ts";
+import type { SuspendGate } from "./suspend_gate.ts";
+import type { FlowLimit } from "./flow_limit.ts";
 
 /** One subscribed topic. */
 export interface Subscription {
@@ -45,6 +47,13 @@ export interface Subscription {
   data: SubscriptionData;
   /** The handler; none for the retry topic (its messages name their topic). */
   handler: MessageHandler | undefined;
+  /**
+   * Instead of the handler, where pulled messages go (`consumer.messages()`:
+   * an async iterator's buffer, which marks them handled itself).
+   */
+  sink?: ((pq: ProcessQueue, message: MessageExt) => void) | undefined;
+  /** Bound of the messages of this topic pulled and not yet handled (an iterator's buffer). */
+  flow?: FlowLimit | undefined;
 }
 
 /** Counters the services keep (the replier keeps its own). */
@@ -94,6 +103,8 @@ export interface ConsumerCore {
   clock(brokerName: string): BrokerClock;
   /** Counters. */
   readonly stats: CoreStats;
+  /** `suspend()`/`resume()`: while suspended, nothing is pulled and no handler starts. */
+  readonly gate: SuspendGate;
   /** Whether the consumer runs (not new, closing or closed). */
   running(): boolean;
   /** Master address of a queue's broker (throws `ConnectionError` when unknown). */

@@ -91,6 +91,7 @@ export {
   PushConsumer,
   type PushConsumerOptions,
 } from "./push_consumer.ts";
+export type { IteratedMessage, MessageIterator, MessagesOptions } from "./message_iterator.ts";
 export {
   bodyText,
   jsonSerializer,

@@ -85,8 +85,14 @@ export class OffsetStore {
     }
   }
 
-  /** Commit a queue's offset (and wait for the broker's answer), then stop tracking it. */
+  /**
+   * Commit a queue's offset (and wait for the broker's answer), then stop
+   * tracking it. Sent even when unchanged since the last commit: it is the
+   * last word, after a pull still under way that carried an older commit.
+   */
   async release(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry) entry.dirty = true;
     await this.persist(key, false).catch((err) =>
       this.#options.instance.logger.warn("offset commit failed", { queue: key, error: err })
     );
@@ -159,6 +165,17 @@ export class OffsetStore {
         address,
       });
     }
+    return await this.initialOffset(queue);
+  }
+
+  /**
+   * Where a queue without a stored offset starts: `consumeFrom` (the first
+   * offset, the queue's end, or the offset at `consumeTimestamp`; retry
+   * topics always from 0).
+   */
+  async initialOffset(queue: MessageQueue): Promise<number> {
+    const { instance } = this.#options;
+    const address = this.#options.brokerAddress(queue);
     const from = this.#options.consumeFrom;
     if (from === "first") return 0;
     if (queue.topic.startsWith(RETRY_PREFIX)) return 0;

@@ -296,6 +296,8 @@ const consumerSchema = v.looseObject({
     v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(30_000)),
     1000,
   ),
+  messageModel: v.optional(v.picklist(["CLUSTERING", "BROADCASTING"]), "CLUSTERING"),
+  offsetFile: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
 
 const closeSchema = v.object({
@@ -609,6 +611,13 @@ export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
       'orderly consumption holds queue locks: use "lock" (the default) with orderly: true',
     );
   }
+  if (parsed.offsetFile !== undefined && parsed.messageModel !== "BROADCASTING") {
+    throw new InvalidArgumentError(
+      "offsetFile",
+      'only a messageModel "BROADCASTING" consumer keeps its offsets itself ' +
+        "(a clustering consumer commits them to the brokers)",
+    );
+  }
   return parsed;
 }
 
@@ -633,4 +642,28 @@ export function parseConsumerOptions(options: unknown): ParsedConsumerOptions {
 export function parseCloseOptions(options: unknown, defaultDrainTimeout: number): number {
   const parsed = parse(closeSchema, options ?? {}, "options");
   return parsed.drainTimeout ?? defaultDrainTimeout;
+}
+
+const messagesSchema = v.object({
+  bufferSize: v.optional(v.pipe(positiveInt, v.maxValue(1_000_000)), 32),
+});
+
+/**
+ * Validate the options of `PushConsumer.messages()`.
+ *
+ * @param options The iterator options.
+ * @returns The buffer size.
+ * @throws {InvalidArgumentError} Naming the first invalid option.
+ *
+ * @example
+ * ```ts
+ * import { parseMessagesOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseMessagesOptions(undefined), 32);
+ * assert.throws(() => parseMessagesOptions({ bufferSize: 0 }), /bufferSize/);
+ * ```
+ */
+export function parseMessagesOptions(options: unknown): number {
+  return parse(messagesSchema, options ?? {}, "options").bufferSize;
 }

@@ -28,6 +28,7 @@ import { decompressBody } from "../codec/compression.ts";
 import { decodePullMessageResponseHeader } from "../codec/ext_fields.ts";
 import { toMessageExt } from "./message.ts";
 import type { ProcessQueue } from "./process_queue.ts";
+import type { FlowLimit } from "./flow_limit.ts";
 import { queueKey } from "./rebalance.ts";
 import type { ConsumeService } from "./consume_service.ts";
 import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts";
@@ -55,12 +56,23 @@ export class PullService {
         await this.#core.locks.acquire(pq);
         continue;
       }
+      if (this.#core.gate.suspended) {
+        await this.#core.gate.wait(pq.abort.signal);
+        continue;
+      }
       if (pq.cached >= this.#core.options.maxCachedMessagesPerQueue) {
         await pq.waitForRoom();
         continue;
       }
+      // An iterator's bound: ask for no more than the room left in its buffer.
+      const flow = this.#core.subscriptions.get(pq.queue.topic)?.flow;
+      const batch = flow ? this.#reserve(flow, pq) : this.#core.options.pullBatchSize;
+      if (batch === 0) {
+        await flow!.waitForRoom(pq.abort.signal);
+        continue;
+      }
       try {
-        await this.#pullOnce(pq);
+        await this.#pullOnce(pq, batch).finally(() => flow?.unreserve(batch));
         failures = 0;
       } catch (err) {
         if (pq.dropped || !this.#core.running()) return;
@@ -78,7 +90,19 @@ export class PullService {
     }
   }
 
-  async #pullOnce(pq: ProcessQueue): Promise<void> {
+  /** Room for one pull of `pq` within `flow`: its queue's share of the bound. */
+  #reserve(flow: FlowLimit, pq: ProcessQueue): number {
+    let queues = 0;
+    for (const other of this.#core.queues.values()) {
+      if (other.queue.topic === pq.queue.topic) queues++;
+    }
+    return flow.reserve(
+      this.#core.options.pullBatchSize,
+      Math.floor(flow.capacity / Math.max(1, queues)),
+    );
+  }
+
+  async #pullOnce(pq: ProcessQueue, batch: number): Promise<void> {
     const queue = pq.queue;
     const subscription = this.#core.subscriptions.get(queue.topic);
     if (!subscription) {
@@ -86,7 +110,10 @@ export class PullService {
       return;
     }
     const address = this.#core.brokerAddress(queue);
-    const commit = this.#core.offsets.offset(queue) ?? 0;
+    // A broadcasting consumer keeps its offsets itself: never committed to a broker.
+    const commit = this.#core.options.messageModel === "BROADCASTING"
+      ? 0
+      : this.#core.offsets.offset(queue) ?? 0;
     // Caught up: messages this pull returns were stored after it was sent,
     // so their store times tell the broker's clock (see BrokerClock). The
     // first pull of a queue does not wait, to learn where the queue ends.
@@ -98,7 +125,7 @@ export class PullService {
       topic: queue.topic,
       queueId: queue.queueId,
       queueOffset: pq.nextOffset,
-      maxMsgNums: this.#core.options.pullBatchSize,
+      maxMsgNums: batch,
       sysFlag,
       commitOffset: commit,
       suspendTimeoutMillis: this.#core.options.pollTimeout,
@@ -203,7 +230,8 @@ export class PullService {
       const target = message.topic === subscription.topic
         ? subscription
         : this.#core.subscriptions.get(message.topic) ?? subscription;
-      this.#consume.submit(pq, message, target);
+      if (target.sink) target.sink(pq, message);
+      else this.#consume.submit(pq, message, target);
     }
     this.#consume.pump();
   }

@@ -98,6 +98,11 @@ import { ConsumeService, type MessageHandler } from "./consume_service.ts";
 import { OrderlyConsumeService } from "./orderly_consume.ts";
 import { type ConsumerCore, type CoreStats, type Subscription, within } from "./consumer_core.ts";
 import type { SendResult } from "./send_request.ts";
+import { LocalOffsetStore } from "./local_offset_store.ts";
+import { SuspendGate } from "./suspend_gate.ts";
+import { type MessageIterator, type MessagesOptions, TopicIterator } from "./message_iterator.ts";
+import { throwIfIterated, unsubscribeTopic } from "./consumer_control.ts";
+import { parseMessagesOptions } from "./options.ts";
 
 export type { ConsumeContext, MessageHandler } from "./consume_service.ts";
 
@@ -271,7 +276,9 @@ export interface PushConsumerOptions extends ClientOptions {
    * `maxReconsumeTimes` times (then an ordinary message goes to the
    * dead-letter queue, a request gets an error reply; a request is not
    * retried past its deadline). Queues still run side by side, up to
-   * `concurrency` handlers. Needs `queueHandover: "lock"`.
+   * `concurrency` handlers. Needs `queueHandover: "lock"`; with
+   * `messageModel: "BROADCASTING"` every instance reads every queue, so no
+   * lock is taken and each instance handles each queue in order.
    *
    * @example
    * ```ts
@@ -296,6 +303,48 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {1000}
    */
   orderlyRetryDelay?: number;
+  /**
+   * `"CLUSTERING"`: the consumers of the group share the queues, each
+   * message is handled by one of them, offsets are committed to the
+   * brokers. `"BROADCASTING"`: every consumer of the group reads every
+   * queue of its topics and handles every message (no rebalance, no queue
+   * locks, no retry: a failed ordinary message is dropped, as in Java);
+   * each keeps its own offsets, never committed to a broker (in memory, or
+   * in `offsetFile`). A request is then handled by every consumer: each
+   * replies, `request()` takes the first reply (the broker refuses the
+   * others, which the responders count in `stats.replyFailures`),
+   * `requestMany()` gets all of them.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({ nameServer: "127.0.0.1:9876", group: "cache-invalidation", messageModel: "BROADCASTING" });
+   * ```
+   * @default {"CLUSTERING"}
+   */
+  messageModel?: "CLUSTERING" | "BROADCASTING";
+  /**
+   * With `messageModel: "BROADCASTING"`: a JSON file keeping this
+   * consumer's offsets across restarts (Deno 2, Bun, Node 20.16+; refused
+   * where there is no file system, as in a Worker; the Java client's
+   * `LocalFileOffsetStore` keeps them under `~/.rocketmq_offsets`).
+   * Written at every `offsetPersistInterval`, when a topic is unsubscribed
+   * and at `close()`; read when the consumer takes its queues. One file per
+   * consumer. Without it, offsets live in memory and a new consumer starts
+   * at `consumeFrom`.
+   *
+   * @example
+   * ```ts ignore
+   * import { PushConsumer } from "./push_consumer.ts";
+   *
+   * new PushConsumer({
+   *   nameServer: "127.0.0.1:9876", group: "cache-invalidation",
+   *   messageModel: "BROADCASTING", offsetFile: "/var/lib/app/offsets.json",
+   * });
+   * ```
+   */
+  offsetFile?: string;
 }
 
 /**
@@ -408,6 +457,9 @@ export class PushConsumer {
   readonly #replier: Replier;
   readonly #consume: ConsumeService | OrderlyConsumeService;
   readonly #rebalance: RebalanceService;
+  readonly #core: ConsumerCore;
+  readonly #gate = new SuspendGate();
+  readonly #iterators = new Set<TopicIterator>();
   #state: "new" | "running" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
   #persistTimer: TimerHandle | undefined;
@@ -437,13 +489,17 @@ export class PushConsumer {
     this.#options = parseConsumerOptions(options);
     this.group = this.#options.group;
     this.#instance = new ClientInstance(options);
-    this.#offsets = new OffsetStore({
+    const broadcasting = this.#options.messageModel === "BROADCASTING";
+    const offsetOptions = {
       instance: this.#instance,
       group: this.group,
       consumeFrom: this.#options.consumeFrom,
       consumeTimestamp: this.#options.consumeTimestamp,
-      brokerAddress: (queue) => this.#brokerAddress(queue),
-    });
+      brokerAddress: (queue: MessageQueue) => this.#brokerAddress(queue),
+    };
+    this.#offsets = broadcasting
+      ? new LocalOffsetStore({ ...offsetOptions, file: this.#options.offsetFile })
+      : new OffsetStore(offsetOptions);
     const lockBody = (mqSet: MessageQueue[]) =>
       encodeLockBatchRequestBody({
         consumerGroup: this.group,
@@ -451,8 +507,10 @@ export class PushConsumer {
         mqSet,
       });
     this.#locks = new QueueLocks({
-      mode: this.#options.queueHandover,
-      strict: this.#options.orderly, // orderly: never consume a queue without its lock
+      // Broadcasting: no queue changes hands, so no lock (Java locks none either;
+      // an orderly broadcasting consumer runs each queue in order without one).
+      mode: broadcasting ? "none" : this.#options.queueHandover,
+      strict: this.#options.orderly && !broadcasting, // orderly: never consume a queue without its lock
       handoverTimeout: this.#options.handoverTimeout,
       timers: this.#instance.timers,
       logger: this.#instance.logger,
@@ -499,6 +557,7 @@ export class PushConsumer {
         return clock;
       },
       stats: this.#stats,
+      gate: this.#gate,
       running: () => this.#state === "running",
       brokerAddress: (queue) => this.#brokerAddress(queue),
       cancels: this.#cancels,
@@ -517,6 +576,7 @@ export class PushConsumer {
           request.properties[MessageProperty.REPLY_TO_CLIENT] ?? "",
         ),
     };
+    this.#core = core;
     const consume = new ConsumeService(
       core,
       (request, value, options) => this.reply(request, value, options),
@@ -608,6 +668,7 @@ export class PushConsumer {
     if (typeof handler !== "function") {
       throw new InvalidArgumentError("handler", "must be a function");
     }
+    throwIfIterated(this.#subscriptions.get(topic));
     const data = subscriptionFor(topic, expression, this.#instance.timers.now());
     this.#subscriptions.set(topic, { topic, expression: data.subString, data, handler });
     if (this.#state === "running") {
@@ -640,12 +701,15 @@ export class PushConsumer {
       throw new IllegalStateError("subscribe to at least one topic before start()");
     }
     const retryTopic = RETRY_PREFIX + this.group;
-    this.#subscriptions.set(retryTopic, {
-      topic: retryTopic,
-      expression: "*",
-      data: buildSubscriptionData(retryTopic, "*", this.#instance.timers.now()),
-      handler: undefined,
-    });
+    // Broadcasting has no retry topic (as in Java: failed messages are dropped).
+    if (this.#options.messageModel === "CLUSTERING") {
+      this.#subscriptions.set(retryTopic, {
+        topic: retryTopic,
+        expression: "*",
+        data: buildSubscriptionData(retryTopic, "*", this.#instance.timers.now()),
+        handler: undefined,
+      });
+    }
     this.#startedAt = this.#instance.timers.now();
     this.#instance.addConsumer({
       group: this.group,
@@ -728,6 +792,8 @@ export class PushConsumer {
     this.#state = wasRunning ? "closing" : "closed";
     this.#rebalance.stop();
     timers.clearTimeout(this.#persistTimer);
+    // Iterators end: buffered messages stay uncommitted; the one a loop holds may finish.
+    for (const iterator of this.#iterators) iterator.end();
     if (wasRunning) {
       // Stop pulling. What was pulled and not started stays unhandled: its
       // offset is not committed, so the next owner of the queue reads it.
@@ -737,7 +803,11 @@ export class PushConsumer {
       const reserve = Math.min(250, drainTimeout / 5);
       await within(
         timers,
-        Promise.all([this.#consume.whenIdle(), this.#rebalance.settled()]),
+        Promise.all([
+          this.#consume.whenIdle(),
+          this.#rebalance.settled(),
+          ...[...this.#iterators].map((iterator) => iterator.idle()),
+        ]),
         deadline - reserve,
       );
       this.#consume.abortRunning(
@@ -778,7 +848,7 @@ export class PushConsumer {
     return {
       groupName: this.group,
       consumeType: "CONSUME_PASSIVELY",
-      messageModel: "CLUSTERING",
+      messageModel: this.#options.messageModel,
       consumeFromWhere: this.#options.consumeFrom === "first"
         ? "CONSUME_FROM_FIRST_OFFSET"
         : this.#options.consumeFrom === "timestamp"
@@ -787,6 +857,158 @@ export class PushConsumer {
       subscriptionDataSet: [...this.#subscriptions.values()].map((s) => s.data),
       unitMode: false,
     };
+  }
+
+  // ---- control and iteration (consumer_control.ts, message_iterator.ts) -----------------------
+
+  /**
+   * Suspend consumption (Java's `suspend()`): pull nothing more and start no
+   * handler; handlers running now finish. The consumer keeps its queues,
+   * their offsets (committed as usual) and its place in the group; messages
+   * already pulled wait here for `resume()` (Java's paused consumer still
+   * consumes those, and skips rebalances; this one keeps rebalancing, so a
+   * queue given to another member meanwhile is handed over, its waiting
+   * messages left to the new owner). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" });
+   * consumer.suspend();
+   * assert.equal(consumer.suspended, true);
+   * consumer.resume();
+   * assert.equal(consumer.suspended, false);
+   * ```
+   */
+  suspend(): void {
+    this.#gate.suspend();
+  }
+
+  /** Resume after `suspend()`: where it stopped, nothing lost. Idempotent. */
+  resume(): void {
+    this.#gate.resume();
+    this.#consume.pump();
+  }
+
+  /** Whether consumption is suspended. */
+  get suspended(): boolean {
+    return this.#gate.suspended;
+  }
+
+  /**
+   * Stop consuming a topic: it leaves the subscriptions (and the next
+   * heartbeat); its queues stop being pulled, their running handlers finish
+   * (within `drainTimeout`) and reply, and their offsets are committed up to
+   * what was handled (messages pulled and not started stay uncommitted: the
+   * next consumer of the topic gets them). An iterator of the topic ends.
+   * `subscribe()` may take the topic again later. Nothing to do for a topic
+   * not subscribed. In a clustering group, as in RocketMQ, the members
+   * should subscribe the same topics: a topic's queues stay shared among
+   * all members, so the share of one that unsubscribed goes unread until it
+   * subscribes again or the others unsubscribe too (use a group per topic
+   * to start and stop topics independently).
+   *
+   * @param topic The topic.
+   * @returns Resolves when the topic's queues were drained and committed.
+   * @throws {InvalidArgumentError} On an invalid topic, or the retry topic.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" });
+   * consumer.subscribe("add", "*", () => "ok");
+   * await consumer.unsubscribe("add");
+   * await assert.rejects(consumer.start(), /subscribe to at least one topic/);
+   * ```
+   */
+  unsubscribe(topic: string): Promise<void> {
+    return unsubscribeTopic({
+      topic,
+      subscriptions: this.#subscriptions,
+      iterators: this.#iterators,
+      running: () => this.#state === "running",
+      dropTopic: (t) => this.#rebalance.dropTopic(t),
+      heartbeat: () => this.#instance.heartbeatAll(),
+    });
+  }
+
+  /**
+   * A topic's messages as an async iterator, instead of a handler:
+   * `for await (const msg of consumer.messages(topic))`. Starts the
+   * consumer on the first `next()` when not started. Holds at most
+   * `bufferSize` messages; a message is done when the loop asks for the next
+   * one (or calls `msg.ack()`); `msg.reply(value)` answers a request;
+   * `break` unsubscribes the topic, leaving the messages not done
+   * uncommitted. See {@linkcode MessageIterator}.
+   *
+   * @param topic The topic.
+   * @param expression `*` for all messages, tags (`tagA || tagB`), or a
+   *   SQL92 expression on properties (`{ sql: "n > 5" }`), as `subscribe()`.
+   * @param options `bufferSize` (default 32).
+   * @returns The iterator.
+   * @throws {InvalidArgumentError} On an invalid topic, expression or option.
+   * @throws {FilterExpressionError} When a SQL92 expression does not compile.
+   * @throws {IllegalStateError} When the topic is subscribed already.
+   * @throws {ClientClosedError} After `close()`.
+   *
+   * @example
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "calc" });
+   * const messages = consumer.messages("jobs", "*", { bufferSize: 16 });
+   * assert.throws(() => consumer.messages("jobs"), /subscribed already/);
+   * await messages.return(); // unsubscribes
+   * ```
+   */
+  messages(
+    topic: string,
+    expression: MessageSelector = "*",
+    options?: MessagesOptions,
+  ): MessageIterator {
+    if (this.#state === "closed" || this.#state === "closing") {
+      throw new ClientClosedError("consumer closed");
+    }
+    toOutgoing({ topic, body: " " }); // validates the topic name
+    if (this.#subscriptions.has(topic)) {
+      throw new IllegalStateError(
+        `topic ${topic} is subscribed already: unsubscribe() it before iterating it`,
+      );
+    }
+    const data = subscriptionFor(topic, expression, this.#instance.timers.now());
+    const iterator = new TopicIterator(
+      {
+        core: this.#core,
+        complete: (pq, offset) => this.#consume.complete(pq, offset),
+        reply: (request, value, replyOptions) => this.reply(request, value, replyOptions),
+        state: () => this.#state,
+        start: () => this.start(),
+        release: async (it) => {
+          this.#iterators.delete(it);
+          if (this.#subscriptions.get(it.topic)?.sink === it.sink) await this.unsubscribe(it.topic);
+        },
+      },
+      topic,
+      parseMessagesOptions(options),
+    );
+    this.#iterators.add(iterator);
+    this.#subscriptions.set(topic, {
+      topic,
+      expression: data.subString,
+      data,
+      handler: undefined,
+      sink: iterator.sink,
+      flow: iterator.flow,
+    });
+    if (this.#state === "running") {
+      void this.#instance.heartbeatAll().then(() => this.#rebalance.trigger());
+    }
+    return iterator;
   }
 
   // ---- replies ---------------------------------------------------------------------------------
@@ -827,7 +1049,7 @@ export class PushConsumer {
       PROP_CONSUMEORDERLY: String(this.#options.orderly),
       PROP_THREADPOOL_CORE_SIZE: String(this.#options.concurrency),
       consumerGroup: this.group,
-      messageModel: "CLUSTERING",
+      messageModel: this.#options.messageModel,
       consumeFromWhere: this.#consumerData().consumeFromWhere,
       pullBatchSize: String(this.#options.pullBatchSize),
       RPC_CLIENT: "rocketmq-rpc",

@@ -149,6 +149,22 @@ export class RebalanceService {
     await Promise.all(this.#releasing.values());
   }
 
+  /**
+   * Give up every queue of a topic no longer subscribed: stop pulling them,
+   * let their running messages complete (within `drainTimeout`), commit,
+   * unlock.
+   *
+   * @param topic The topic, already removed from the subscriptions.
+   * @returns Resolves when its queues were handed over.
+   */
+  async dropTopic(topic: string): Promise<void> {
+    await this.#assign(topic, []);
+    const prefix = `${topic}@`;
+    await Promise.all(
+      [...this.#releasing].filter(([key]) => key.startsWith(prefix)).map(([, done]) => done),
+    );
+  }
+
   /** Rebalance now (a consumer joined or left, a topic appeared, subscriptions changed). */
   trigger(): void {
     if (!this.#core.running()) return;
@@ -222,6 +238,10 @@ export class RebalanceService {
     // A broker learnt from this route (or reconnected since) must know our
     // subscriptions before it can list us among the group's consumers.
     await this.#core.instance.ensureRegistered(route.addresses);
+    // Broadcasting (Java's RebalanceImpl too): every consumer reads every queue.
+    if (this.#core.options.messageModel === "BROADCASTING") {
+      return await this.#assign(subscription.topic, queues);
+    }
     const address = brokers[Math.floor(Math.random() * brokers.length)]!;
     const response = await this.#core.instance.remoting.invoke(
       address,
@@ -247,6 +267,8 @@ export class RebalanceService {
 
   /** Take and release queues; `false` when a start offset could not be computed. */
   async #assign(topic: string, mine: readonly MessageQueue[]): Promise<boolean> {
+    // Unsubscribed meanwhile (a rebalance that started before): take nothing.
+    if (!this.#core.subscriptions.has(topic)) mine = [];
     const wanted = new Map(mine.map((q) => [queueKey(q), q]));
     for (const [key, pq] of this.#core.queues) {
       if (pq.queue.topic !== topic || wanted.has(key)) continue;

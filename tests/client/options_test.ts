@@ -199,16 +199,34 @@ describe("unknown option names are refused with the closest known one", () => {
       handoverTimeout: 5000,
       orderly: false,
       orderlyRetryDelay: 1000,
+      messageModel: "BROADCASTING",
+      offsetFile: "offsets.json", // only read or written once the consumer runs
     };
     assert.doesNotThrow(() => new PushConsumer(consumer));
     assert.doesNotThrow(() => new PushConsumer({ ...consumer, orderly: true }));
     assert.throws(
-      () => new PushConsumer({ ...consumer, orderly: true, queueHandover: "none" }),
+      () => {
+        const { offsetFile: _file, ...clustering } = consumer;
+        new PushConsumer({
+          ...clustering,
+          messageModel: "CLUSTERING",
+          orderly: true,
+          queueHandover: "none",
+        });
+      },
       /invalid queueHandover: orderly consumption holds queue locks/,
     );
     assert.throws(
       () => new PushConsumer({ ...consumer, orderlyRetryDelay: 30_001 }),
       /orderlyRetryDelay/,
+    );
+    assert.throws(
+      () => new PushConsumer({ ...consumer, messageModel: "CLUSTERING" }),
+      /offsetFile: only a messageModel "BROADCASTING" consumer/,
+    );
+    assert.throws(
+      () => new PushConsumer({ ...consumer, messageModel: "BROADCAST" as never }),
+      /messageModel/,
     );
     assert.doesNotThrow(() => new PushConsumer({ ...consumer, queueHandover: "none" }));
     assert.throws(

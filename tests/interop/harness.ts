@@ -1997,6 +1997,8 @@ export interface JavaConsumerOptions extends PeerTarget {
   group: string;
   /** @default "concurrently" */
   mode?: "concurrently" | "orderly";
+  /** Message model (broadcasting keeps offsets in a temporary directory). @default "clustering" */
+  model?: "clustering" | "broadcasting";
   /** Subscription expression. @default "*" */
   tags?: string;
   /** ConsumeFromWhere for a group without offsets. @default "first" */
@@ -2056,6 +2058,7 @@ export async function startJavaConsumer(options: JavaConsumerOptions): Promise<J
       topic: options.topic,
       group: options.group,
       mode: options.mode,
+      model: options.model,
       tags: options.tags,
       from: options.from,
       threads: options.threads,

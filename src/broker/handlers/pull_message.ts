@@ -288,6 +288,12 @@ async function processPull(
     1,
     Math.min(header.maxMsgBytes ?? MAX_TRANSFER_BYTES, MAX_TRANSFER_BYTES),
   );
+  // The piggybacked commit is applied now, in the order requests arrived:
+  // after the read it could land after a later UPDATE_CONSUMER_OFFSET (the
+  // final commit of a queue given up) and move the offset back.
+  if (allowSuspend && (header.sysFlag & FLAG_COMMIT_OFFSET) !== 0) {
+    ctx.store.commitOffset(header.consumerGroup, header.topic, header.queueId, header.commitOffset);
+  }
   const result: GetResult = sql
     ? await readMatching(ctx, header, sql, maxCount, maxBytes)
     : await ctx.store.get(
@@ -298,10 +304,6 @@ async function processPull(
       maxBytes,
       filter,
     );
-
-  if (allowSuspend && (header.sysFlag & FLAG_COMMIT_OFFSET) !== 0) {
-    ctx.store.commitOffset(header.consumerGroup, header.topic, header.queueId, header.commitOffset);
-  }
 
   const code = statusCode(result.status, header.queueOffset);
   const responseHeader = encodePullMessageResponseHeader({

@@ -21,6 +21,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  * <pre>
  * Consumer --namesrv 127.0.0.1:9876 --topic T --group G
  *   [--mode concurrently|orderly] [--tags *] [--from first|last] [--threads 4] [--delay-ms 0]
+ *   [--model clustering|broadcasting]   broadcasting keeps its offsets in a temporary directory
  *   [--fail-attempts 0]   deliveries with reconsumeTimes &lt; N are failed (RECONSUME_LATER, or
  *                         SUSPEND_CURRENT_QUEUE_A_MOMENT when orderly), to exercise redelivery
  *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false]
@@ -43,6 +44,7 @@ public final class Consumer {
       String topic = a.required("topic");
       String group = a.required("group");
       String mode = a.str("mode", "concurrently");
+      String model = a.str("model", "clustering");
       String tags = a.str("tags", "*");
       String from = a.str("from", "first");
       int threads = a.integer("threads", 4);
@@ -56,6 +58,22 @@ public final class Consumer {
 
       DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, hook, new AllocateMessageQueueAveragely());
       consumer.setNamesrvAddr(namesrv);
+      switch (model) {
+        case "clustering":
+          break;
+        case "broadcasting":
+          // LocalFileOffsetStore reads this when first loaded: not the user's home.
+          System.setProperty("rocketmq.client.localOffsetStoreDir",
+              java.nio.file.Files.createTempDirectory("rmq-offsets").toString());
+          // MessageModel moved package between 4.x and 5.x: reach it through the consumer.
+          @SuppressWarnings({"unchecked", "rawtypes"})
+          Object broadcasting = Enum.valueOf((Class) consumer.getMessageModel().getClass(), "BROADCASTING");
+          DefaultMQPushConsumer.class.getMethod("setMessageModel", consumer.getMessageModel().getClass())
+              .invoke(consumer, broadcasting);
+          break;
+        default:
+          throw new IllegalArgumentException("--model clustering|broadcasting");
+      }
       switch (from) {
         case "first":
           consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
