@@ -45,6 +45,7 @@ tests/integration/responder_test.ts
 tests/integration/handover_test.ts
 tests/integration/batch_test.ts
 tests/client/queue_lock_test.ts
+tests/client/batch_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts
 tests/broker/store/file_store_test.ts
