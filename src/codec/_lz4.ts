@@ -125,7 +125,13 @@ function decodeBlock(
     if (literals > end - s) corrupt("literals run past the block");
     if (out.length + literals > limit) corrupt("block decodes beyond its maximum size");
     out.reserve(literals);
-    out.buf.set(src.subarray(s, s + literals), out.length);
+    if (literals < 32) {
+      const buf = out.buf;
+      let to = out.length;
+      for (let i = 0; i < literals; i++) buf[to++] = src[s + i]!;
+    } else {
+      out.buf.set(src.subarray(s, s + literals), out.length);
+    }
     out.length += literals;
     s += literals;
     if (s === end) return; // the last sequence has literals only
@@ -148,10 +154,18 @@ function decodeBlock(
     const buf = out.buf;
     let from = out.length - offset;
     let to = out.length;
-    if (offset >= match) {
-      buf.copyWithin(to, from, from + match);
-    } else {
+    if (match < 32) {
       for (let i = 0; i < match; i++) buf[to++] = buf[from++]!;
+    } else {
+      // An overlapping match repeats its last `offset` bytes: copy in chunks
+      // that double as the copied region grows.
+      let left = match;
+      while (left > 0) {
+        const n = Math.min(to - from, left);
+        buf.copyWithin(to, from, from + n);
+        to += n;
+        left -= n;
+      }
     }
     out.length += match;
   }
