@@ -185,6 +185,50 @@ export interface BatchCommandInput {
   defaultTopicQueueNums: number;
   /** Send time (ms). */
   now: number;
+  /** The body, when already encoded (and checked) by {@linkcode encodeBatchBody}. */
+  body?: Uint8Array;
+}
+
+/**
+ * Encode a batch body (`MessageDecoder.encodeMessages`) with each message's
+ * `UNIQ_KEY`, and check its size.
+ *
+ * @param batch The validated batch.
+ * @param keys Each message's `UNIQ_KEY`, in order.
+ * @param maxBatchSize Largest encoded body.
+ * @returns The body.
+ * @throws {InvalidArgumentError} When the body exceeds `maxBatchSize` (the
+ * message names both sizes).
+ *
+ * @example
+ * ```ts
+ * import { encodeBatchBody, prepareBatch } from "./batch.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const batch = prepareBatch([{ topic: "t", body: "a" }], 1024);
+ * assert.equal(encodeBatchBody(batch, ["K"], 1024).length, 44);
+ * assert.throws(() => encodeBatchBody(batch, ["K"], 43), /encodes to 44 bytes, over the limit of 43/);
+ * ```
+ */
+export function encodeBatchBody(
+  batch: PreparedBatch,
+  keys: readonly string[],
+  maxBatchSize: number,
+): Uint8Array {
+  const body = encodeBatch(batch.entries.map((entry, i) => ({
+    flag: entry.flag,
+    body: entry.body,
+    properties: { ...entry.properties, [MessageProperty.UNIQ_KEY]: keys[i]! },
+  })));
+  if (body.length > maxBatchSize) {
+    throw new InvalidArgumentError(
+      "messages",
+      `the batch of ${batch.entries.length} messages encodes to ${body.length} bytes, over the ` +
+        `limit of ${maxBatchSize} (maxBodySize; brokers refuse bodies over their ` +
+        "maxMessageSize): send it in parts, see splitBatch()",
+    );
+  }
+  return body;
 }
 
 /**
@@ -215,19 +259,7 @@ export interface BatchCommandInput {
  */
 export function buildBatchCommand(input: BatchCommandInput): RemotingCommand {
   const { batch } = input;
-  const body = encodeBatch(batch.entries.map((entry, i) => ({
-    flag: entry.flag,
-    body: entry.body,
-    properties: { ...entry.properties, [MessageProperty.UNIQ_KEY]: input.keys[i]! },
-  })));
-  if (body.length > input.maxBatchSize) {
-    throw new InvalidArgumentError(
-      "messages",
-      `the batch of ${batch.entries.length} messages encodes to ${body.length} bytes, over the ` +
-        `limit of ${input.maxBatchSize} (maxBodySize; brokers refuse bodies over their ` +
-        "maxMessageSize): send it in parts, see splitBatch()",
-    );
-  }
+  const body = input.body ?? encodeBatchBody(batch, input.keys, input.maxBatchSize);
   const header = encodeSendHeaderV2({
     producerGroup: input.producerGroup,
     topic: batch.topic,

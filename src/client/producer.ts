@@ -80,6 +80,7 @@ import {
 import {
   type BatchSendResult,
   buildBatchCommand,
+  encodeBatchBody,
   prepareBatch,
   type PreparedBatch,
   readBatchSendResponse,
@@ -444,7 +445,7 @@ interface SendPlan {
    */
   atMostOnce: boolean;
   /** A batch send (SEND_BATCH_MESSAGE), its keys stamped once for every attempt. */
-  batch?: { prepared: PreparedBatch; keys: string[]; batchKey: string };
+  batch?: { prepared: PreparedBatch; keys: string[]; batchKey: string; body: Uint8Array };
 }
 
 /**
@@ -646,18 +647,10 @@ export class Producer {
     const keys = prepared.entries.map((e) =>
       e.properties[MessageProperty.UNIQ_KEY] ?? this.#keys.next()
     );
-    const batch = { prepared, keys, batchKey: this.#keys.next() };
-    // Size check before any route lookup: nothing leaves when it is too large.
-    buildBatchCommand({
-      producerGroup: this.group,
-      queue: { topic: prepared.topic, brokerName: "", queueId: 0 },
-      batch: prepared,
-      keys,
-      batchKey: batch.batchKey,
-      maxBatchSize: this.#options.maxBodySize,
-      defaultTopicQueueNums: this.#options.defaultTopicQueueNums,
-      now: 0,
-    });
+    // Encoded and size-checked once, before any route lookup: nothing leaves
+    // when it is too large, and retries reuse the body.
+    const body = encodeBatchBody(prepared, keys, this.#options.maxBodySize);
+    const batch = { prepared, keys, batchKey: this.#keys.next(), body };
     const out = { topic: prepared.topic, body: new Uint8Array(0), flag: 0, properties: {} };
     const plan = this.#plan(prepared.first, out, RequestCode.SEND_BATCH_MESSAGE, parsed);
     plan.batch = batch;
@@ -1088,6 +1081,7 @@ export class Producer {
         batch: plan.batch.prepared,
         keys: plan.batch.keys,
         batchKey: plan.batch.batchKey,
+        body: plan.batch.body,
         maxBatchSize: this.#options.maxBodySize,
         defaultTopicQueueNums: this.#options.defaultTopicQueueNums,
         now: this.#instance.timers.now(),
