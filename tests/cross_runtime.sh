@@ -50,7 +50,9 @@ tests/integration/broadcast_test.ts
 tests/integration/consumer_control_test.ts
 tests/integration/message_iterator_test.ts
 tests/client/local_offset_store_test.ts
+tests/integration/batch_test.ts
 tests/client/queue_lock_test.ts
+tests/client/batch_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts
 tests/broker/store/file_store_test.ts

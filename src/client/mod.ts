@@ -83,6 +83,7 @@ export {
   TraceProperty,
 } from "./trace.ts";
 export type { SendResult, SendStatus } from "./send_request.ts";
+export { type BatchSendResult, DEFAULT_MAX_BATCH_SIZE, splitBatch } from "./batch.ts";
 export {
   type CloseOptions,
   type ConsumeContext,

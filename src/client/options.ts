@@ -172,6 +172,14 @@ const producerSchema = v.looseObject({
   sendTimeout: v.optional(positiveMs, 3000),
   retryTimes: v.optional(v.pipe(nonNegativeInt, v.maxValue(16)), 2),
   compressThreshold: v.optional(v.pipe(v.number(), v.minValue(0)), 4096),
+  compressType: v.optional(
+    v.picklist(["zlib", "lz4", "zstd"], 'must be "zlib", "lz4" or "zstd"'),
+    "zlib",
+  ),
+  compressLevel: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(22, "must be from 1 to 22")),
+    5,
+  ),
   maxBodySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 4 * 1024 * 1024),
   defaultTopicQueueNums: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)),

@@ -40,7 +40,7 @@ import { RequestCode, ResponseCode } from "../codec/codes.ts";
 import { createRequest, createResponse, type RemotingCommand } from "../codec/remoting_command.ts";
 import { decodeProperties, MessageProperty } from "../codec/properties.ts";
 import { UniqueKeyGenerator } from "../codec/message_id.ts";
-import { decompressBody } from "../codec/compression.ts";
+import { type CompressionType, decompressBody } from "../codec/compression.ts";
 import { decodeReplyMessageRequestHeader } from "../codec/ext_fields.ts";
 import { decodeConsumerListBody } from "../codec/bodies.ts";
 import { parseFastJson } from "../codec/fastjson.ts";
@@ -78,6 +78,14 @@ import {
   writeTraceContext,
 } from "./trace.ts";
 import {
+  type BatchSendResult,
+  buildBatchCommand,
+  encodeBatchBody,
+  prepareBatch,
+  type PreparedBatch,
+  readBatchSendResponse,
+} from "./batch.ts";
+import {
   AUTO_CREATE_TOPIC,
   buildSendCommand,
   readSendResponse,
@@ -85,6 +93,7 @@ import {
 } from "./send_request.ts";
 
 export type { SendResult, SendStatus } from "./send_request.ts";
+export type { BatchSendResult } from "./batch.ts";
 export type { ReplyStream, ReplyStreamEnd } from "./reply_stream.ts";
 export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
 
@@ -122,10 +131,27 @@ export interface ProducerOptions extends ClientOptions {
    */
   retryTimes?: number;
   /**
-   * Bodies of at least this many bytes are zlib-compressed, as Java does.
+   * Bodies of at least this many bytes are compressed with `compressType`,
+   * as Java does (`compressMsgBodyOverHowmuch`). Batches are never
+   * compressed.
    * @default {4096}
    */
   compressThreshold?: number;
+  /**
+   * Compression of bodies over the threshold (Java's `compressType`): zlib
+   * (every RocketMQ version reads it), or LZ4 / zstd, which consumers need
+   * RocketMQ 4.9.4+ clients (or this library) to read. zstd compression
+   * loads WebAssembly on first use and is not available in Cloudflare
+   * Workers (reading it is).
+   * @default {"zlib"}
+   */
+  compressType?: CompressionType;
+  /**
+   * zstd compression level, 1–22 (Java's `compressLevel`); LZ4 and zlib
+   * have a fixed level here.
+   * @default {5}
+   */
+  compressLevel?: number;
   /**
    * Largest body accepted (bytes).
    * @default {4194304}
@@ -418,6 +444,8 @@ interface SendPlan {
    * unknown whether a broker stored it.
    */
   atMostOnce: boolean;
+  /** A batch send (SEND_BATCH_MESSAGE), its keys stamped once for every attempt. */
+  batch?: { prepared: PreparedBatch; keys: string[]; batchKey: string; body: Uint8Array };
 }
 
 /**
@@ -445,6 +473,8 @@ export class Producer {
       | "sendTimeout"
       | "retryTimes"
       | "compressThreshold"
+      | "compressType"
+      | "compressLevel"
       | "maxBodySize"
       | "defaultTopicQueueNums"
       | "requestTimeout"
@@ -562,11 +592,69 @@ export class Producer {
    * @throws {BrokerError} When the broker refused it.
    * @throws {NoRouteError} When the topic has no route and cannot be auto-created.
    */
-  async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
+  send(message: Message, options?: SendOptions): Promise<SendResult>;
+  /**
+   * Send a list of messages as one batch (SEND_BATCH_MESSAGE), stored in
+   * one queue in this order, as Java's `send(Collection<Message>)`: all for
+   * one topic, with the same `WAIT`, none delayed, not to a `%RETRY%` topic.
+   * Each message gets its own `UNIQ_KEY` (kept across retries); the batch
+   * is never compressed. Its encoded body must stay within `maxBodySize`
+   * (4 MiB, a broker's `maxMessageSize`); `splitBatch()` cuts a longer list.
+   * A selector sees the first message.
+   *
+   * @param messages The messages.
+   * @param options Queue, selector, timeout.
+   * @returns Where they were stored, with every message's id.
+   * @throws {InvalidArgumentError} When a batch rule is broken or the batch
+   * is too large (the error names both sizes; nothing is sent).
+   * @throws {BrokerError} When the broker refused it.
+   *
+   * @example
+   * ```ts
+   * import { Producer } from "./producer.ts";
+   * import { startBroker } from "../broker/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using broker = await startBroker({ port: 0 });
+   * await using producer = new Producer({ nameServer: broker.address });
+   * await producer.start();
+   * const result = await producer.send([
+   *   { topic: "orders", body: "order #1", keys: "1" },
+   *   { topic: "orders", body: "order #2", keys: "2" },
+   * ]);
+   * assert.equal(result.msgIds.length, 2);
+   * assert.equal(result.msgId, result.msgIds.join(",")); // as Java reports it
+   * ```
+   */
+  send(messages: readonly Message[], options?: SendOptions): Promise<BatchSendResult>;
+  async send(
+    message: Message | readonly Message[],
+    options: SendOptions = {},
+  ): Promise<SendResult | BatchSendResult> {
     this.#checkRunning();
     const parsed = parseSendOptions(options, this.#options.sendTimeout);
-    const out = toOutgoing(message, this.#options.maxBodySize);
-    return await this.#send(this.#plan(message, out, RequestCode.SEND_MESSAGE_V2, parsed));
+    if (Array.isArray(message)) return await this.#sendBatch(message, parsed);
+    const single = message as Message;
+    const out = toOutgoing(single, this.#options.maxBodySize);
+    return await this.#send(this.#plan(single, out, RequestCode.SEND_MESSAGE_V2, parsed));
+  }
+
+  async #sendBatch(
+    messages: readonly Message[],
+    parsed: ReturnType<typeof parseSendOptions>,
+  ): Promise<BatchSendResult> {
+    const prepared = prepareBatch(messages, this.#options.maxBodySize);
+    const keys = prepared.entries.map((e) =>
+      e.properties[MessageProperty.UNIQ_KEY] ?? this.#keys.next()
+    );
+    // Encoded and size-checked once, before any route lookup: nothing leaves
+    // when it is too large, and retries reuse the body.
+    const body = encodeBatchBody(prepared, keys, this.#options.maxBodySize);
+    const batch = { prepared, keys, batchKey: this.#keys.next(), body };
+    const out = { topic: prepared.topic, body: new Uint8Array(0), flag: 0, properties: {} };
+    const plan = this.#plan(prepared.first, out, RequestCode.SEND_BATCH_MESSAGE, parsed);
+    plan.batch = batch;
+    return await this.#send(plan) as BatchSendResult;
   }
 
   /**
@@ -986,6 +1074,20 @@ export class Producer {
     if (!address) {
       throw new NoRouteError(plan.out.topic, { cause: `no master for ${queue.brokerName}` });
     }
+    if (plan.batch) {
+      const request = buildBatchCommand({
+        producerGroup: this.group,
+        queue,
+        batch: plan.batch.prepared,
+        keys: plan.batch.keys,
+        batchKey: plan.batch.batchKey,
+        body: plan.batch.body,
+        maxBatchSize: this.#options.maxBodySize,
+        defaultTopicQueueNums: this.#options.defaultTopicQueueNums,
+        now: this.#instance.timers.now(),
+      });
+      return { address, request, uniqKey: plan.batch.keys.join(",") };
+    }
     const uniqKey = plan.out.properties[MessageProperty.UNIQ_KEY] ?? this.#keys.next();
     const request = await buildSendCommand({
       code: plan.code,
@@ -994,6 +1096,8 @@ export class Producer {
       out: plan.out,
       uniqKey,
       compressThreshold: this.#options.compressThreshold,
+      compressType: this.#options.compressType,
+      compressLevel: this.#options.compressLevel,
       defaultTopicQueueNums: this.#options.defaultTopicQueueNums,
       now: this.#instance.timers.now(),
     });
@@ -1028,7 +1132,9 @@ export class Producer {
           // its caller gave up: where it was stored is what a cancel needs.
           signal: plan.atMostOnce ? undefined : plan.signal,
         });
-        const result = readSendResponse(response, queue, uniqKey, address);
+        const result = plan.batch
+          ? readBatchSendResponse(response, queue, plan.batch.keys, address)
+          : readSendResponse(response, queue, uniqKey, address);
         this.#stats.sent++;
         return result;
       } catch (err) {

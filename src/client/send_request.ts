@@ -9,8 +9,8 @@ import { BrokerError } from "../errors.ts";
 import { RequestCode, ResponseCode } from "../codec/codes.ts";
 import { createRequest, type RemotingCommand } from "../codec/remoting_command.ts";
 import { encodeProperties, MessageProperty } from "../codec/properties.ts";
-import { encodeSendHeaderV2, MessageSysFlag } from "../codec/message.ts";
-import { compressBody } from "../codec/compression.ts";
+import { encodeSendHeaderV2 } from "../codec/message.ts";
+import { compressBody, compressionSysFlag, type CompressionType } from "../codec/compression.ts";
 import { decodeSendMessageResponseHeader } from "../codec/ext_fields.ts";
 import type { MessageQueue, OutgoingMessage } from "./message.ts";
 
@@ -94,6 +94,10 @@ export interface SendCommandInput {
   uniqKey: string;
   /** Compress bodies of at least this many bytes. */
   compressThreshold: number;
+  /** How to compress them. @default {"zlib"} */
+  compressType?: CompressionType;
+  /** zstd level. @default {5} */
+  compressLevel?: number;
   /** Queue count for auto-created topics. */
   defaultTopicQueueNums: number;
   /** Send time (ms). */
@@ -101,8 +105,8 @@ export interface SendCommandInput {
 }
 
 /**
- * Build the send request: V2 header, `UNIQ_KEY`, zlib compression above the
- * threshold.
+ * Build the send request: V2 header, `UNIQ_KEY`, compression (zlib unless
+ * `compressType` says otherwise) above the threshold.
  *
  * @param input What to send and where.
  * @returns The request command.
@@ -127,8 +131,12 @@ export async function buildSendCommand(input: SendCommandInput): Promise<Remotin
   let body = input.out.body;
   let sysFlag = 0;
   if (body.length >= input.compressThreshold) {
-    body = await compressBody(body);
-    sysFlag |= MessageSysFlag.COMPRESSED | MessageSysFlag.COMPRESSION_ZLIB;
+    const type = input.compressType ?? "zlib";
+    body = await compressBody(body, {
+      type,
+      ...(input.compressLevel !== undefined ? { level: input.compressLevel } : {}),
+    });
+    sysFlag |= compressionSysFlag(type);
   }
   const header = encodeSendHeaderV2({
     producerGroup: input.producerGroup,

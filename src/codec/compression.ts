@@ -3,7 +3,14 @@
  * brokers and clients know) is zlib: the RFC 1950 container that
  * `java.util.zip.Deflater` writes, which is what the Web's
  * `CompressionStream("deflate")` produces and `DecompressionStream("deflate")`
- * reads. LZ4 and zstd (sysFlag types 1 and 2, 4.9.4+) are not supported.
+ * reads. RocketMQ 4.9.4+ producers may also choose LZ4 (sysFlag type 1: the
+ * LZ4 frame format of lz4-java's `LZ4FrameOutputStream`) or zstd (type 2: a
+ * standard zstd frame, zstd-jni). Both are decoded by pure JavaScript
+ * (LZ4 frames here with lz4js's xxHash32; zstd by fzstd), so every runtime,
+ * Cloudflare Workers included, reads them. Encoding LZ4 uses lz4js's block
+ * compressor; encoding zstd uses the reference library as WebAssembly
+ * (@hpcc-js/wasm-zstd), which needs a runtime that compiles WebAssembly at
+ * run time (not Workers). Each is loaded on first use.
  *
  * @example
  * ```ts
@@ -21,7 +28,64 @@
  */
 
 import { concat } from "../bytes.ts";
-import { CodecError } from "../errors.ts";
+import { CodecError, InvalidArgumentError } from "../errors.ts";
+import { lz4Compress, lz4Decompress } from "./_lz4.ts";
+import { zstdCompress, zstdDecompress } from "./_zstd.ts";
+
+/**
+ * A body compression type a producer can choose (Java's `CompressionType`).
+ *
+ * @example
+ * ```ts
+ * import { type CompressionType, compressionSysFlag } from "./compression.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const type: CompressionType = "zstd";
+ * assert.equal(compressionSysFlag(type), 0x201);
+ * ```
+ */
+export type CompressionType = "zlib" | "lz4" | "zstd";
+
+const TYPE_BITS: Readonly<Record<CompressionType, number>> = { lz4: 1, zstd: 2, zlib: 3 };
+
+/**
+ * The sysFlag bits of a body compressed with `type`: the compressed bit
+ * (0x1) and the type in bits 8–10 (LZ4 0x100, zstd 0x200, zlib 0x300).
+ *
+ * @param type The compression type.
+ * @returns The bits to OR into the message's sysFlag.
+ * @throws {InvalidArgumentError} For an unknown type.
+ *
+ * @example
+ * ```ts
+ * import { compressionSysFlag } from "./compression.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(compressionSysFlag("zlib"), 769); // what Java sets by default
+ * assert.equal(compressionSysFlag("lz4"), 257);
+ * ```
+ */
+export function compressionSysFlag(type: CompressionType): number {
+  const bits = TYPE_BITS[type];
+  if (bits === undefined || !Object.hasOwn(TYPE_BITS, type)) {
+    throw new InvalidArgumentError("compressType", `unknown compression type ${String(type)}`);
+  }
+  return 0x1 | (bits << 8);
+}
+
+/**
+ * Java's default compression level (`rocketmq.message.compressLevel`): used
+ * by zstd; LZ4 has one level, and zlib here always uses level 6.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_COMPRESS_LEVEL } from "./compression.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_COMPRESS_LEVEL, 5);
+ * ```
+ */
+export const DEFAULT_COMPRESS_LEVEL = 5;
 
 /**
  * Bodies of at least this many bytes are compressed by Java producers
@@ -125,32 +189,37 @@ async function drain(
 /**
  * Decompress a message body according to its sysFlag. A body without the
  * compressed bit (0x1) is returned as is. With it, the compression type is
- * `(sysFlag >> 8) & 7`: 0 (producers before 4.9.4) and 3 are zlib; 1 (LZ4)
- * and 2 (zstd) are not supported; 4–7 are invalid (Java fails too).
+ * `(sysFlag >> 8) & 7`: 0 (producers before 4.9.4) and 3 are zlib, 1 is LZ4
+ * (frame format), 2 is zstd; 4–7 are invalid (Java fails too).
  *
- * Never buffers more than `maxSize` bytes of output plus one bounded step
- * (a zip bomb fails early with `CodecError`).
+ * Never holds more than `maxSize` bytes of output plus one bounded step,
+ * whatever the type (a zip bomb fails early with `CodecError`; a zstd frame
+ * whose declared size or window exceeds `maxSize` is refused before
+ * decoding).
  *
  * @param body The body as stored or sent.
  * @param sysFlag The message's sysFlag.
  * @param maxSize Largest decompressed size accepted.
  * @returns The decompressed body, or `body` itself when not compressed.
  * @throws {CodecError} With reason `"compression"` for corrupt or truncated
- * data (the Adler-32 trailer is checked here too, since Deno's
- * `DecompressionStream` lets a truncated stream pass), trailing bytes after
- * the zlib stream, an unsupported or invalid
- * type, or output beyond `maxSize`.
+ * data (checksums are verified where the format has them: zlib's Adler-32,
+ * since Deno's `DecompressionStream` lets a truncated stream pass; LZ4's
+ * header, block and content checksums), trailing bytes, an invalid type, or
+ * output beyond `maxSize`.
  *
  * @example
  * ```ts
- * import { decompressBody } from "./compression.ts";
+ * import { compressBody, decompressBody } from "./compression.ts";
  * import { CodecError } from "../errors.ts";
  * import assert from "node:assert/strict";
  *
  * const plain = new Uint8Array([1, 2, 3]);
  * assert.equal(await decompressBody(plain, 0), plain);
- * await assert.rejects(decompressBody(plain, 0x1 | 0x100), (e) => e instanceof CodecError && /LZ4/.test(e.message));
- * await assert.rejects(decompressBody(plain, 0x301), CodecError);
+ * const lz4 = await compressBody(new Uint8Array(10_000), { type: "lz4" });
+ * assert.equal((await decompressBody(lz4, 0x101)).length, 10_000);
+ * await assert.rejects(decompressBody(lz4, 0x101, 9_999), CodecError); // over the limit
+ * await assert.rejects(decompressBody(plain, 0x101), CodecError); // not an LZ4 frame
+ * await assert.rejects(decompressBody(plain, 0x401), CodecError); // type 4 does not exist
  * ```
  */
 export async function decompressBody(
@@ -165,15 +234,9 @@ export async function decompressBody(
     case 3:
       break;
     case 1:
-      throw new CodecError(
-        "compression",
-        "LZ4-compressed bodies (sysFlag type 1) are not supported",
-      );
+      return await lz4Decompress(body, maxSize);
     case 2:
-      throw new CodecError(
-        "compression",
-        "zstd-compressed bodies (sysFlag type 2) are not supported",
-      );
+      return await zstdDecompress(body, maxSize);
     default:
       throw new CodecError("compression", `unknown compression type ${type} in sysFlag ${sysFlag}`);
   }
@@ -194,24 +257,72 @@ export async function decompressBody(
 }
 
 /**
- * Compress a body with zlib (`CompressionStream("deflate")`, level 6; Java
- * uses level 5, so the bytes differ from Java's but decode the same). Set
- * `sysFlag |= MessageSysFlag.COMPRESSED | MessageSysFlag.COMPRESSION_ZLIB`
- * on the message that carries the result.
+ * Options of {@linkcode compressBody}.
+ *
+ * @example
+ * ```ts
+ * import type { CompressOptions } from "./compression.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options: CompressOptions = { type: "zstd", level: 3 };
+ * assert.equal(options.type, "zstd");
+ * ```
+ */
+export interface CompressOptions {
+  /** Compression type. @default {"zlib"} */
+  type?: CompressionType;
+  /** Level (zstd only: 1–22). @default {5} */
+  level?: number;
+}
+
+/**
+ * Compress a body; set `sysFlag |= compressionSysFlag(type)` on the message
+ * that carries the result. zlib uses `CompressionStream("deflate")` (level
+ * 6; Java uses level 5, so the bytes differ from Java's but decode the
+ * same). LZ4 writes one frame as lz4-java's `LZ4FrameOutputStream` does
+ * (independent 4 MiB blocks) with a content checksum. zstd writes one
+ * standard frame at `level`; it needs WebAssembly compiled at run time.
  *
  * @param body The body.
- * @returns The zlib stream.
+ * @param options Type and level.
+ * @returns The compressed bytes.
+ * @throws {CodecError} With reason `"compression"` when zstd cannot be
+ * loaded here (Cloudflare Workers refuse run-time WebAssembly).
+ * @throws {InvalidArgumentError} For an unknown type or a bad level.
  *
  * @example
  * ```ts
  * import { compressBody } from "./compression.ts";
  * import assert from "node:assert/strict";
  *
- * const compressed = await compressBody(new Uint8Array(5000));
- * assert.equal(compressed[0], 0x78); // zlib header
- * assert.ok(compressed.length < 100);
+ * const zlib = await compressBody(new Uint8Array(5000));
+ * assert.equal(zlib[0], 0x78); // zlib header
+ * assert.ok(zlib.length < 100);
+ * const lz4 = await compressBody(new Uint8Array(5000), { type: "lz4" });
+ * assert.deepEqual([...lz4.subarray(0, 4)], [0x04, 0x22, 0x4d, 0x18]); // LZ4 frame magic
  * ```
  */
-export async function compressBody(body: Uint8Array): Promise<Uint8Array> {
-  return await drain(new CompressionStream("deflate"), body, 1 << 20, Number.POSITIVE_INFINITY);
+export async function compressBody(
+  body: Uint8Array,
+  options: CompressOptions = {},
+): Promise<Uint8Array> {
+  const type = options.type ?? "zlib";
+  compressionSysFlag(type);
+  const level = options.level ?? DEFAULT_COMPRESS_LEVEL;
+  if (!Number.isInteger(level) || level < 1 || level > 22) {
+    throw new InvalidArgumentError("compressLevel", "must be an integer from 1 to 22");
+  }
+  switch (type) {
+    case "lz4":
+      return await lz4Compress(body);
+    case "zstd":
+      return await zstdCompress(body, level);
+    default:
+      return await drain(
+        new CompressionStream("deflate"),
+        body,
+        1 << 20,
+        Number.POSITIVE_INFINITY,
+      );
+  }
 }

@@ -166,6 +166,8 @@ describe("unknown option names are refused with the closest known one", () => {
       sendTimeout: 3000,
       retryTimes: 2,
       compressThreshold: 4096,
+      compressType: "lz4",
+      compressLevel: 5,
       maxBodySize: 1024,
       defaultTopicQueueNums: 4,
       requestTimeout: 3000,

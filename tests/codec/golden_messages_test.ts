@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { crc32 } from "../../src/codec/crc32.ts";
-import { decompressBody } from "../../src/codec/compression.ts";
+import { compressBody, decompressBody } from "../../src/codec/compression.ts";
 import {
   decodeBatch,
   decodeSendHeader,
@@ -201,6 +201,50 @@ describe("golden batch body (MessageBatch.encode)", () => {
     })));
     assert.equal(toHex(ours), toHex(v.bytes));
   });
+});
+
+describe("golden LZ4 and zstd bodies (CompressorFactory: lz4-java, zstd-jni)", () => {
+  for (const [name, type] of [["compressed_lz4", "lz4"], ["compressed_zstd", "zstd"]] as const) {
+    const v = loadVector<{ sysFlag: number; level: number; decompressedBody: string }>(
+      V,
+      "messages",
+      name,
+    );
+    it(`${type}: decompressBody reads Java's body (sysFlag ${v.description.sysFlag})`, async () => {
+      const body = await decompressBody(v.bytes, v.description.sysFlag);
+      assert.equal(toHex(body), v.description.decompressedBody);
+    });
+
+    it(`${type}: a body cut short or with a flipped byte is refused`, async () => {
+      await assert.rejects(
+        decompressBody(v.bytes.subarray(0, v.bytes.length - 7), v.description.sysFlag),
+      );
+      const flipped = v.bytes.slice();
+      flipped[Math.floor(flipped.length / 2)]! ^= 0x5a;
+      // LZ4 from Java carries no content checksum, so a flipped literal byte may
+      // decode to other bytes; it must never decode to the original silently
+      // without an error or a difference.
+      try {
+        const out = await decompressBody(flipped, v.description.sysFlag);
+        assert.notEqual(toHex(out), v.description.decompressedBody);
+      } catch (err) {
+        assert.equal((err as { reason?: string }).reason, "compression");
+      }
+    });
+
+    it(`${type}: our frame has the layout lz4-java / zstd-jni read`, async () => {
+      const original = fromHex(v.description.decompressedBody);
+      const ours = await compressBody(original, { type, level: v.description.level });
+      // Same magic number as Java's; LZ4: version 1 with independent blocks
+      // (lz4-java refuses dependent ones) and 4 MiB blocks, as Java writes.
+      assert.equal(toHex(ours.subarray(0, 4)), toHex(v.bytes.subarray(0, 4)));
+      if (type === "lz4") {
+        assert.equal(ours[4]! & 0xe0, v.bytes[4]! & 0xe0);
+        assert.equal(ours[5], v.bytes[5]);
+      }
+      assert.equal(toHex(await decompressBody(ours, v.description.sysFlag)), toHex(original));
+    });
+  }
 });
 
 describe("golden properties strings (messageProperties2String / string2messageProperties)", () => {

@@ -3,12 +3,16 @@
 //
 //   GET /once?namesrv=H:P&topic=T&body=B[&timeout=MS]  one requestOnce() call
 //   GET /many?namesrv=H:P&topic=T&n=N                  N requests on one producer
+//   GET /compressed?namesrv=H:P&topic=T&type=lz4|zstd&size=N  one request with a body of N
+//                                                      bytes, compressed with that type
+//   POST /decode?type=lz4|zstd                          decompressBody() of the posted bytes
 //
 // Answers JSON: { ok, body?, ms? } or { ok: false, name, code, message }.
 // JavaScript, not TypeScript: Deno's type checker cannot resolve "cloudflare:".
 import { connect } from "cloudflare:sockets";
 import { bodyText, Producer, requestOnce, RocketMQError } from "../../src/client/mod.ts";
 import { cloudflareConnect } from "../../src/transport/cloudflare.ts";
+import { compressionSysFlag, decompressBody } from "../../src/codec/compression.ts";
 
 const json = (value, status = 200) =>
   new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
@@ -42,6 +46,28 @@ export default {
         } finally {
           await producer.close();
         }
+      }
+      if (url.pathname === "/compressed") {
+        const size = Number(url.searchParams.get("size") ?? 10_000);
+        const producer = new Producer({
+          ...options,
+          compressType: url.searchParams.get("type") ?? "zlib",
+        });
+        try {
+          await producer.start();
+          const reply = await producer.request({ topic, body: "z".repeat(size) }, {
+            timeout: 10_000,
+          });
+          return json({ ok: true, body: bodyText(reply) });
+        } finally {
+          await producer.close();
+        }
+      }
+      if (url.pathname === "/decode") {
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        const type = url.searchParams.get("type") ?? "zlib";
+        const body = await decompressBody(bytes, compressionSysFlag(type));
+        return json({ ok: true, body: new TextDecoder().decode(body) });
       }
       return json({ ok: false, message: `no route ${url.pathname}` }, 404);
     } catch (error) {

@@ -1624,6 +1624,8 @@ export interface ConsumerMessageEvent extends PeerEvent {
   tags: string | null;
   bodySize: number;
   bodySha256: string;
+  /** The message's sysFlag as the Java client reports it after decoding. */
+  sysFlag: number;
   reconsumeTimes: number;
   bornTimestamp: number;
   storeTimestamp: number;
@@ -2266,6 +2268,12 @@ export interface JavaProducerOptions extends PeerTarget {
   intervalMs?: number;
   /** Only the summary (and errors). */
   quiet?: boolean;
+  /** 5.x only: `setCompressType` (bodies over `compressOver` are compressed with it). */
+  compressType?: "ZLIB" | "LZ4" | "ZSTD";
+  /** `setCompressMsgBodyOverHowmuch`. @default 4096 (Java's) */
+  compressOver?: number;
+  /** 5.x only: `setCompressLevel`. @default 5 (Java's) */
+  compressLevel?: number;
   /** @default derived from the workload + 60 s */
   processTimeoutMs?: number;
 }
@@ -2316,6 +2324,9 @@ export async function runJavaProducer(options: JavaProducerOptions): Promise<Pro
       "timeout-ms": options.timeoutMs,
       "interval-ms": options.intervalMs,
       quiet: options.quiet,
+      "compress-type": options.compressType,
+      "compress-over": options.compressOver,
+      "compress-level": options.compressLevel,
     }),
   );
   return await finishRun(peer, processTimeoutMs, (events, exitCode, logTail) => {

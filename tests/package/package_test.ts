@@ -226,8 +226,15 @@ describe("the npm package, installed from its tarball", () => {
     assert.equal(manifest.sideEffects, false);
     assert.deepEqual(manifest.bin, { "rocketmq-rpc": "./src/cli/bin.js" });
     assert.match(manifest.engines.node, /^>=20/);
-    // valibot for option and header checks; yaml for the broker's --acl file only.
-    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ["valibot", "yaml"]);
+    // valibot for option and header checks; yaml for the broker's --acl file only; LZ4
+    // (lz4js) and zstd (fzstd to read, @hpcc-js/wasm-zstd to write) bodies, loaded on first use.
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), [
+      "@hpcc-js/wasm-zstd",
+      "fzstd",
+      "lz4js",
+      "valibot",
+      "yaml",
+    ]);
     // The OpenTelemetry adapter (./otel) needs @opentelemetry/api; the core does not.
     assert.deepEqual(Object.keys(manifest.peerDependencies), ["@opentelemetry/api"]);
     assert.deepEqual(manifest.peerDependenciesMeta, { "@opentelemetry/api": { optional: true } });
@@ -244,6 +251,23 @@ describe("the npm package, installed from its tarball", () => {
     await Deno.writeTextFile(`${dir}/app.mjs`, REQUEST_REPLY);
     const { stdout } = await run("node", ["app.mjs"], dir);
     assert.deepEqual(JSON.parse(stdout), { reply: "re:hello", once: "re:once" });
+    // LZ4 and zstd through the installed dependencies (CommonJS lz4js, ESM fzstd, WASM zstd).
+    await Deno.writeTextFile(
+      `${dir}/compress.mjs`,
+      `import { compressBody, compressionSysFlag, decompressBody } from "@rocketmq-rpc/core/codec";
+const body = new TextEncoder().encode("npm ".repeat(3000));
+const out = {};
+for (const type of ["lz4", "zstd"]) {
+  const c = await compressBody(body, { type });
+  const d = await decompressBody(c, compressionSysFlag(type));
+  out[type] = c.length < body.length && d.length === body.length;
+}
+console.log(JSON.stringify(out));`,
+    );
+    assert.deepEqual(JSON.parse((await run("node", ["compress.mjs"], dir)).stdout), {
+      lz4: true,
+      zstd: true,
+    });
     await Deno.writeTextFile(`${dir}/load.mjs`, LOAD_ALL);
     const loaded = JSON.parse((await run("node", ["load.mjs"], dir)).stdout) as string[];
     assert.equal(loaded.length, ENTRIES.length);

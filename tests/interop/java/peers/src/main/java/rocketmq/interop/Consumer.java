@@ -177,6 +177,7 @@ public final class Consumer {
         .put("topic", m.getTopic()).put("queueId", m.getQueueId()).put("queueOffset", m.getQueueOffset())
         .put("msgId", m.getMsgId()).put("keys", m.getKeys()).put("tags", m.getTags())
         .put("bodySize", m.getBody() == null ? 0 : m.getBody().length).put("bodySha256", Bodies.sha256(m.getBody()))
+        .put("sysFlag", m.getSysFlag())
         .put("reconsumeTimes", m.getReconsumeTimes()).put("bornTimestamp", m.getBornTimestamp())
         .put("storeTimestamp", m.getStoreTimestamp()).put("thread", Thread.currentThread().getName())
         .put("result", ok ? "success" : "retry").put("properties", props));

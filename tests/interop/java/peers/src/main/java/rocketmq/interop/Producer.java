@@ -22,6 +22,9 @@ import org.apache.rocketmq.common.message.Message;
  *                      orderSeq = its index within that key); a selector sends each key to one queue
  *   [--queue-id -1]    send every message to this queue id (selector)
  *   [--timeout-ms 3000] [--interval-ms 0] [--run-id R] [--quiet]
+ *   [--compress-type ZLIB|LZ4|ZSTD] [--compress-over 4096] [--compress-level 5]
+ *                      5.x only: DefaultMQProducer.setCompressType / setCompressMsgBodyOverHowmuch /
+ *                      setCompressLevel (bodies at least that large are compressed)
  *   [--inflight 0]     benchmarks: N &gt; 0 sends asynchronously ({@code send(msg, SendCallback)}) with at
  *                      most N sends in flight, prints only the summary (and errors); the summary then has
  *                      {@code runCpuMs}, the process CPU time of the sending loop
@@ -53,11 +56,15 @@ public final class Producer {
       String run = a.str("run-id", UUID.randomUUID().toString().substring(0, 8));
       boolean quiet = a.flag("quiet");
       int inflight = a.integer("inflight", 0);
+      String compressType = a.str("compress-type", null);
+      int compressOver = a.integer("compress-over", -1);
+      int compressLevel = a.integer("compress-level", -1);
       a.rejectUnknown();
 
       DefaultMQProducer producer = new DefaultMQProducer(group);
       producer.setNamesrvAddr(namesrv);
       producer.setSendMsgTimeout((int) timeoutMs);
+      Compression.configure(producer, compressType, compressOver, compressLevel);
       producer.start();
       long startupMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
       Out.emit(Json.obj().put("event", "started").put("clientId", producer.buildMQClientId())

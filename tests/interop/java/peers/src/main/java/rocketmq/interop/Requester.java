@@ -33,6 +33,7 @@ import org.apache.rocketmq.common.message.MessageQueue;
  *   [--warmup-ms 0]                  benchmarks: before the run, the first form at the run's concurrency for
  *                                    this long, unreported
  *   [--group G] [--tags T] [--quiet] [--run-id R]
+ *   [--compress-type ZLIB|LZ4|ZSTD] [--compress-over 4096] [--compress-level 5]   requests (5.x only)
  * </pre>
  *
  * <p>Stdout, one JSON object per line: {@code started}; per request {@code reply} or {@code error} (unless
@@ -112,6 +113,8 @@ public final class Requester {
       DefaultMQProducer producer = new DefaultMQProducer(group, Acl.hook(a));
       producer.setNamesrvAddr(namesrv);
       Requester r = new Requester(producer, a);
+      Compression.configure(producer, a.str("compress-type", null), a.integer("compress-over", -1),
+          a.integer("compress-level", -1));
       a.rejectUnknown();
       producer.start();
       long startupMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();

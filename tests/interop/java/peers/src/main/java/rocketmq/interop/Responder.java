@@ -27,6 +27,7 @@ import org.apache.rocketmq.common.message.MessageExt;
  *   [--group G] [--mode reverse|echo|none] [--delay-ms 0] [--tags * | --sql EXPR] [--threads 4]
  *   [--await-assignment-ms 20000] [--rebalance-heartbeat true|false] [--quiet]
  *   [--access-key K --secret-key S]
+ *   [--compress-type ZLIB|LZ4|ZSTD] [--compress-over 4096] [--compress-level 5]   replies (5.x only)
  * </pre>
  *
  * <p>Stdout: {@code ready} once the consumer and the reply producer are started and the consumer owns at
@@ -54,10 +55,14 @@ public final class Responder {
       boolean rebalanceHeartbeat = !a.str("rebalance-heartbeat", "true").equals("false");
       boolean quiet = a.flag("quiet");
       RPCHook hook = Acl.hook(a);
+      String compressType = a.str("compress-type", null);
+      int compressOver = a.integer("compress-over", -1);
+      int compressLevel = a.integer("compress-level", -1);
       a.rejectUnknown();
 
       DefaultMQProducer replyProducer = new DefaultMQProducer(group + "-reply", hook);
       replyProducer.setNamesrvAddr(namesrv);
+      Compression.configure(replyProducer, compressType, compressOver, compressLevel);
       replyProducer.start();
 
       DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group, hook, new AllocateMessageQueueAveragely());
