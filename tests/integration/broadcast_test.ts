@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bodyText, InvalidArgumentError, Producer, PushConsumer } from "../../mod.ts";
+import {
+  bodyText,
+  InvalidArgumentError,
+  type MessageQueue,
+  Producer,
+  PushConsumer,
+} from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
 
 let counter = 0;
@@ -173,6 +179,58 @@ describe("broadcasting consumers through the embedded broker", () => {
     }
     assert.deepEqual(all.sort(), ["r1:all", "r2:all"]);
     for (const c of responders) await c.close();
+  });
+
+  test("orderly broadcasting: every instance handles each queue one at a time, in order, without locks", async () => {
+    const topic = unique("bcast_orderly");
+    const group = unique("g");
+    const n = 40;
+    const onQueue0 = { selector: (queues: readonly MessageQueue[]) => queues[0]!, arg: 0 };
+    await producer.send({ topic, body: "-1" }, onQueue0); // creates the topic
+    const runs = [0, 1].map(() => ({
+      order: [] as number[],
+      offsets: [] as number[],
+      running: 0,
+      overlap: 0,
+    }));
+    const consumers = runs.map((run) => {
+      const c = new PushConsumer({
+        nameServer: broker.address,
+        group,
+        consumeFrom: "first",
+        messageModel: "BROADCASTING",
+        orderly: true,
+      });
+      c.subscribe(topic, "*", async (m) => {
+        run.running++;
+        run.overlap = Math.max(run.overlap, run.running);
+        // Yield a few turns: with concurrent handlers, later ones would start.
+        for (let i = 0; i < 3; i++) await sleep(0);
+        run.order.push(Number(bodyText(m)));
+        run.offsets.push(Number(m.queueOffset));
+        run.running--;
+      });
+      return c;
+    });
+    try {
+      for (const c of consumers) await c.start();
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => producer.send({ topic, body: String(i) }, onQueue0)),
+      );
+      await until(() => runs.every((run) => run.order.length === n + 1), "every message, twice");
+      const inQueueOrder = Array.from({ length: n + 1 }, (_, i) => i);
+      for (const run of runs) {
+        assert.equal(run.overlap, 1, "one handler at a time on the queue");
+        assert.deepEqual(run.offsets, inQueueOrder, "each instance in the queue's order");
+        assert.deepEqual(run.order, runs[0]!.order);
+        assert.deepEqual(
+          [...run.order].sort((a, b) => a - b),
+          Array.from({ length: n + 1 }, (_, i) => i - 1),
+        );
+      }
+    } finally {
+      for (const c of consumers) await c.close();
+    }
   });
 
   test("offsetFile is refused for a clustering consumer", () => {
