@@ -26,12 +26,21 @@ import {
   decodeConsumeMessageDirectlyResultRequestHeader,
   decodeGetConsumerRunningInfoRequestHeader,
   decodeGetConsumeStatsRequestHeader,
+  decodeQueryMessageRequestHeader,
+  decodeQueryMessageResponseHeader,
+  decodeViewMessageRequestHeader,
   encodeCancelRequestHeader,
   encodeConsumeMessageDirectlyResultRequestHeader,
   encodeGetConsumerRunningInfoRequestHeader,
   encodeGetConsumeStatsRequestHeader,
+  encodeQueryMessageRequestHeader,
+  encodeQueryMessageResponseHeader,
+  encodeViewMessageRequestHeader,
   type GetConsumerRunningInfoRequestHeader,
   type GetConsumeStatsRequestHeader,
+  type QueryMessageRequestHeader,
+  type QueryMessageResponseHeader,
+  type ViewMessageRequestHeader,
 } from "../../src/codec/admin_headers.ts";
 import type { MessageQueue, SubscriptionData } from "../../src/codec/bodies.ts";
 import { parseFastJson } from "../../src/codec/fastjson.ts";
@@ -272,6 +281,21 @@ describe("admin headers", () => {
     queueId: int32,
     consumerGroup: str,
   }, { requiredKeys: ["correlationId"], noNullPrototype: true });
+  const queryArb: fc.Arbitrary<QueryMessageRequestHeader> = rec({
+    topic: str,
+    key: str,
+    maxNum: int32,
+    beginTimestamp: int64,
+    endTimestamp: int64,
+  });
+  const queryResponseArb: fc.Arbitrary<QueryMessageResponseHeader> = rec({
+    indexLastUpdateTimestamp: int64,
+    indexLastUpdatePhyoffset: int64,
+  });
+  const viewArb: fc.Arbitrary<ViewMessageRequestHeader> = fc.record({
+    topic: str,
+    offset: int64,
+  }, { requiredKeys: ["offset"], noNullPrototype: true });
   const cases: Array<
     // deno-lint-ignore no-explicit-any
     [string, fc.Arbitrary<any>, (h: any) => Record<string, string>, (e: any) => unknown]
@@ -294,6 +318,24 @@ describe("admin headers", () => {
       consumeStatsArb,
       encodeGetConsumeStatsRequestHeader,
       decodeGetConsumeStatsRequestHeader,
+    ],
+    [
+      "QueryMessageRequestHeader",
+      queryArb,
+      encodeQueryMessageRequestHeader,
+      decodeQueryMessageRequestHeader,
+    ],
+    [
+      "QueryMessageResponseHeader",
+      queryResponseArb,
+      encodeQueryMessageResponseHeader,
+      decodeQueryMessageResponseHeader,
+    ],
+    [
+      "ViewMessageRequestHeader",
+      viewArb,
+      encodeViewMessageRequestHeader,
+      decodeViewMessageRequestHeader,
     ],
   ];
   for (const [name, arb, encode, decode] of cases) {
