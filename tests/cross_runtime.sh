@@ -57,6 +57,7 @@ tests/broker/handlers/reply_message_test.ts
 tests/broker/handlers/lock_test.ts
 tests/broker/handlers/route_test.ts
 tests/broker/handlers/query_message_test.ts
+tests/broker/handlers/broker_stats_test.ts
 tests/broker/malformed_test.ts
 tests/broker/limits_test.ts
 tests/broker/broker_test.ts

@@ -10,14 +10,19 @@ import {
   decodeConsumerConnection,
   decodeConsumerRunningInfo,
   decodeConsumeStats,
+  decodeKVTable,
   decodeProducerConnection,
+  decodeTopicStatsTable,
   encodeConsumeMessageDirectlyResult,
   encodeConsumerConnection,
   encodeConsumerRunningInfo,
   encodeConsumeStats,
+  encodeKVTable,
   encodeProducerConnection,
+  encodeTopicStatsTable,
   type ProcessQueueInfo,
   type ProducerConnection,
+  type TopicStatsTable,
 } from "../../src/codec/admin_bodies.ts";
 import {
   type CancelRequestHeader,
@@ -164,6 +169,21 @@ const consumeStatsArb: fc.Arbitrary<ConsumeStats> = fc.record({
   ).map((l) => l.sort((a, b) => compare(a.queue, b.queue))),
 }, { noNullPrototype: true });
 
+// A ConcurrentHashMap on the Java side, written by us in MessageQueue order.
+const topicStatsArb: fc.Arbitrary<TopicStatsTable> = fc.record({
+  topicPutTps: double,
+  offsetTable: fc.uniqueArray(
+    rec({
+      queue: queueArb,
+      offsets: rec({ minOffset: int64, maxOffset: int64, lastUpdateTimestamp: int64 }),
+    }),
+    {
+      maxLength: 4,
+      selector: (e) => JSON.stringify([e.queue.topic, e.queue.brokerName, e.queue.queueId]),
+    },
+  ).map((l) => l.sort((a, b) => compare(a.queue, b.queue))),
+}, { noNullPrototype: true });
+
 // deno-lint-ignore no-explicit-any
 type Codec = [string, fc.Arbitrary<any>, (v: any) => Uint8Array, (b: Uint8Array) => unknown];
 const CODECS: Codec[] = [
@@ -171,6 +191,8 @@ const CODECS: Codec[] = [
   ["ConsumerConnection", consumerConnectionArb, encodeConsumerConnection, decodeConsumerConnection],
   ["ProducerConnection", producerConnectionArb, encodeProducerConnection, decodeProducerConnection],
   ["ConsumeStats", consumeStatsArb, encodeConsumeStats, decodeConsumeStats],
+  ["TopicStatsTable", topicStatsArb, encodeTopicStatsTable, decodeTopicStatsTable],
+  ["KVTable", dict(str), encodeKVTable, decodeKVTable],
   [
     "ConsumeMessageDirectlyResult",
     directResultArb,
