@@ -4,9 +4,9 @@
  * - 28 GET_BROKER_RUNTIME_INFO: a `KVTable` of the broker's figures, what
  *   `mqadmin brokerStatus` prints and `clusterList` reads (version, message
  *   totals since start, earliest stored message). Figures this broker does
- *   not measure (TPS, page cache, disk ratio) are left out rather than made
- *   up; its request queues are empty by design (no thread pools), so their
- *   sizes and wait times are 0.
+ *   not measure (TPS, disk ratio) are left out rather than made up; its
+ *   request queues are empty by design (no thread pools) and it holds no
+ *   page-cache lock, so those sizes and times are 0.
  * - 202 GET_TOPIC_STATS_INFO: min and max offset and last store time of each
  *   of a topic's write queues (`mqadmin topicStatus`), or TOPIC_NOT_EXIST.
  *
@@ -81,6 +81,7 @@ export async function getBrokerRuntimeInfo(
     pullThreadPoolQueueHeadWaitTimeMills: "0",
     queryThreadPoolQueueSize: "0",
     queryThreadPoolQueueHeadWaitTimeMills: "0",
+    pageCacheLockTimeMills: "0",
     timerReadBehind: "0",
     timerOffsetBehind: "0",
     timerCongestNum: "0",
