@@ -5,6 +5,28 @@ import { decodeStoredMessages } from "../../../src/codec/message_ext.ts";
 import { parseOffsetMessageId } from "../../../src/codec/message_id.ts";
 import { ManualTimers } from "../../../src/remoting/timers.ts";
 import { attach, call, newBroker, send, text } from "../_helpers.ts";
+import { viewMessageById } from "../../../src/broker/handlers/query_message.ts";
+import { MemoryStore } from "../../../src/broker/store/memory_store.ts";
+import type { BrokerContext } from "../../../src/broker/context.ts";
+import type { PutMessageInput } from "../../../src/broker/store/types.ts";
+
+function storedMessage(topic: string): PutMessageInput {
+  const host = { address: "127.0.0.1", port: 10911 };
+  return {
+    topic,
+    queueId: 0,
+    flag: 0,
+    sysFlag: 0,
+    bornTimestamp: 1,
+    bornHost: host,
+    storeHost: host,
+    reconsumeTimes: 0,
+    preparedTransactionOffset: 0,
+    body: new Uint8Array([1]),
+    properties: {},
+    tagsCode: 0,
+  };
+}
 
 const ALL = { beginTimestamp: 0, endTimestamp: "9223372036854775807" };
 
@@ -138,6 +160,21 @@ describe("message lookup (12 QUERY_MESSAGE, 33 VIEW_MESSAGE_BY_ID)", () => {
     }
     await conn.close();
     await broker.close();
+  });
+
+  it("VIEW_MESSAGE_BY_ID with access control: only a message of the topic the request names", async () => {
+    const store = new MemoryStore();
+    const put = await store.put(storedMessage("T"));
+    const other = await store.put(storedMessage("Secret"));
+    // The ACL let the request through for its topic: the handler must not serve another topic's message.
+    const ctx = { store, acl: {} } as unknown as BrokerContext;
+    const view = (offset: number) =>
+      viewMessageById(ctx, createRequest(33, { topic: "T", offset }));
+    assert.equal((await view(put.commitLogOffset)).code, 0);
+    const refused = await view(other.commitLogOffset);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.remark, `can not find message by the offset, ${other.commitLogOffset}`);
+    await store.close();
   });
 
   it("malformed headers get INVALID_PARAMETER naming the field", async () => {
