@@ -47,6 +47,7 @@ tests/client/queue_lock_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts
 tests/broker/store/file_store_test.ts
+tests/broker/store/key_index_test.ts
 tests/broker/store/file_store_property_test.ts
 tests/broker/handlers/send_message_test.ts
 tests/broker/handlers/pull_message_test.ts

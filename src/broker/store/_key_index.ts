@@ -130,7 +130,7 @@ export class KeyIndex {
     if (live === 0) {
       this.#reset();
     } else if (live * 4 <= this.#hashes.length && this.#hashes.length > MIN_CAPACITY) {
-      this.#reshape(Math.max(MIN_CAPACITY, this.#hashes.length / 2));
+      this.#reshape(Math.max(MIN_CAPACITY, live * 2));
     }
     return this.bytes - before;
   }
