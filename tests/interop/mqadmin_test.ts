@@ -9,6 +9,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { rm } from "node:fs/promises";
 import { Producer, PushConsumer, type SendResult } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
 import {
@@ -63,6 +64,8 @@ describe("mqadmin and the official Java client's message lookup against our brok
   after(async () => {
     await producer?.close();
     await broker?.close();
+    // queryMsgById writes each body it shows to /tmp/rocketmq/msgbodys/<msgId> (a fixed path).
+    for (const s of sent) await rm(`/tmp/rocketmq/msgbodys/${s.msgId}`, { force: true });
   });
 
   it("mqadmin: cluster, topics, routes, status, progress and message lookup", async () => {
