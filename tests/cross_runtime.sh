@@ -39,6 +39,7 @@ tests/remoting/connection_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts
+tests/integration/message_lookup_test.ts
 tests/integration/consumer_test.ts
 tests/integration/features_test.ts
 tests/integration/responder_test.ts
