@@ -40,6 +40,7 @@ tests/remoting/connection_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts
 tests/integration/broker_restart_test.ts
+tests/integration/message_lookup_test.ts
 tests/integration/consumer_test.ts
 tests/integration/features_test.ts
 tests/integration/responder_test.ts
@@ -56,6 +57,7 @@ tests/client/batch_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts
 tests/broker/store/file_store_test.ts
+tests/broker/store/key_index_test.ts
 tests/broker/store/file_store_property_test.ts
 tests/broker/handlers/send_message_test.ts
 tests/broker/handlers/pull_message_test.ts
@@ -66,6 +68,8 @@ tests/broker/handlers/reply_message_test.ts
 tests/broker/handlers/lock_test.ts
 tests/broker/handlers/route_test.ts
 tests/broker/handlers/lite_pull_test.ts
+tests/broker/handlers/query_message_test.ts
+tests/broker/handlers/broker_stats_test.ts
 tests/broker/malformed_test.ts
 tests/broker/limits_test.ts
 tests/broker/broker_test.ts

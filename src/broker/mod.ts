@@ -45,6 +45,7 @@ export type {
   MessageStore,
   PutMessageInput,
   PutResult,
+  QueryMessageResult,
 } from "./store/types.ts";
 export type { TopicConfig, TopicManager, TopicManagerOptions } from "./topics.ts";
 export type { HostAddress } from "../codec/message_ext.ts";

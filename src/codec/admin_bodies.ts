@@ -3,8 +3,9 @@
  * GET_CONSUMER_RUNNING_INFO (307, `ConsumerRunningInfo`),
  * CONSUME_MESSAGE_DIRECTLY (309, `ConsumeMessageDirectlyResult`),
  * GET_CONSUMER_CONNECTION_LIST (203, `ConsumerConnection`),
- * GET_PRODUCER_CONNECTION_LIST (204, `ProducerConnection`) and
- * GET_CONSUME_STATS (208, `ConsumeStats`).
+ * GET_PRODUCER_CONNECTION_LIST (204, `ProducerConnection`),
+ * GET_CONSUME_STATS (208, `ConsumeStats`), GET_TOPIC_STATS_INFO (202,
+ * `TopicStatsTable`) and GET_BROKER_RUNTIME_INFO (28, `KVTable`).
  *
  * `ConsumerRunningInfo.mqTable` and `ConsumeStats.offsetTable` are maps keyed by `MessageQueue` objects;
  * fastjson writes such keys as JSON objects (`{{"brokerName":…}:{…}}`, not
@@ -747,4 +748,160 @@ export function decodeConsumeStats(body: Uint8Array): ConsumeStats {
     consumeTps: decoded.consumeTps,
     offsetTable: table.map((e) => ({ queue: e.queue, offsets: { ...e.info } })),
   };
+}
+
+/**
+ * A queue's offsets and last store time (`TopicOffset`).
+ *
+ * @example
+ * ```ts
+ * import type { TopicOffset } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const o: TopicOffset = { minOffset: 0, maxOffset: 3, lastUpdateTimestamp: 1_700_000_000_000 };
+ * assert.equal(o.maxOffset - o.minOffset, 3);
+ * ```
+ */
+export interface TopicOffset {
+  /** Smallest offset still held. */
+  minOffset: number;
+  /** The next message's offset. */
+  maxOffset: number;
+  /** Store time of the last message (0: none). */
+  lastUpdateTimestamp: number;
+}
+
+/**
+ * Body of a GET_TOPIC_STATS_INFO response (`TopicStatsTable`): what
+ * `mqadmin topicStatus` prints.
+ *
+ * @example
+ * ```ts
+ * import type { TopicStatsTable } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const t: TopicStatsTable = { topicPutTps: 0, offsetTable: [] };
+ * assert.equal(t.offsetTable.length, 0);
+ * ```
+ */
+export interface TopicStatsTable {
+  /** Messages per second put lately (5.x; 0 when not measured). */
+  topicPutTps: number;
+  /** Offsets per queue. */
+  offsetTable: Array<{ queue: MessageQueue; offsets: TopicOffset }>;
+}
+
+const topicOffsetSchema = object({
+  minOffset: v.optional(jLong, 0),
+  maxOffset: v.optional(jLong, 0),
+  lastUpdateTimestamp: v.optional(jLong, 0),
+});
+
+const topicStatsTableSchema = object({
+  topicPutTps: v.optional(jDouble, 0),
+  offsetTable: v.optional(queueKeyed(topicOffsetSchema), () => ({})),
+});
+
+/**
+ * Encode a GET_TOPIC_STATS_INFO response body as fastjson writes it
+ * (`MessageQueue` objects as keys, which Java's `TopicStatsTable.decode`
+ * needs).
+ *
+ * @param table The table.
+ * @returns The body bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeTopicStatsTable } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextDecoder().decode(encodeTopicStatsTable({
+ *   topicPutTps: 0,
+ *   offsetTable: [{ queue: { topic: "T", brokerName: "b", queueId: 0 }, offsets: { minOffset: 0, maxOffset: 2, lastUpdateTimestamp: 5 } }],
+ * }));
+ * assert.equal(text, '{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"T"}:' +
+ *   '{"lastUpdateTimestamp":5,"maxOffset":2,"minOffset":0}},"topicPutTps":0}');
+ * ```
+ */
+export function encodeTopicStatsTable(table: Readonly<TopicStatsTable>): Uint8Array {
+  const entries = [...table.offsetTable].sort((a, b) => compareQueue(a.queue, b.queue)).map((e) =>
+    `${stringifyJson(messageQueueJson(e.queue))}:${
+      stringifyJson({
+        lastUpdateTimestamp: e.offsets.lastUpdateTimestamp,
+        maxOffset: e.offsets.maxOffset,
+        minOffset: e.offsets.minOffset,
+      })
+    }`
+  );
+  return utf8Encode(
+    `{"offsetTable":{${entries.join(",")}},"topicPutTps":${stringifyJson(table.topicPutTps)}}`,
+  );
+}
+
+/**
+ * Decode a GET_TOPIC_STATS_INFO response body (from a RocketMQ broker or
+ * ours).
+ *
+ * @param body The response body.
+ * @returns The table, missing fields filled with Java's defaults.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeTopicStatsTable } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const t = decodeTopicStatsTable(new TextEncoder().encode(
+ *   '{"offsetTable":{{"brokerName":"b","queueId":1,"topic":"T"}:{"maxOffset":9}}}',
+ * ));
+ * assert.deepEqual(t.offsetTable[0]?.offsets, { minOffset: 0, maxOffset: 9, lastUpdateTimestamp: 0 });
+ * ```
+ */
+export function decodeTopicStatsTable(body: Uint8Array): TopicStatsTable {
+  const decoded = decodeBody(body, topicStatsTableSchema, "TopicStatsTable");
+  const table = decoded.offsetTable as unknown as Array<{ queue: MessageQueue; info: TopicOffset }>;
+  return {
+    topicPutTps: decoded.topicPutTps,
+    offsetTable: table.map((e) => ({ queue: e.queue, offsets: { ...e.info } })),
+  };
+}
+
+const kvTableSchema = object({ table: v.optional(map(jString), () => ({})) });
+
+/**
+ * Encode a `KVTable` body (GET_BROKER_RUNTIME_INFO: `{"table":{…}}`, what
+ * `mqadmin brokerStatus` prints and `clusterList` reads).
+ *
+ * @param table Names and values.
+ * @returns The body bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeKVTable } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TextDecoder().decode(encodeKVTable({ brokerActive: "true" })), '{"table":{"brokerActive":"true"}}');
+ * ```
+ */
+export function encodeKVTable(table: Readonly<Record<string, string>>): Uint8Array {
+  return utf8Encode(stringifyJson({ table }));
+}
+
+/**
+ * Decode a `KVTable` body.
+ *
+ * @param body The response body.
+ * @returns Names and values.
+ * @throws {CodecError} With reason `"json"` or `"schema"`.
+ *
+ * @example
+ * ```ts
+ * import { decodeKVTable } from "./admin_bodies.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeKVTable(new TextEncoder().encode('{"table":{"putTps":"1.0"}}')), { putTps: "1.0" });
+ * ```
+ */
+export function decodeKVTable(body: Uint8Array): Record<string, string> {
+  return { ...decodeBody(body, kvTableSchema, "KVTable").table };
 }

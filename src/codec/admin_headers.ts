@@ -7,6 +7,8 @@
  * - 203 GET_CONSUMER_CONNECTION_LIST (`GetConsumerConnectionListRequestHeader`)
  * - 204 GET_PRODUCER_CONNECTION_LIST (`GetProducerConnectionListRequestHeader`)
  * - 208 GET_CONSUME_STATS (`GetConsumeStatsRequestHeader`)
+ * - 12 QUERY_MESSAGE (`QueryMessageRequestHeader`, `QueryMessageResponseHeader`)
+ * - 33 VIEW_MESSAGE_BY_ID (`ViewMessageRequestHeader`)
  * - CANCEL_REQUEST and PUSH_CANCEL_TO_CLIENT (`RpcRequestCode`)
  *
  * @example
@@ -419,4 +421,234 @@ export function encodeCancelRequestHeader(
   h: Readonly<CancelRequestHeader>,
 ): Record<string, string> {
   return encode(CANCEL, h);
+}
+
+/**
+ * Request header of QUERY_MESSAGE (12): the messages of a topic with a key
+ * stored in a time range. A query by unique key (`UNIQ_KEY`, the Java
+ * client's message id) also carries the extField
+ * {@linkcode UNIQUE_KEY_QUERY_FIELD} = `"true"`, outside the header.
+ *
+ * @example
+ * ```ts
+ * import type { QueryMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: QueryMessageRequestHeader = { topic: "T", key: "order-1", maxNum: 32, beginTimestamp: 0, endTimestamp: Date.now() };
+ * assert.equal(h.maxNum, 32);
+ * ```
+ */
+export interface QueryMessageRequestHeader {
+  /** Topic. */
+  topic: string;
+  /** A word of the messages' `KEYS`, or a unique key. */
+  key: string;
+  /** Most messages per broker. */
+  maxNum: number;
+  /** Earliest store time, ms. */
+  beginTimestamp: number;
+  /** Latest store time, ms. */
+  endTimestamp: number;
+}
+
+/**
+ * The extField marking a QUERY_MESSAGE by unique key (Java
+ * `MixAll.UNIQUE_MSG_QUERY_FLAG`).
+ *
+ * @example
+ * ```ts
+ * import { UNIQUE_KEY_QUERY_FIELD } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(UNIQUE_KEY_QUERY_FIELD, "_UNIQUE_KEY_QUERY");
+ * ```
+ */
+export const UNIQUE_KEY_QUERY_FIELD = "_UNIQUE_KEY_QUERY";
+
+const QUERY_MESSAGE = codec<QueryMessageRequestHeader>("QueryMessageRequestHeader", {
+  topic: ["string", "required"],
+  key: ["string", "required"],
+  maxNum: ["int", "required"],
+  beginTimestamp: ["long", "required"],
+  endTimestamp: ["long", "required"],
+});
+
+/**
+ * Decode a QUERY_MESSAGE request header.
+ *
+ * @param extFields The request's `extFields`.
+ * @returns The header.
+ * @throws {CodecError} With reason `"schema"`, naming the field.
+ *
+ * @example
+ * ```ts
+ * import { decodeQueryMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h = decodeQueryMessageRequestHeader({ topic: "T", key: "k", maxNum: "32", beginTimestamp: "0",
+ *   endTimestamp: "9223372036854775807", _UNIQUE_KEY_QUERY: "false" });
+ * assert.equal(h.maxNum, 32);
+ * assert.throws(() => decodeQueryMessageRequestHeader({ topic: "T", key: "k" }), /maxNum/);
+ * ```
+ */
+export function decodeQueryMessageRequestHeader(
+  extFields: Readonly<Record<string, string>>,
+): QueryMessageRequestHeader {
+  return decode(QUERY_MESSAGE, extFields);
+}
+
+/**
+ * Encode a QUERY_MESSAGE request header.
+ *
+ * @param h The header.
+ * @returns The `extFields` (add {@linkcode UNIQUE_KEY_QUERY_FIELD} for a
+ * query by unique key).
+ *
+ * @example
+ * ```ts
+ * import { encodeQueryMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeQueryMessageRequestHeader({ topic: "T", key: "k", maxNum: 1, beginTimestamp: 0, endTimestamp: 5 }),
+ *   { topic: "T", key: "k", maxNum: "1", beginTimestamp: "0", endTimestamp: "5" });
+ * ```
+ */
+export function encodeQueryMessageRequestHeader(
+  h: Readonly<QueryMessageRequestHeader>,
+): Record<string, string> {
+  return encode(QUERY_MESSAGE, h);
+}
+
+/**
+ * Response header of QUERY_MESSAGE: how far the broker's key index reaches.
+ *
+ * @example
+ * ```ts
+ * import type { QueryMessageResponseHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: QueryMessageResponseHeader = { indexLastUpdateTimestamp: 1_700_000_000_000, indexLastUpdatePhyoffset: 4096 };
+ * assert.equal(h.indexLastUpdatePhyoffset, 4096);
+ * ```
+ */
+export interface QueryMessageResponseHeader {
+  /** Store time of the last message indexed. */
+  indexLastUpdateTimestamp: number;
+  /** Physical offset of the last message indexed. */
+  indexLastUpdatePhyoffset: number;
+}
+
+const QUERY_MESSAGE_RESPONSE = codec<QueryMessageResponseHeader>("QueryMessageResponseHeader", {
+  indexLastUpdateTimestamp: ["long", "required"],
+  indexLastUpdatePhyoffset: ["long", "required"],
+});
+
+/**
+ * Decode a QUERY_MESSAGE response header.
+ *
+ * @param extFields The response's `extFields`.
+ * @returns The header.
+ * @throws {CodecError} With reason `"schema"`, naming the field.
+ *
+ * @example
+ * ```ts
+ * import { decodeQueryMessageResponseHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h = decodeQueryMessageResponseHeader({ indexLastUpdateTimestamp: "5", indexLastUpdatePhyoffset: "6" });
+ * assert.deepEqual(h, { indexLastUpdateTimestamp: 5, indexLastUpdatePhyoffset: 6 });
+ * ```
+ */
+export function decodeQueryMessageResponseHeader(
+  extFields: Readonly<Record<string, string>>,
+): QueryMessageResponseHeader {
+  return decode(QUERY_MESSAGE_RESPONSE, extFields);
+}
+
+/**
+ * Encode a QUERY_MESSAGE response header.
+ *
+ * @param h The header.
+ * @returns The `extFields`.
+ *
+ * @example
+ * ```ts
+ * import { encodeQueryMessageResponseHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeQueryMessageResponseHeader({ indexLastUpdateTimestamp: 5, indexLastUpdatePhyoffset: 6 }),
+ *   { indexLastUpdateTimestamp: "5", indexLastUpdatePhyoffset: "6" });
+ * ```
+ */
+export function encodeQueryMessageResponseHeader(
+  h: Readonly<QueryMessageResponseHeader>,
+): Record<string, string> {
+  return encode(QUERY_MESSAGE_RESPONSE, h);
+}
+
+/**
+ * Request header of VIEW_MESSAGE_BY_ID (33): the message at a physical
+ * offset (the last 16 hex digits of an offset message id).
+ *
+ * @example
+ * ```ts
+ * import type { ViewMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const h: ViewMessageRequestHeader = { offset: 4096 };
+ * assert.equal(h.topic, undefined);
+ * ```
+ */
+export interface ViewMessageRequestHeader {
+  /** Topic (sent by 5.x clients, for access control; not needed to find the message). */
+  topic?: string;
+  /** Physical offset. */
+  offset: number;
+}
+
+const VIEW_MESSAGE = codec<ViewMessageRequestHeader>("ViewMessageRequestHeader", {
+  topic: ["string", "optional"],
+  offset: ["long", "required"],
+});
+
+/**
+ * Decode a VIEW_MESSAGE_BY_ID request header.
+ *
+ * @param extFields The request's `extFields`.
+ * @returns The header.
+ * @throws {CodecError} With reason `"schema"`, naming the field.
+ *
+ * @example
+ * ```ts
+ * import { decodeViewMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(decodeViewMessageRequestHeader({ topic: "T", offset: "4096" }), { topic: "T", offset: 4096 });
+ * assert.throws(() => decodeViewMessageRequestHeader({ offset: "x" }), /offset/);
+ * ```
+ */
+export function decodeViewMessageRequestHeader(
+  extFields: Readonly<Record<string, string>>,
+): ViewMessageRequestHeader {
+  return decode(VIEW_MESSAGE, extFields);
+}
+
+/**
+ * Encode a VIEW_MESSAGE_BY_ID request header.
+ *
+ * @param h The header.
+ * @returns The `extFields`.
+ *
+ * @example
+ * ```ts
+ * import { encodeViewMessageRequestHeader } from "./admin_headers.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeViewMessageRequestHeader({ offset: 7 }), { offset: "7" });
+ * ```
+ */
+export function encodeViewMessageRequestHeader(
+  h: Readonly<ViewMessageRequestHeader>,
+): Record<string, string> {
+  return encode(VIEW_MESSAGE, h);
 }

@@ -10,14 +10,19 @@ import {
   decodeConsumerConnection,
   decodeConsumerRunningInfo,
   decodeConsumeStats,
+  decodeKVTable,
   decodeProducerConnection,
+  decodeTopicStatsTable,
   encodeConsumeMessageDirectlyResult,
   encodeConsumerConnection,
   encodeConsumerRunningInfo,
   encodeConsumeStats,
+  encodeKVTable,
   encodeProducerConnection,
+  encodeTopicStatsTable,
   type ProcessQueueInfo,
   type ProducerConnection,
+  type TopicStatsTable,
 } from "../../src/codec/admin_bodies.ts";
 import {
   type CancelRequestHeader,
@@ -26,12 +31,21 @@ import {
   decodeConsumeMessageDirectlyResultRequestHeader,
   decodeGetConsumerRunningInfoRequestHeader,
   decodeGetConsumeStatsRequestHeader,
+  decodeQueryMessageRequestHeader,
+  decodeQueryMessageResponseHeader,
+  decodeViewMessageRequestHeader,
   encodeCancelRequestHeader,
   encodeConsumeMessageDirectlyResultRequestHeader,
   encodeGetConsumerRunningInfoRequestHeader,
   encodeGetConsumeStatsRequestHeader,
+  encodeQueryMessageRequestHeader,
+  encodeQueryMessageResponseHeader,
+  encodeViewMessageRequestHeader,
   type GetConsumerRunningInfoRequestHeader,
   type GetConsumeStatsRequestHeader,
+  type QueryMessageRequestHeader,
+  type QueryMessageResponseHeader,
+  type ViewMessageRequestHeader,
 } from "../../src/codec/admin_headers.ts";
 import type { MessageQueue, SubscriptionData } from "../../src/codec/bodies.ts";
 import { parseFastJson } from "../../src/codec/fastjson.ts";
@@ -155,6 +169,21 @@ const consumeStatsArb: fc.Arbitrary<ConsumeStats> = fc.record({
   ).map((l) => l.sort((a, b) => compare(a.queue, b.queue))),
 }, { noNullPrototype: true });
 
+// A ConcurrentHashMap on the Java side, written by us in MessageQueue order.
+const topicStatsArb: fc.Arbitrary<TopicStatsTable> = fc.record({
+  topicPutTps: double,
+  offsetTable: fc.uniqueArray(
+    rec({
+      queue: queueArb,
+      offsets: rec({ minOffset: int64, maxOffset: int64, lastUpdateTimestamp: int64 }),
+    }),
+    {
+      maxLength: 4,
+      selector: (e) => JSON.stringify([e.queue.topic, e.queue.brokerName, e.queue.queueId]),
+    },
+  ).map((l) => l.sort((a, b) => compare(a.queue, b.queue))),
+}, { noNullPrototype: true });
+
 // deno-lint-ignore no-explicit-any
 type Codec = [string, fc.Arbitrary<any>, (v: any) => Uint8Array, (b: Uint8Array) => unknown];
 const CODECS: Codec[] = [
@@ -162,6 +191,8 @@ const CODECS: Codec[] = [
   ["ConsumerConnection", consumerConnectionArb, encodeConsumerConnection, decodeConsumerConnection],
   ["ProducerConnection", producerConnectionArb, encodeProducerConnection, decodeProducerConnection],
   ["ConsumeStats", consumeStatsArb, encodeConsumeStats, decodeConsumeStats],
+  ["TopicStatsTable", topicStatsArb, encodeTopicStatsTable, decodeTopicStatsTable],
+  ["KVTable", dict(str), encodeKVTable, decodeKVTable],
   [
     "ConsumeMessageDirectlyResult",
     directResultArb,
@@ -272,6 +303,21 @@ describe("admin headers", () => {
     queueId: int32,
     consumerGroup: str,
   }, { requiredKeys: ["correlationId"], noNullPrototype: true });
+  const queryArb: fc.Arbitrary<QueryMessageRequestHeader> = rec({
+    topic: str,
+    key: str,
+    maxNum: int32,
+    beginTimestamp: int64,
+    endTimestamp: int64,
+  });
+  const queryResponseArb: fc.Arbitrary<QueryMessageResponseHeader> = rec({
+    indexLastUpdateTimestamp: int64,
+    indexLastUpdatePhyoffset: int64,
+  });
+  const viewArb: fc.Arbitrary<ViewMessageRequestHeader> = fc.record({
+    topic: str,
+    offset: int64,
+  }, { requiredKeys: ["offset"], noNullPrototype: true });
   const cases: Array<
     // deno-lint-ignore no-explicit-any
     [string, fc.Arbitrary<any>, (h: any) => Record<string, string>, (e: any) => unknown]
@@ -294,6 +340,24 @@ describe("admin headers", () => {
       consumeStatsArb,
       encodeGetConsumeStatsRequestHeader,
       decodeGetConsumeStatsRequestHeader,
+    ],
+    [
+      "QueryMessageRequestHeader",
+      queryArb,
+      encodeQueryMessageRequestHeader,
+      decodeQueryMessageRequestHeader,
+    ],
+    [
+      "QueryMessageResponseHeader",
+      queryResponseArb,
+      encodeQueryMessageResponseHeader,
+      decodeQueryMessageResponseHeader,
+    ],
+    [
+      "ViewMessageRequestHeader",
+      viewArb,
+      encodeViewMessageRequestHeader,
+      decodeViewMessageRequestHeader,
     ],
   ];
   for (const [name, arb, encode, decode] of cases) {

@@ -2582,3 +2582,166 @@ export async function runJavaLitePull(options: JavaLitePullOptions): Promise<Lit
     },
   );
 }
+
+/** One command's outcome in {@linkcode runMqAdminBatch}. */
+export interface MqAdminBatchResult {
+  /** The command as run (with `-n`). */
+  args: string[];
+  /** What it printed on stdout. */
+  output: string;
+  /** 0, or the status of a `System.exit` it tried (a command-line error), -1 when it threw. */
+  exit: number;
+  /** How long it took in the JVM, ms. */
+  ms: number;
+  /** What it threw, if it did. */
+  error?: string;
+}
+
+/** Outcome of {@linkcode runMqAdminBatch}. */
+export interface MqAdminBatchRun {
+  /** One result per command, in order. */
+  results: MqAdminBatchResult[];
+  /** Wall time of the JVM, start to exit, ms. */
+  totalMs: number;
+  /** Stdout and stderr tails, for assertion messages. */
+  logTail: string;
+}
+
+/**
+ * Runs several `mqadmin` commands in one JVM (`rocketmq.interop.MqAdminBatch`, which calls
+ * `MQAdminStartup.main` for each and captures its output): one JVM start instead of one per command.
+ *
+ * @param options target, the commands (each a sub-command and its flags; `-n` is added), timeout
+ * @returns each command's output, and the JVM's wall time
+ * @throws {InteropError} when the batch does not finish in time or stops early
+ * @example
+ * ```ts
+ * import { runMqAdminBatch } from "./harness.ts";
+ * const run = await runMqAdminBatch({ line: "5", nameServer: "127.0.0.1:9876", commands: [["clusterList"], ["topicList"]] });
+ * console.log(run.results.map((r) => r.output));
+ * ```
+ */
+export async function runMqAdminBatch(
+  options: PeerTarget & { commands: string[][]; timeoutMs?: number },
+): Promise<MqAdminBatchRun> {
+  const { line, nameServer } = resolveTarget(options);
+  const tools = await checkTools();
+  const art = await ensureArtifacts(line);
+  const name = `mqadmin-batch-${++peerCounter}`;
+  const dir = await makeRunDir(name);
+  await Deno.mkdir(`${dir}/conf`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/conf/logback_tools.xml`, logbackXml("tools.log"));
+  const args: string[] = [];
+  options.commands.forEach((command, i) => {
+    if (i > 0) args.push("--next");
+    args.push(...command, "-n", nameServer);
+  });
+  const started = performance.now();
+  const proc = await JvmProcess.spawn({
+    name,
+    java: tools.java,
+    classpath: art.serverClasspath,
+    jvmArgs: [
+      "-Xms64m",
+      "-Xmx256m",
+      "-XX:+UseSerialGC",
+      `-Duser.home=${dir}`,
+      `-Drocketmq.home.dir=${dir}`,
+      "-Dfile.encoding=UTF-8",
+      "-Djava.security.manager=allow",
+      ...(options.jvmArgs ?? []),
+    ],
+    mainClass: "rocketmq.interop.MqAdminBatch",
+    args,
+    logDir: dir,
+    cwd: dir,
+  });
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    proc.exited().then(() => true),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs)),
+  ]);
+  clearTimeout(timer);
+  const logTail = await proc.logTail();
+  if (!exited) {
+    await proc.stop(5000);
+    throw new InteropError(`interop: mqadmin batch did not finish in ${timeoutMs} ms`, logTail);
+  }
+  const totalMs = Math.round(performance.now() - started);
+  const results = proc.events.filter((e) =>
+    e.event === "mqadmin"
+  ) as unknown as MqAdminBatchResult[];
+  if (!proc.events.some((e) => e.event === "done") || results.length !== options.commands.length) {
+    throw new InteropError(
+      `interop: mqadmin batch stopped after ${results.length} of ${options.commands.length} commands`,
+      logTail,
+    );
+  }
+  if (!keepDirs()) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  return { results, totalMs, logTail };
+}
+
+/** Options of {@linkcode runJavaLookup}. */
+export interface JavaLookupOptions extends PeerTarget {
+  topic: string;
+  /** An offset message id (`SendResult.offsetMsgId`) for `viewMessage(topic, offsetMsgId)`. */
+  offsetMsgId: string;
+  /** A message id (`SendResult.msgId`, the unique key) for `viewMessage(topic, msgId)`. */
+  msgId: string;
+  /** A key for `queryMessage(topic, key, 32, 0, Long.MAX_VALUE)`. */
+  key: string;
+}
+
+/** Outcome of {@linkcode runJavaLookup}: the peer's `view`, `query` and `error` events. */
+export interface JavaLookupRun {
+  /** `viewMessage(topic, offsetMsgId)`'s message, if found. */
+  byOffset?: PeerEvent;
+  /** `viewMessage(topic, msgId)`'s message, if found. */
+  byUnique?: PeerEvent;
+  /** `queryMessage`'s messages (`msgIds`, `bodies`), if any. */
+  query?: PeerEvent;
+  /** The steps that threw, with the exception. */
+  errors: PeerEvent[];
+}
+
+/**
+ * Looks messages up with the official Java client (`rocketmq.interop.Lookup`: `viewMessage` by offset
+ * message id and by message id, `queryMessage` by key) against a name server: ours or a harness
+ * cluster's.
+ *
+ * @param options target, topic, ids and key
+ * @returns what each lookup found, and the errors
+ * @throws {InteropError} when the peer does not finish
+ * @example
+ * ```ts
+ * import { runJavaLookup } from "./harness.ts";
+ * const run = await runJavaLookup({ line: "5", nameServer: "127.0.0.1:9876", topic: "T",
+ *   offsetMsgId: "7F00000100002A9F0000000000000000", msgId: "0A000005...", key: "order-1" });
+ * console.log(run.byOffset?.body);
+ * ```
+ */
+export async function runJavaLookup(options: JavaLookupOptions): Promise<JavaLookupRun> {
+  const { nameServer } = resolveTarget(options);
+  const peer = await spawnPeer("lookup", "rocketmq.interop.Lookup", options, [
+    ...flags({
+      namesrv: nameServer,
+      topic: options.topic,
+      "offset-msg-id": options.offsetMsgId,
+      "msg-id": options.msgId,
+      key: options.key,
+    }),
+  ]);
+  return await finishRun(peer, 90_000, (events) => {
+    if (!events.some((e) => e.event === "done")) return undefined;
+    const view = (by: string) => events.find((e) => e.event === "view" && e.by === by);
+    return {
+      ...(view("offset") ? { byOffset: view("offset")! } : {}),
+      ...(view("unique") ? { byUnique: view("unique")! } : {}),
+      ...(events.find((e) => e.event === "query")
+        ? { query: events.find((e) => e.event === "query")! }
+        : {}),
+      errors: events.filter((e) => e.event === "error"),
+    };
+  });
+}

@@ -29,6 +29,7 @@ import {
   getConsumerRunningInfo,
   getProducerConnectionList,
 } from "./admin_client.ts";
+import { getBrokerRuntimeInfo, getTopicStatsInfo } from "./broker_stats.ts";
 import { cancelRequest } from "./cancel_request.ts";
 import { getConsumerListByGroup, queryTopicConsumeByWho } from "./consumer_manage.ts";
 import {
@@ -43,6 +44,7 @@ import {
 import { checkClientConfig, heartbeat, unregisterClient } from "./heartbeat.ts";
 import { lockBatchMQ, unlockBatchMQ } from "./lock.ts";
 import { pullMessage } from "./pull_message.ts";
+import { queryMessage, viewMessageById } from "./query_message.ts";
 import { sendReplyMessage } from "./reply_message.ts";
 import { getAllTopicList, getBrokerClusterInfo, getRouteInfo } from "./route.ts";
 import { consumerSendMsgBack } from "./send_back.ts";
@@ -94,6 +96,10 @@ export const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [RequestCode.GET_CONSUMER_CONNECTION_LIST, getConsumerConnectionList], // 203
   [RequestCode.GET_PRODUCER_CONNECTION_LIST, getProducerConnectionList], // 204
   [RequestCode.GET_CONSUME_STATS, getConsumeStats], // 208
+  [RequestCode.QUERY_MESSAGE, queryMessage], // 12
+  [RequestCode.VIEW_MESSAGE_BY_ID, viewMessageById], // 33
+  [RequestCode.GET_BROKER_RUNTIME_INFO, getBrokerRuntimeInfo], // 28
+  [RequestCode.GET_TOPIC_STATS_INFO, getTopicStatsInfo], // 202
   [RequestCode.GET_CONSUMER_RUNNING_INFO, getConsumerRunningInfo], // 307, relayed to the client
   [RequestCode.CONSUME_MESSAGE_DIRECTLY, consumeMessageDirectly], // 309, relayed to the client
   // This library's own

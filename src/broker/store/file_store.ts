@@ -16,6 +16,11 @@
  * | `checkpoint.json` | `logEnd`: every record below it, and every index entry of those records, is on disk (fsynced); the queues' next offsets at that point; the last store time. |
  * | `offsets.json` | Committed consumer offsets, `[group, topic, queueId, offset]`. |
  *
+ * The key index (QUERY_MESSAGE: which records carry a `KEYS` word or a
+ * `UNIQ_KEY`) is held in memory, about 32 bytes per key, at most
+ * `keyIndexEntries` keys (the newest), and rebuilt on open by reading the
+ * newest segments that hold that many keys: it has no file.
+ *
  * The JSON files are a line of JSON and a line with its CRC-32, replaced
  * atomically (temporary file, fsync, rename, fsync of the directory). Other
  * files under `dataDir` (the broker keeps its topics there) are left alone.
@@ -111,6 +116,7 @@ import { offsetMessageId } from "../../codec/message_id.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../../remoting/timers.ts";
 import { type FileSystem, isNotFound, nodeFileSystem, type StoreFile } from "./_fs.ts";
+import { KeyIndex, messageKeys, queryByKey } from "./_key_index.ts";
 import type {
   ArrivalListener,
   BoundaryType,
@@ -119,6 +125,7 @@ import type {
   MessageStore,
   PutMessageInput,
   PutResult,
+  QueryMessageResult,
 } from "./types.ts";
 
 export type { FileSystem, StoreFile } from "./_fs.ts";
@@ -157,6 +164,13 @@ export interface FileStoreOptions {
    */
   indexFileEntries?: number;
   /**
+   * Most keys (`KEYS` words and `UNIQ_KEY`s) held in the in-memory key index
+   * (about 32 bytes each): a message older than the newest this many keys is
+   * no longer found by key, only by its offset message id.
+   * @default {1048576}
+   */
+  keyIndexEntries?: number;
+  /**
    * This broker's address. Not needed by the store (records keep each
    * message's `storeHost`, which the broker sets); accepted so a broker can
    * pass one configuration to either store, and named in log lines.
@@ -176,6 +190,7 @@ const ENTRY_SIZE = 32;
 const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_INTERVAL_MS = 500;
 const DEFAULT_INDEX_FILE_ENTRIES = 65536;
+const DEFAULT_KEY_INDEX_ENTRIES = 1 << 20;
 /** TOTALSIZE..PROPERTIESLENGTH with IPv4 hosts, empty body, topic and properties. */
 const MIN_RECORD_SIZE = 91;
 /** Bytes of recently written records kept in memory for tail reads. */
@@ -518,6 +533,8 @@ interface QueueState {
 interface Prepared {
   bytes: Uint8Array;
   tagsCode: number;
+  /** What the key index holds for it. */
+  keys: string[];
   /** The offset message id of the store host without its 16 offset digits. */
   msgIdPrefix: string;
 }
@@ -612,6 +629,7 @@ class FileStore implements MessageStore {
   #broken: StoreError | undefined;
   readonly #reads = new Set<Promise<void>>();
   readonly #msgIdPrefixes = new Map<string, string>();
+  readonly #keys: KeyIndex;
 
   constructor(
     options: Required<Omit<FileStoreOptions, "retentionBytes" | "storeHost">> & {
@@ -627,6 +645,7 @@ class FileStore implements MessageStore {
     this.#segmentSize = options.segmentSize;
     this.#retention = options.retentionBytes;
     this.#entriesPerFile = options.indexFileEntries;
+    this.#keys = new KeyIndex(options.keyIndexEntries);
     this.#timers = options.timers;
     this.#logger = options.logger;
     this.#pool = new HandlePool(options.fs, OPEN_FILES);
@@ -743,7 +762,7 @@ class FileStore implements MessageStore {
     }
     // Validates the host now, so that a bad one fails this put and not the append step.
     const msgIdPrefix = this.#msgIdPrefix(m.storeHost);
-    return { bytes, tagsCode: m.tagsCode, msgIdPrefix };
+    return { bytes, tagsCode: m.tagsCode, keys: messageKeys(m.properties), msgIdPrefix };
   }
 
   /** `offsetMessageId(host, x)` without the offset's 16 hex digits (cached: it is the broker's own address). */
@@ -879,6 +898,13 @@ class FileStore implements MessageStore {
       q.queue.nextOffset = q.next;
       q.queue.cache.append(q.first, q.entries);
     }
+    units.forEach((unit, i) => {
+      unit.records.forEach((record, j) => {
+        if (record.keys.length > 0) {
+          this.#keys.add(unit.topic, record.keys, results[i]![j]!.commitLogOffset, timestamp);
+        }
+      });
+    });
     this.#remember(start, buffer);
     const end = this.#writtenEnd;
     const commit: Commit = {
@@ -1206,6 +1232,7 @@ class FileStore implements MessageStore {
     }
     if (doomed.length === 0) return;
     this.#logStart = this.#segments[0]!.base;
+    this.#keys.dropBelow(this.#logStart);
     try {
       for (const queue of this.#queues.values()) {
         queue.minOffset = await this.#findMin(queue, queue.minOffset);
@@ -1553,6 +1580,26 @@ class FileStore implements MessageStore {
         });
       }
     });
+  }
+
+  queryMessage(
+    topic: string,
+    key: string,
+    maxNum: number,
+    beginTimestamp: number,
+    endTimestamp: number,
+  ): Promise<QueryMessageResult> {
+    return this.#read(() =>
+      queryByKey(
+        this.#keys,
+        (phys) => this.lookup(phys),
+        topic,
+        key,
+        maxNum,
+        beginTimestamp,
+        endTimestamp,
+      )
+    );
   }
 
   onArrival(listener: ArrivalListener): () => void {
@@ -1918,9 +1965,81 @@ class FileStore implements MessageStore {
       checkpoint?.lastStoreTimestamp ?? 0,
       scan.lastStoreTimestamp,
     );
+    await this.#rebuildKeys();
     await this.#enforceRetention();
     await this.#checkpoint();
     this.#arm();
+  }
+
+  /**
+   * Rebuild the key index from the newest segments that hold
+   * `keyIndexEntries` keys (counted from the last segment back, then indexed
+   * forward), below `#writtenEnd`.
+   */
+  async #rebuildKeys(): Promise<void> {
+    const end = this.#writtenEnd;
+    let from = this.#segments.length - 1;
+    let keys = 0;
+    for (; from >= 0; from--) {
+      await this.#eachRecord(this.#segments[from]!, end, (m) => {
+        keys += messageKeys(m.properties).length;
+      });
+      if (keys >= this.#keys.capacity) break;
+    }
+    for (let i = Math.max(0, from); i < this.#segments.length; i++) {
+      await this.#eachRecord(this.#segments[i]!, end, (m, position) => {
+        const found = messageKeys(m.properties);
+        if (found.length > 0) this.#keys.add(m.topic, found, position, m.storeTimestamp);
+      });
+    }
+  }
+
+  /** Visit the decodable records of a segment below `end` (stops at the first that is not). */
+  async #eachRecord(
+    segment: Segment,
+    end: number,
+    visit: (m: StoredMessage, position: number) => void,
+  ): Promise<void> {
+    const segmentEnd = Math.min(segment.base + segment.length, end);
+    if (segmentEnd <= segment.base) return;
+    const lease = await this.#pool.acquire(segment.path);
+    try {
+      let buffer = new Uint8Array(Math.min(SCAN_CHUNK, segmentEnd - segment.base));
+      let bufferStart = segment.base;
+      let bufferLength = 0;
+      let pos = segment.base;
+      while (pos + 4 <= segmentEnd) {
+        if (pos + 4 > bufferStart + bufferLength) {
+          bufferStart = pos;
+          bufferLength = await lease.file.read(
+            buffer.subarray(0, Math.min(buffer.length, segmentEnd - pos)),
+            pos - segment.base,
+          );
+          if (bufferLength < 4) return;
+        }
+        const size = viewOf(buffer).getInt32(pos - bufferStart);
+        if (size < MIN_RECORD_SIZE || pos + size > segmentEnd) return;
+        if (pos - bufferStart + size > bufferLength) {
+          if (size > buffer.length) buffer = new Uint8Array(size);
+          bufferStart = pos;
+          bufferLength = await lease.file.read(
+            buffer.subarray(0, Math.min(buffer.length, segmentEnd - pos)),
+            pos - segment.base,
+          );
+          if (bufferLength < size) return;
+        }
+        let m: StoredMessage;
+        try {
+          m = decodeStoredMessage(buffer.subarray(pos - bufferStart, pos - bufferStart + size));
+        } catch {
+          return;
+        }
+        visit(m, pos);
+        pos += size;
+      }
+    } finally {
+      lease.release();
+    }
   }
 
   async #loadCheckpoint(): Promise<Checkpoint | undefined> {
@@ -2314,6 +2433,12 @@ export async function openFileStore(options: FileStoreOptions): Promise<MessageS
     segmentSize,
     retentionBytes,
     indexFileEntries,
+    keyIndexEntries: positiveInteger(
+      options.keyIndexEntries ?? DEFAULT_KEY_INDEX_ENTRIES,
+      "options.keyIndexEntries",
+      1,
+      1 << 28,
+    ),
     timers: options.timers ?? systemTimers,
     fs: options.fs ?? nodeFileSystem,
     logger,

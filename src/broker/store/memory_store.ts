@@ -40,6 +40,7 @@ import { IllegalStateError, InvalidArgumentError } from "../../errors.ts";
 import { MessageSysFlag } from "../../codec/message.ts";
 import { encodeStoredMessage } from "../../codec/message_ext.ts";
 import { offsetMessageId } from "../../codec/message_id.ts";
+import { KeyIndex, messageKeys, queryByKey } from "./_key_index.ts";
 import type {
   ArrivalListener,
   BoundaryType,
@@ -48,6 +49,7 @@ import type {
   MessageStore,
   PutMessageInput,
   PutResult,
+  QueryMessageResult,
 } from "./types.ts";
 
 /**
@@ -71,8 +73,9 @@ import type {
  */
 export interface MemoryStoreOptions {
   /**
-   * Most bytes to hold: record segments (their unused tails included) and
-   * the queue index (32 bytes per record). Beyond it the oldest segment is
+   * Most bytes to hold: record segments (their unused tails included), the
+   * queue index (32 bytes per record) and the key index (about 32 bytes per
+   * key: each word of `KEYS` and the `UNIQ_KEY`). Beyond it the oldest segment is
    * dropped. Segments are `memoryLimitBytes / 16` long, at most 1 MiB; a
    * record longer than that gets a segment of its own.
    * @default {268435456} (256 MiB)
@@ -158,6 +161,7 @@ export class MemoryStore implements MessageStore {
   #segmentBytes = 0;
   #indexBytes = 0;
   #messages = 0;
+  readonly #keys: KeyIndex;
   #closed = false;
 
   /**
@@ -174,9 +178,11 @@ export class MemoryStore implements MessageStore {
     this.#limit = limit;
     this.#segmentSize = Math.min(MAX_SEGMENT, Math.floor(limit / 16));
     this.#now = options.now ?? Date.now;
+    // Never the bound: its bytes count against the limit, and eviction drops them.
+    this.#keys = new KeyIndex(Math.max(1024, limit / 24));
   }
 
-  /** Bytes held: record segments (with their unused tails) and the queue index. */
+  /** Bytes held: record segments (with their unused tails), the queue index and the key index. */
   get bytes(): number {
     return this.#segmentBytes + this.#indexBytes;
   }
@@ -277,6 +283,7 @@ export class MemoryStore implements MessageStore {
     segment.used += bytes.length;
     this.#nextPhys += bytes.length;
     this.#pushEntry(queue, phys, bytes.length, m.tagsCode, storeTimestamp);
+    this.#indexBytes += this.#keys.add(m.topic, messageKeys(m.properties), phys, storeTimestamp);
     this.#messages++;
     this.#evict();
     for (const listener of [...this.#listeners]) {
@@ -358,6 +365,7 @@ export class MemoryStore implements MessageStore {
       this.#segmentHead++;
       this.#segmentBytes -= dropped.bytes.length;
       const logStart = segments[this.#segmentHead]!.base;
+      this.#indexBytes += this.#keys.dropBelow(logStart);
       for (const queue of this.#queues.values()) {
         let dropping = 0;
         while (
@@ -577,6 +585,34 @@ export class MemoryStore implements MessageStore {
     while (at < target) at += view.getInt32(at);
     return Promise.resolve(
       at === target ? segment.bytes.subarray(at, at + view.getInt32(at)) : undefined,
+    );
+  }
+
+  /**
+   * Records of a topic by key (a `KEYS` word or the `UNIQ_KEY`).
+   *
+   * @param topic Topic.
+   * @param key The key.
+   * @param maxNum Most records (the newest).
+   * @param beginTimestamp Earliest store time, ms.
+   * @param endTimestamp Latest store time, ms.
+   * @returns The records (views into the store's segments), in physical order.
+   */
+  queryMessage(
+    topic: string,
+    key: string,
+    maxNum: number,
+    beginTimestamp: number,
+    endTimestamp: number,
+  ): Promise<QueryMessageResult> {
+    return queryByKey(
+      this.#keys,
+      (phys) => this.lookup(phys),
+      topic,
+      key,
+      maxNum,
+      beginTimestamp,
+      endTimestamp,
     );
   }
 

@@ -270,6 +270,41 @@ export type ArrivalListener = (
 export type BoundaryType = "LOWER" | "UPPER";
 
 /**
+ * Result of {@linkcode MessageStore.queryMessage}: the records found by key,
+ * and how far the key index reaches (QUERY_MESSAGE's response header).
+ *
+ * @example Find a message by a word of its KEYS property
+ * ```ts
+ * import type { QueryMessageResult } from "./types.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import { decodeStoredMessage } from "../../codec/message_ext.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const host = { address: "127.0.0.1", port: 10911 };
+ * for (const keys of ["order-1 acct-7", "order-2 acct-7"]) {
+ *   await store.put({
+ *     topic: "T", queueId: 0, flag: 0, sysFlag: 0, bornTimestamp: 1, bornHost: host, storeHost: host,
+ *     reconsumeTimes: 0, preparedTransactionOffset: 0, body: new Uint8Array([1]), properties: { KEYS: keys },
+ *     tagsCode: 0,
+ *   });
+ * }
+ * const found: QueryMessageResult = await store.queryMessage("T", "acct-7", 32, 0, Number.MAX_SAFE_INTEGER);
+ * assert.deepEqual(found.records.map((r) => decodeStoredMessage(r).properties["KEYS"]), ["order-1 acct-7", "order-2 acct-7"]);
+ * assert.equal((await store.queryMessage("T", "order-2", 32, 0, Number.MAX_SAFE_INTEGER)).records.length, 1);
+ * await store.close();
+ * ```
+ */
+export interface QueryMessageResult {
+  /** Encoded records (commit-log layout), in physical order. */
+  records: Uint8Array[];
+  /** Store time of the last record indexed (0 when none). */
+  indexLastUpdateTimestamp: number;
+  /** Physical offset of the last record indexed (0 when none). */
+  indexLastUpdatePhyoffset: number;
+}
+
+/**
  * A message store.
  *
  * @example Code written against the interface works with either store
@@ -337,6 +372,19 @@ export interface MessageStore {
   earliestStoreTime(topic: string, queueId: number): Promise<number>;
   /** The encoded record at a physical offset, if still present. */
   lookup(commitLogOffset: number): Promise<Uint8Array | undefined>;
+  /**
+   * Records of `topic` carrying `key` (a word of their `KEYS` property, or
+   * their `UNIQ_KEY`) stored within `[beginTimestamp, endTimestamp]`: the
+   * newest `maxNum`, in physical order (`DefaultMessageStore.queryMessage`).
+   * Only records still held and indexed are found.
+   */
+  queryMessage(
+    topic: string,
+    key: string,
+    maxNum: number,
+    beginTimestamp: number,
+    endTimestamp: number,
+  ): Promise<QueryMessageResult>;
   /** Subscribe to appends; returns an unsubscribe function. */
   onArrival(listener: ArrivalListener): () => void;
 

@@ -139,6 +139,28 @@ describe("AccessControl", () => {
       ],
       [createRequest(300, { topic: "audit" }), undefined],
       [
+        createRequest(12, {
+          topic: "audit",
+          key: "k",
+          maxNum: 32,
+          beginTimestamp: 0,
+          endTimestamp: 1,
+        }),
+        "accessKey=app has no SUB permission on topic audit",
+      ],
+      [
+        createRequest(12, {
+          topic: "orders",
+          key: "k",
+          maxNum: 32,
+          beginTimestamp: 0,
+          endTimestamp: 1,
+        }),
+        undefined,
+      ],
+      [createRequest(33, { topic: "orders", offset: 0 }), undefined],
+      [createRequest(33, { offset: 0 }), "no topic named in the request"], // a 4.x client: admins only
+      [
         createRequest(38, { consumerGroup: "other" }),
         "accessKey=app has no SUB permission on group other",
       ],

@@ -131,8 +131,8 @@ describe("name server requests (105, 106, 206) and administration (17, 300)", ()
   it("answers unknown request codes with REQUEST_CODE_NOT_SUPPORTED, and oneway ones not at all", async () => {
     const { broker } = newBroker();
     const conn = attach(broker);
-    const res = await call(conn, createRequest(12, { topic: "T" }));
-    assert.deepEqual([res.code, res.remark], [3, " request type 12 not supported"]);
+    const res = await call(conn, createRequest(13, { topic: "T" }));
+    assert.deepEqual([res.code, res.remark], [3, " request type 13 not supported"]);
     const before = conn.stats.framesIn;
     await conn.invokeOneway(createOneway(37, { producerGroup: "PG" }));
     await flushMicrotasks();

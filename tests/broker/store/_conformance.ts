@@ -360,6 +360,79 @@ export function conformance(factory: StoreFactory): void {
         assert.equal(got.records[1]!.length, next.size);
       }));
 
+    it("finds messages by a KEYS word and by UNIQ_KEY, per topic, in physical order", () =>
+      withStore(factory, async ({ store }) => {
+        const put: PutResult[] = [];
+        put.push(await store.put(message({ seed: 0, properties: { KEYS: "order-1 acct-7" } })));
+        put.push(await store.put(message({ seed: 1, properties: { KEYS: "order-2  acct-7 " } })));
+        put.push(await store.put(message({ seed: 2, queueId: 1, properties: { KEYS: "acct-7" } })));
+        put.push(await store.put(message({ seed: 3, topic: "U", properties: { KEYS: "acct-7" } })));
+        put.push(
+          await store.putBatch([message({ seed: 4, properties: { KEYS: "order-5" } })]).then(
+            (r) => r[0]!,
+          ),
+        );
+        const all = [0, Number.MAX_SAFE_INTEGER] as const;
+        const seeds = async (topic: string, key: string, maxNum = 32): Promise<string[]> => {
+          const r = await store.queryMessage(topic, key, maxNum, ...all);
+          return r.records.map((record) => decodeStoredMessage(record).properties["UNIQ_KEY"]!);
+        };
+        assert.deepEqual(await seeds("T", "acct-7"), ["K0", "K1", "K2"]);
+        assert.deepEqual(await seeds("U", "acct-7"), ["K3"]);
+        assert.deepEqual(await seeds("T", "order-2"), ["K1"]);
+        assert.deepEqual(await seeds("T", "order-5"), ["K4"]);
+        assert.deepEqual(await seeds("T", "K2"), ["K2"]); // the unique key
+        assert.deepEqual(await seeds("U", "K2"), []);
+        assert.deepEqual(await seeds("T", "order"), []); // whole words only
+        assert.deepEqual(await seeds("T", ""), []);
+        assert.deepEqual(await seeds("T", "acct-7", 2), ["K1", "K2"]); // the newest maxNum
+        assert.deepEqual(await seeds("T", "acct-7", 0), []);
+        const r = await store.queryMessage("T", "K1", 32, ...all);
+        const d = decodeStoredMessage(r.records[0]!);
+        assert.equal(d.commitLogOffset, put[1]!.commitLogOffset);
+        assert.deepEqual(r.records[0], await store.lookup(put[1]!.commitLogOffset));
+        assert.equal(r.indexLastUpdatePhyoffset, put[4]!.commitLogOffset);
+        assert.equal(r.indexLastUpdateTimestamp, put[4]!.storeTimestamp);
+      }));
+
+    it("filters a key query by store time", () =>
+      withStore(factory, async ({ store, setTime }) => {
+        const t0 = 1_800_000_000_000;
+        for (let i = 0; i < 6; i++) {
+          setTime(t0 + i * 1000);
+          await store.put(message({ seed: i, properties: { KEYS: "k" } }));
+        }
+        const seeds = async (begin: number, end: number): Promise<string[]> =>
+          (await store.queryMessage("T", "k", 32, begin, end)).records.map((r) =>
+            decodeStoredMessage(r).properties["UNIQ_KEY"]!
+          );
+        assert.deepEqual(await seeds(t0 + 1000, t0 + 3000), ["K1", "K2", "K3"]);
+        assert.deepEqual(await seeds(t0 + 1500, t0 + 1600), []);
+        assert.deepEqual(await seeds(t0 + 5000, Number.MAX_SAFE_INTEGER), ["K5"]);
+        assert.deepEqual(await seeds(0, t0 - 1), []);
+      }));
+
+    it("forgets the keys of dropped records, and finds those still held", () =>
+      withStore(factory, async ({ store }) => {
+        const results: PutResult[] = [];
+        for (let i = 0; i < 200; i++) {
+          results.push(
+            await store.put(message({ seed: i, size: 200, properties: { KEYS: "same" } })),
+          );
+        }
+        const min = store.minOffset("T", 0);
+        assert.ok(min > 0, "old records were dropped");
+        const all = [0, Number.MAX_SAFE_INTEGER] as const;
+        assert.deepEqual((await store.queryMessage("T", "K0", 32, ...all)).records, []);
+        const last = await store.queryMessage("T", "K199", 32, ...all);
+        assert.equal(decodeStoredMessage(last.records[0]!).queueOffset, 199);
+        const same = await store.queryMessage("T", "same", 1000, ...all);
+        assert.deepEqual(
+          same.records.map((r) => decodeStoredMessage(r).queueOffset),
+          Array.from({ length: 200 - min }, (_, i) => min + i),
+        );
+      }, { limitBytes: 8192 }));
+
     it("refuses appends after close", () =>
       withStore(factory, async ({ store }) => {
         await store.put(message());

@@ -115,6 +115,44 @@ describe("file store: restart", () => {
     }
   });
 
+  it("rebuilds the key index on open: the newest keyIndexEntries keys, across segments", async () => {
+    const dir = await tempDir();
+    try {
+      let { store } = await open(dir.path);
+      const results: PutResult[] = [];
+      for (let i = 0; i < 60; i++) {
+        // 300-byte records, 4 KiB segments: 13 per segment, 5 segments. Two keys each (KEYS and UNIQ_KEY).
+        results.push(await store.put(message({ seed: i, properties: { KEYS: `k${i % 2}` } })));
+      }
+      const all = [0, Number.MAX_SAFE_INTEGER] as const;
+      const found = async (key: string): Promise<number[]> =>
+        (await store.queryMessage("T", key, 1000, ...all)).records.map((r) =>
+          decodeStoredMessage(r).queueOffset
+        );
+      const evens = Array.from({ length: 30 }, (_, i) => 2 * i);
+      assert.deepEqual(await found("k0"), evens);
+      await store.close();
+
+      ({ store } = await open(dir.path));
+      assert.deepEqual(await found("k0"), evens);
+      assert.deepEqual(await found("K59"), [59]);
+      const r = await store.queryMessage("T", "K59", 32, ...all);
+      assert.equal(r.indexLastUpdatePhyoffset, results[59]!.commitLogOffset);
+      await store.close();
+
+      // Room for 20 keys (10 messages): the last segments are read back until they hold 20.
+      ({ store } = await open(dir.path, { keyIndexEntries: 20 }));
+      assert.deepEqual(await found("K59"), [59]);
+      assert.deepEqual(await found("K0"), []);
+      assert.deepEqual(await found("k0"), [50, 52, 54, 56, 58]);
+      await store.put(message({ seed: 60, properties: { KEYS: "k0" } }));
+      assert.deepEqual(await found("k0"), [52, 54, 56, 58, 60]);
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   it("rolls segments at segmentSize, names them by base offset, and reads across them", async () => {
     const dir = await tempDir();
     try {
