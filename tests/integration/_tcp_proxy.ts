@@ -24,18 +24,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** Polls `condition` every 5 ms (waiting for an event, not a time); fails after `timeout`. */
-export async function until(
-  condition: () => boolean,
-  what: string,
-  timeout = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { until } from "../_wait.ts";
 
 /**
  * Listen on an ephemeral loopback port and proxy each connection to

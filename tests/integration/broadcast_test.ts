@@ -16,18 +16,10 @@ import {
   PushConsumer,
 } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
+import { sleep, until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe("broadcasting consumers through the embedded broker", () => {
   let broker: BrokerHandle;

@@ -11,16 +11,7 @@ import { Producer } from "../../src/client/producer.ts";
 import { PushConsumer } from "../../src/client/push_consumer.ts";
 import { bodyText } from "../../src/client/message.ts";
 import { ConnectionError, RequestTimeoutError } from "../../src/errors.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { until } from "../_wait.ts";
 
 /** A responder owning every queue of `topic` (created first). */
 async function responder(

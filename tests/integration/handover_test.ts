@@ -16,18 +16,10 @@ import type { MessageQueue } from "../../src/client/message.ts";
 import { ClientInstance } from "../../src/client/client_instance.ts";
 import { createRequest } from "../../src/codec/remoting_command.ts";
 import { decodeConsumerRunningInfo } from "../../src/codec/admin_bodies.ts";
+import { until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** A gate the test opens: handlers wait on it. */
 function latch(): { wait: Promise<void>; open: () => void } {

@@ -19,18 +19,10 @@ import {
   RemoteError,
 } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
+import { sleep, until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** How many of a topic's queues a consumer owns (its group's retry queue aside). */
 const owned = (c: PushConsumer, topic: string) =>

@@ -18,18 +18,10 @@ import {
   RemoteError,
 } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
+import { until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in time`);
-    await sleep(5);
-  }
-}
 
 const owned = (c: PushConsumer, topic: string) => c.assignedQueues.filter((q) => q.topic === topic);
 

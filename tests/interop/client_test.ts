@@ -33,6 +33,7 @@ import {
 import { npmTool, npmToolBin, ROOT } from "../tools/npm_tools.ts";
 import { main } from "../../src/cli/main.ts";
 import { fakeIO } from "../cli/_fake_io.ts";
+import { sleep, until } from "../_wait.ts";
 
 /** A broker to test through: a real RocketMQ cluster or our embedded broker. */
 interface Target {
@@ -101,16 +102,7 @@ async function embeddedTarget(line: RocketMQLine): Promise<Target> {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const reverse = (bytes: Uint8Array) => bytes.slice().reverse();
-
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /**
  * Check a Java requester run: every request got its own correct reply, none

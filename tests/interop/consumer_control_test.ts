@@ -12,16 +12,7 @@ import process from "node:process";
 import { bodyText, Producer, PushConsumer } from "../../mod.ts";
 import { type RocketMQCluster, startJavaConsumer, startRocketMQ, uniqueName } from "./harness.ts";
 import { startBroker } from "../../src/broker/mod.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+import { until } from "../_wait.ts";
 
 describe("broadcast and the async iterator through RocketMQ 5.5.0", () => {
   let cluster: RocketMQCluster;

@@ -10,16 +10,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { bodyText, type MessageExt, Producer, PushConsumer } from "../../mod.ts";
 import { type RocketMQCluster, startRocketMQ, uniqueName } from "./harness.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { until } from "../_wait.ts";
 
 describe("queue handover through RocketMQ 5.5.0", () => {
   let cluster: RocketMQCluster;

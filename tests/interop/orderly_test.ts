@@ -10,16 +10,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { bodyText, type MessageExt, type MessageQueue, Producer, PushConsumer } from "../../mod.ts";
 import { type RocketMQCluster, runJavaRequester, startRocketMQ, uniqueName } from "./harness.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { sleep, until } from "../_wait.ts";
 
 /** Account `n` goes to queue `n % queues`. */
 const byAccount = (queues: readonly MessageQueue[], _message: unknown, arg: unknown) =>
