@@ -498,8 +498,8 @@ export class Broker {
       logger,
       ...(options.delayLevels ? { levels: options.delayLevels } : {}),
     });
-    this.#unsubscribe = store.onArrival((topic, queueId, queueOffset, tagsCode) => {
-      ctx.pulls.notifyArrival(topic, queueId, queueOffset, tagsCode);
+    this.#unsubscribe = store.onArrival((topic, queueId, queueOffset, tagsCode, properties) => {
+      ctx.pulls.notifyArrival(topic, queueId, queueOffset, tagsCode, properties);
       if (topic === SCHEDULE_TOPIC) this.#delay.notify(queueId);
     });
     this.#delay.start();

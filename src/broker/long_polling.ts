@@ -41,8 +41,12 @@ export interface HeldPullRequest<C> {
   offset: number;
   /** Milliseconds to hold at most. */
   timeout: number;
-  /** Whether a message with this tags code would match the pull's subscription. */
-  filter: (tagsCode: number) => boolean;
+  /**
+   * Whether a message with this tags code (and these properties, read on
+   * demand; absent when the store cannot give them) would match the pull's
+   * subscription.
+   */
+  filter: (tagsCode: number, properties?: () => Readonly<Record<string, string>>) => boolean;
   /** Runs the pull again; called at most once. */
   wake: (reason: WakeReason) => void;
   /** Called instead of `wake` when the pull is dropped (its channel closed, or shutdown). */
@@ -140,15 +144,22 @@ export class PullHoldService<C> {
    * @param queueId Queue of the message.
    * @param queueOffset Queue offset the message got.
    * @param tagsCode The message's tags code.
+   * @param properties Reads the message's properties (SQL92 filters).
    */
-  notifyArrival(topic: string, queueId: number, queueOffset: number, tagsCode: number): void {
+  notifyArrival(
+    topic: string,
+    queueId: number,
+    queueOffset: number,
+    tagsCode: number,
+    properties?: () => Readonly<Record<string, string>>,
+  ): void {
     const set = this.#byKey.get(`${topic}@${queueId}`);
     if (!set) return;
     for (const held of [...set]) {
       if (queueOffset < held.offset) continue;
       let match: boolean;
       try {
-        match = held.filter(tagsCode);
+        match = held.filter(tagsCode, properties);
       } catch {
         match = true;
       }

@@ -46,3 +46,16 @@ export function storedRecordProperties(record: Uint8Array): Record<string, strin
   if (length < 0 || pos + length !== end) fail("properties length disagrees with TOTALSIZE");
   return decodeProperties(utf8Decode(record.subarray(pos, end)));
 }
+
+/**
+ * A reader of a stored record's properties that decodes them on its first
+ * call only (every later call returns the same object, or throws the same
+ * error): given to arrival listeners, most of which never ask.
+ *
+ * @param record One record as stored.
+ * @returns The reader.
+ */
+export function lazyStoredProperties(record: Uint8Array): () => Record<string, string> {
+  let properties: Record<string, string> | undefined;
+  return () => properties ??= storedRecordProperties(record);
+}

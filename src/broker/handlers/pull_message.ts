@@ -349,7 +349,12 @@ async function processPull(
       queueId: header.queueId,
       offset: header.queueOffset,
       timeout,
-      filter,
+      // A SQL92 pull is woken only by a message its expression matches (as
+      // RocketMQ's notifyMessageArriving, which checks the properties too):
+      // not by each arrival, which would cost a round trip per message.
+      filter: sql
+        ? (_tagsCode, properties) => properties === undefined || sql.matches(properties())
+        : filter,
       wake: () => {
         processPull(ctx, request, header, channel, false).then(resolve, (err) => {
           ctx.logger.warn("pull: woken pull failed", { err });

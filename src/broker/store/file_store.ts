@@ -113,6 +113,7 @@ import {
   type StoredMessage,
 } from "../../codec/message_ext.ts";
 import { offsetMessageId } from "../../codec/message_id.ts";
+import { lazyStoredProperties } from "../../codec/_stored_properties.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../../remoting/timers.ts";
 import { type FileSystem, isNotFound, nodeFileSystem, type StoreFile } from "./_fs.ts";
@@ -832,7 +833,7 @@ class FileStore implements MessageStore {
     const buffer = single ? units[0]!.records[0]!.bytes : new Uint8Array(total);
     const touched = new Map<QueueState, { first: number; next: number; parts: Uint8Array[] }>();
     const results: PutResult[][] = [];
-    const arrivals: Array<[QueueState, number, number]> = [];
+    const arrivals: Array<[QueueState, number, number, Uint8Array]> = [];
     let cursor = 0;
     for (const unit of units) {
       const queue = this.#queue(unit.topic, unit.queueId);
@@ -861,7 +862,7 @@ class FileStore implements MessageStore {
           msgId: record.msgIdPrefix + physical.toString(16).toUpperCase().padStart(16, "0"),
           size,
         });
-        arrivals.push([queue, t.next, record.tagsCode]);
+        arrivals.push([queue, t.next, record.tagsCode, record.bytes]);
         t.next++;
         cursor += size;
       });
@@ -912,8 +913,8 @@ class FileStore implements MessageStore {
       apply: () => {
         this.#visibleEnd = Math.max(this.#visibleEnd, end);
         for (const q of indexed) q.queue.maxOffset = Math.max(q.queue.maxOffset, q.next);
-        for (const [queue, queueOffset, tagsCode] of arrivals) {
-          this.#notifyArrival(queue, queueOffset, tagsCode);
+        for (const [queue, queueOffset, tagsCode, bytes] of arrivals) {
+          this.#notifyArrival(queue, queueOffset, tagsCode, bytes);
         }
         units.forEach((unit, i) => unit.resolve(results[i]!));
       },
@@ -1031,10 +1032,16 @@ class FileStore implements MessageStore {
     );
   }
 
-  #notifyArrival(queue: QueueState, queueOffset: number, tagsCode: number): void {
+  #notifyArrival(
+    queue: QueueState,
+    queueOffset: number,
+    tagsCode: number,
+    bytes: Uint8Array,
+  ): void {
+    const properties = lazyStoredProperties(bytes);
     for (const listener of [...this.#listeners]) {
       try {
-        listener(queue.topic, queue.queueId, queueOffset, tagsCode);
+        listener(queue.topic, queue.queueId, queueOffset, tagsCode, properties);
       } catch (error) {
         this.#logger.warn("arrival listener failed", { error });
       }

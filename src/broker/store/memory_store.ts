@@ -40,6 +40,7 @@ import { IllegalStateError, InvalidArgumentError } from "../../errors.ts";
 import { MessageSysFlag } from "../../codec/message.ts";
 import { encodeStoredMessage } from "../../codec/message_ext.ts";
 import { offsetMessageId } from "../../codec/message_id.ts";
+import { lazyStoredProperties } from "../../codec/_stored_properties.ts";
 import { KeyIndex, messageKeys, queryByKey } from "./_key_index.ts";
 import type {
   ArrivalListener,
@@ -286,9 +287,10 @@ export class MemoryStore implements MessageStore {
     this.#indexBytes += this.#keys.add(m.topic, messageKeys(m.properties), phys, storeTimestamp);
     this.#messages++;
     this.#evict();
+    const properties = lazyStoredProperties(bytes);
     for (const listener of [...this.#listeners]) {
       try {
-        listener(m.topic, m.queueId, queueOffset, m.tagsCode);
+        listener(m.topic, m.queueId, queueOffset, m.tagsCode, properties);
       } catch {
         // a listener's failure is its own business
       }

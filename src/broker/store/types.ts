@@ -213,7 +213,9 @@ export interface GetResult {
 export type MessageFilter = (tagsCode: number) => boolean;
 
 /**
- * Told when a message is appended (for long polling).
+ * Told when a message is appended (for long polling). `properties` reads
+ * the stored message's properties (once, on the first call; it may throw on
+ * a malformed record): what a held SQL92 pull decides on.
  *
  * @example
  * ```ts
@@ -240,6 +242,7 @@ export type ArrivalListener = (
   queueId: number,
   queueOffset: number,
   tagsCode: number,
+  properties?: () => Readonly<Record<string, string>>,
 ) => void;
 
 /**

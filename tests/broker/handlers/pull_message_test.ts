@@ -1,5 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openFileStore } from "../../../src/broker/store/file_store.ts";
 import { createRequest } from "../../../src/codec/remoting_command.ts";
 import { buildSubscriptionData } from "../../../src/codec/bodies.ts";
 import { ManualTimers } from "../../../src/remoting/timers.ts";
@@ -172,32 +176,50 @@ describe("PULL_MESSAGE (11)", () => {
       await broker.close();
     });
 
-    it("wakes a held pull for a matching message", async () => {
-      const timers = new ManualTimers(Date.now());
-      const { broker } = newBroker({ timers });
-      const conn = attach(broker);
-      await send(conn, { topic: "T", properties: { n: "1" }, body: "old" });
-      const held = call(
-        conn,
-        createRequest(11, {
-          ...pullRequest({
-            group: "G",
-            topic: "T",
-            subscription: "n > 5",
-            offset: 1,
-            suspendMillis: 60_000,
-          }).extFields,
-          expressionType: "SQL92",
-        }),
-      );
-      await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
-      await send(conn, { topic: "T", properties: { n: "9" }, body: "new" });
-      const res = await held;
-      assert.equal(res.code, 0);
-      assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["new"]);
-      await conn.close();
-      await broker.close();
-    });
+    for (const storeKind of ["memory", "file"] as const) {
+      it(`wakes a held pull for a matching message only (${storeKind} store)`, async () => {
+        const timers = new ManualTimers(Date.now());
+        const dataDir = storeKind === "file"
+          ? await mkdtemp(join(tmpdir(), "rocketmq-rpc-sql-wake-"))
+          : undefined;
+        const store = dataDir ? await openFileStore({ dataDir, timers }) : undefined;
+        const { broker } = newBroker({ timers, ...(store ? { store } : {}) });
+        const conn = attach(broker);
+        try {
+          await send(conn, { topic: "T", properties: { n: "1" }, body: "old" });
+          const held = call(
+            conn,
+            createRequest(11, {
+              ...pullRequest({
+                group: "G",
+                topic: "T",
+                subscription: "n > 5",
+                offset: 1,
+                suspendMillis: 60_000,
+              }).extFields,
+              expressionType: "SQL92",
+            }),
+          );
+          await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
+          // Messages the expression filters out leave the pull held: no
+          // answer, no round trip per message.
+          await send(conn, { topic: "T", properties: { n: "2" }, body: "small" });
+          await send(conn, { topic: "T", properties: {}, body: "no n" });
+          await flushMicrotasks();
+          assert.equal(broker.stats.heldPulls, 1, "still held after non-matching arrivals");
+          await send(conn, { topic: "T", properties: { n: "9" }, body: "new" });
+          const res = await held;
+          assert.equal(res.code, 0);
+          assert.deepEqual(messagesOf(res).map((m) => text(m.body)), ["new"]);
+          assert.equal(res.extFields.nextBeginOffset, "4");
+        } finally {
+          await conn.close();
+          await broker.close();
+          await store?.close();
+          if (dataDir) await rm(dataDir, { recursive: true, force: true });
+        }
+      });
+    }
   });
 
   it("answers PULL_OFFSET_MOVED with a corrected nextBeginOffset", async () => {
