@@ -339,11 +339,12 @@ export class ConsumeService {
     const handlerStart = performance.now();
     let timer: TimerHandle | undefined;
     let onAbort: (() => void) | undefined;
+    const handling = (async () => await handler(message, context))().then(
+      (value) => ({ kind: "done" as const, value }),
+      (error: unknown) => ({ kind: "failed" as const, error }),
+    );
     const outcome = await Promise.race([
-      (async () => await handler(message, context))().then(
-        (value) => ({ kind: "done" as const, value }),
-        (error: unknown) => ({ kind: "failed" as const, error }),
-      ),
+      handling,
       new Promise<{ kind: "timeout" }>((resolve) => {
         timer = timers.setTimeout(() => resolve({ kind: "timeout" }), deadline - now);
       }),
@@ -425,6 +426,12 @@ export class ConsumeService {
           request: isRequest,
           timeoutMs: allowed,
         });
+        // Orderly: the queue's next message (or this one's retry) starts only
+        // once the given-up handler has returned (its signal is aborted), so
+        // no two handlers of a queue ever overlap. Java's orderly consumer
+        // has no timeout at all; a handler that ignores its signal holds its
+        // queue, as there.
+        if (work.orderly) await handling;
         if (isRequest) {
           // Its requester has given up: nothing to reply to, nothing to retry.
           this.complete(pq, message.queueOffset);

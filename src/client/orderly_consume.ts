@@ -16,7 +16,9 @@
  * dead-letter queue (as Java's orderly consumer, whose retry count then
  * exceeds the maximum) and a request gets an error reply with the last
  * failure; a request is not retried past its deadline either (its requester
- * gets the error reply instead of a timeout). Offsets advance only over
+ * gets the error reply instead of a timeout). A handler given up at its
+ * timeout has its signal aborted and is waited for before the queue goes
+ * on: two handlers of a queue never overlap. Offsets advance only over
  * messages done with.
  *
  * @example Requests of one account handled in the order they were sent

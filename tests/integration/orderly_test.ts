@@ -291,6 +291,47 @@ describe("orderly consumption", () => {
     }
   });
 
+  test("a handler past consumeTimeout is waited for before its retry or the next message starts", async () => {
+    const topic = await topicWithQueues("timeout");
+    const events: string[] = [];
+    let running = 0;
+    let overlap = 0;
+    const c = consumer(unique("g"), topic, async (msg, context) => {
+      const body = bodyText(msg);
+      if (body === "create") return undefined;
+      running++;
+      overlap = Math.max(overlap, running);
+      events.push(`start ${body}#${msg.reconsumeTimes}`);
+      if (body === "slow" && msg.reconsumeTimes === 0) {
+        // Runs past consumeTimeout, then takes a while to stop once told.
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+        await sleep(200);
+      }
+      events.push(`end ${body}#${msg.reconsumeTimes}`);
+      running--;
+      return undefined;
+    }, { orderly: true, orderlyRetryDelay: 10, consumeTimeout: 100 });
+    try {
+      await c.start();
+      await until(() => owned(c, topic) === 4, "4 queues");
+      const onQueue0 = { selector: byAccount, arg: 0 };
+      await producer.send({ topic, body: "slow" }, onQueue0);
+      await producer.send({ topic, body: "next" }, onQueue0);
+      await until(() => events.includes("end next#0"), "the next message handled");
+      assert.equal(overlap, 1, `one handler at a time on the queue: ${events.join(", ")}`);
+      assert.deepEqual(events, [
+        "start slow#0",
+        "end slow#0",
+        "start slow#1",
+        "end slow#1",
+        "start next#0",
+        "end next#0",
+      ]);
+    } finally {
+      await c.close();
+    }
+  });
+
   test("retries used up: a request gets the error reply, a message goes to the DLQ, the queue goes on", async () => {
     const topic = await topicWithQueues("exhaust");
     const group = unique("g");
