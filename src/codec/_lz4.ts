@@ -10,11 +10,9 @@
 // offset and never holds more than `maxSize` bytes of output.
 
 import { CodecError } from "../errors.ts";
+import { decompressedTooLarge, skippableFrameEnd, u32le } from "./_frames.ts";
 
 const MAGIC = 0x184d2204;
-/** Skippable frames: magic 0x184D2A50 … 0x184D2A5F. */
-const SKIPPABLE_MASK = 0xfffffff0;
-const SKIPPABLE = 0x184d2a50;
 const BLOCK_MAX: Readonly<Record<number, number>> = {
   4: 0x10000,
   5: 0x40000,
@@ -68,15 +66,6 @@ function corrupt(problem: string): never {
   throw new CodecError("compression", `corrupt LZ4 frame: ${problem}`);
 }
 
-function tooLarge(maxSize: number): never {
-  throw new CodecError("compression", `decompressed body exceeds the limit of ${maxSize} bytes`);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
-    0;
-}
-
 /** Output that grows on demand, never beyond `max` bytes. */
 class Output {
   buf: Uint8Array;
@@ -86,7 +75,7 @@ class Output {
   }
   reserve(n: number): void {
     const need = this.length + n;
-    if (need > this.max) tooLarge(this.max);
+    if (need > this.max) decompressedTooLarge(this.max);
     if (need > this.buf.length) {
       const grown = new Uint8Array(Math.min(this.max, Math.max(need, this.buf.length * 2)));
       grown.set(this.buf.subarray(0, this.length));
@@ -184,14 +173,12 @@ export async function lz4Decompress(input: Uint8Array, maxSize: number): Promise
   let frames = 0;
   while (pos < input.length) {
     if (input.length - pos < 4) corrupt(`${input.length - pos} trailing bytes`);
-    const magic = u32(input, pos);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE) {
-      if (input.length - pos < 8) corrupt("truncated skippable frame");
-      const size = u32(input, pos + 4);
-      if (size > input.length - pos - 8) corrupt("skippable frame runs past the input");
-      pos += 8 + size;
+    const skipped = skippableFrameEnd(input, pos, corrupt);
+    if (skipped !== undefined) {
+      pos = skipped;
       continue;
     }
+    const magic = u32le(input, pos);
     if (magic !== MAGIC) corrupt(`bad magic number 0x${magic.toString(16)}`);
     pos += 4;
     const descriptorStart = pos;
@@ -206,10 +193,10 @@ export async function lz4Decompress(input: Uint8Array, maxSize: number): Promise
     let contentSize: number | undefined;
     if ((flg & FLG_CONTENT_SIZE) !== 0) {
       if (input.length - pos < 8) corrupt("truncated content size");
-      const high = u32(input, pos + 4);
-      contentSize = high * 2 ** 32 + u32(input, pos);
+      const high = u32le(input, pos + 4);
+      contentSize = high * 2 ** 32 + u32le(input, pos);
       pos += 8;
-      if (high !== 0 || out.length + contentSize > maxSize) tooLarge(maxSize);
+      if (high !== 0 || out.length + contentSize > maxSize) decompressedTooLarge(maxSize);
     }
     if (pos >= input.length) corrupt("truncated frame descriptor");
     const hc = input[pos]!;
@@ -221,14 +208,14 @@ export async function lz4Decompress(input: Uint8Array, maxSize: number): Promise
     const independent = (flg & FLG_BLOCK_INDEPENDENCE) !== 0;
     while (true) {
       if (input.length - pos < 4) corrupt("truncated block size");
-      const word = u32(input, pos);
+      const word = u32le(input, pos);
       pos += 4;
       if (word === 0) break; // EndMark
       const size = (word & ~UNCOMPRESSED) >>> 0;
       if (size > blockMax) corrupt(`block of ${size} bytes exceeds the maximum ${blockMax}`);
       const checksummed = (flg & FLG_BLOCK_CHECKSUM) !== 0 ? 4 : 0;
       if (size + checksummed > input.length - pos) corrupt("block runs past the input");
-      if (checksummed && xxh32(0, input, pos, size) !== u32(input, pos + size)) {
+      if (checksummed && xxh32(0, input, pos, size) !== u32le(input, pos + size)) {
         corrupt("block checksum mismatch");
       }
       if ((word & UNCOMPRESSED) !== 0) {
@@ -246,7 +233,7 @@ export async function lz4Decompress(input: Uint8Array, maxSize: number): Promise
     }
     if ((flg & FLG_CONTENT_CHECKSUM) !== 0) {
       if (input.length - pos < 4) corrupt("truncated content checksum");
-      if (xxh32(0, out.buf, frameStart, produced) !== u32(input, pos)) {
+      if (xxh32(0, out.buf, frameStart, produced) !== u32le(input, pos)) {
         corrupt("content checksum mismatch");
       }
       pos += 4;

@@ -6,10 +6,9 @@
 // encode zstd and get a CodecError saying so.
 
 import { CodecError } from "../errors.ts";
+import { decompressedTooLarge, skippableFrameEnd, u32le } from "./_frames.ts";
 
 const MAGIC = 0xfd2fb528;
-const SKIPPABLE_MASK = 0xfffffff0;
-const SKIPPABLE = 0x184d2a50;
 
 interface Fzstd {
   Decompress: new (ondata: (chunk: Uint8Array, final: boolean) => void) => {
@@ -31,15 +30,6 @@ function corrupt(problem: string, cause?: unknown): never {
   );
 }
 
-function tooLarge(maxSize: number): never {
-  throw new CodecError("compression", `decompressed body exceeds the limit of ${maxSize} bytes`);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
-    0;
-}
-
 /**
  * Walk the frames and refuse, before fzstd allocates anything, one whose
  * declared content size or window (fzstd allocates the window up front)
@@ -50,14 +40,12 @@ function checkFrames(input: Uint8Array, maxSize: number): void {
   if (input.length === 0) corrupt("no frame");
   while (pos < input.length) {
     if (input.length - pos < 4) corrupt(`${input.length - pos} trailing bytes`);
-    const magic = u32(input, pos);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE) {
-      if (input.length - pos < 8) corrupt("truncated skippable frame");
-      const size = u32(input, pos + 4);
-      if (size > input.length - pos - 8) corrupt("skippable frame runs past the input");
-      pos += 8 + size;
+    const skipped = skippableFrameEnd(input, pos, corrupt);
+    if (skipped !== undefined) {
+      pos = skipped;
       continue;
     }
+    const magic = u32le(input, pos);
     if (magic !== MAGIC) corrupt(`bad magic number 0x${magic.toString(16)}`);
     pos += 4;
     if (pos >= input.length) corrupt("truncated frame header");
@@ -85,7 +73,7 @@ function checkFrames(input: Uint8Array, maxSize: number): void {
     }
     pos += fcsBytes;
     if (singleSegment) window = contentSize!;
-    if (contentSize !== undefined && contentSize > maxSize) tooLarge(maxSize);
+    if (contentSize !== undefined && contentSize > maxSize) decompressedTooLarge(maxSize);
     if (window > maxSize) {
       throw new CodecError(
         "compression",
@@ -128,7 +116,7 @@ export async function zstdDecompress(input: Uint8Array, maxSize: number): Promis
   let ended = false;
   const decoder = new fzstd.Decompress((chunk, final) => {
     total += chunk.length;
-    if (total > maxSize) tooLarge(maxSize);
+    if (total > maxSize) decompressedTooLarge(maxSize);
     if (chunk.length > 0) chunks.push(chunk);
     if (final) ended = true;
   });

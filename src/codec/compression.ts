@@ -29,6 +29,7 @@
 
 import { concat } from "../bytes.ts";
 import { CodecError, InvalidArgumentError } from "../errors.ts";
+import { decompressedTooLarge } from "./_frames.ts";
 import { lz4Compress, lz4Decompress } from "./_lz4.ts";
 import { zstdCompress, zstdDecompress } from "./_zstd.ts";
 
@@ -167,10 +168,7 @@ async function drain(
       if (done) break;
       total += value.length;
       if (total > maxSize) {
-        throw new CodecError(
-          "compression",
-          `decompressed body exceeds the limit of ${maxSize} bytes`,
-        );
+        decompressedTooLarge(maxSize);
       }
       chunks.push(value);
     }

@@ -1,0 +1,41 @@
+/**
+ * What the LZ4 and zstd frame readers share: little-endian words, the
+ * skippable frames both formats define (magic 0x184D2A5?), and the error of
+ * an output past its limit (zlib's too). Internal.
+ *
+ * @module
+ */
+
+import { CodecError } from "../errors.ts";
+
+const SKIPPABLE_MASK = 0xfffffff0;
+const SKIPPABLE = 0x184d2a50;
+
+/** The unsigned little-endian 32-bit word at `at`. */
+export function u32le(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
+    0;
+}
+
+/**
+ * Where the skippable frame at `pos` ends, or `undefined` when the frame at
+ * `pos` is not a skippable one (at least 4 bytes must be left).
+ *
+ * @param corrupt Throws the format's own error for a truncated frame.
+ */
+export function skippableFrameEnd(
+  input: Uint8Array,
+  pos: number,
+  corrupt: (problem: string) => never,
+): number | undefined {
+  if ((u32le(input, pos) & SKIPPABLE_MASK) >>> 0 !== SKIPPABLE) return undefined;
+  if (input.length - pos < 8) corrupt("truncated skippable frame");
+  const size = u32le(input, pos + 4);
+  if (size > input.length - pos - 8) corrupt("skippable frame runs past the input");
+  return pos + 8 + size;
+}
+
+/** Throws the error of a decompressed body over `maxSize`. */
+export function decompressedTooLarge(maxSize: number): never {
+  throw new CodecError("compression", `decompressed body exceeds the limit of ${maxSize} bytes`);
+}
