@@ -25,13 +25,15 @@
  * @module
  */
 
+import { Waiters } from "./_waiters.ts";
+
 /** Room for a bounded number of messages, shared by the pull loops of a subscription. */
 export class FlowLimit {
   /** Most messages held at once. */
   readonly capacity: number;
   #used = 0;
   #reserved = 0;
-  #waiters: Array<() => void> = [];
+  readonly #waiters = new Waiters();
 
   /** @param capacity Most messages held at once (at least 1). */
   constructor(capacity: number) {
@@ -87,25 +89,11 @@ export class FlowLimit {
    * @returns Resolves then.
    */
   waitForRoom(signal: AbortSignal): Promise<void> {
-    if (signal.aborted || this.held < this.capacity) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve();
-      };
-      const wake = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(wake);
-    });
+    if (this.held < this.capacity) return Promise.resolve();
+    return this.#waiters.wait(signal);
   }
 
   #wake(): void {
-    if (this.#waiters.length === 0 || this.held >= this.capacity) return;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+    if (this.#waiters.size > 0 && this.held < this.capacity) this.#waiters.wakeAll();
   }
 }

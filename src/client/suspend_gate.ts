@@ -21,10 +21,12 @@
  * @module
  */
 
+import { Waiters } from "./_waiters.ts";
+
 /** Open (consuming) or closed (suspended); waiters wake when it opens. */
 export class SuspendGate {
   #suspended = false;
-  #waiters: Array<() => void> = [];
+  readonly #waiters = new Waiters();
 
   /** Whether consumption is suspended. */
   get suspended(): boolean {
@@ -39,9 +41,7 @@ export class SuspendGate {
   /** Resume: wake everyone waiting at the gate. */
   resume(): void {
     this.#suspended = false;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+    this.#waiters.wakeAll();
   }
 
   /**
@@ -51,18 +51,7 @@ export class SuspendGate {
    * @returns Resolves when it may go on.
    */
   wait(signal: AbortSignal): Promise<void> {
-    if (!this.#suspended || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        this.#waiters = this.#waiters.filter((w) => w !== wake);
-        resolve();
-      };
-      const wake = () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(wake);
-    });
+    if (!this.#suspended) return Promise.resolve();
+    return this.#waiters.wait(signal);
   }
 }
