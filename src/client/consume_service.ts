@@ -23,14 +23,12 @@
  */
 
 import { HandlerTimeoutError, RequestCancelledError } from "../errors.ts";
-import { RequestCode } from "../codec/codes.ts";
-import { createRequest } from "../codec/remoting_command.ts";
 import { MessageProperty } from "../codec/properties.ts";
 import type { TimerHandle } from "../remoting/timers.ts";
 import type { MessageExt, MessageQueue, ReplyValue } from "./message.ts";
 import type { ProcessQueue } from "./process_queue.ts";
 import type { SendResult } from "./send_request.ts";
-import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts";
+import { type ConsumerCore, sendMessageBack, sleep, type Subscription } from "./consumer_core.ts";
 import type { ReplyOptions } from "./replier.ts";
 import { readTraceContext, startSpanSafely, type TraceContext } from "./trace.ts";
 
@@ -540,21 +538,7 @@ export class ConsumeService {
       error: cause,
     });
     try {
-      const address = this.#core.brokerAddress(pq.queue);
-      await this.#core.instance.call(
-        address,
-        createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
-          offset: message.commitLogOffset,
-          group: this.#core.group,
-          delayLevel: 0,
-          originMsgId: message.msgId,
-          originTopic: message.topic,
-          unitMode: false,
-          maxReconsumeTimes: this.#core.options.maxReconsumeTimes,
-          bname: pq.queue.brokerName,
-        }),
-      );
-      this.#core.stats.sentBack++;
+      await sendMessageBack(this.#core, pq.queue, message, 0);
       this.complete(pq, message.queueOffset);
     } catch (err) {
       // Keep the message: consume it again here after a pause (its offset stays uncommitted).

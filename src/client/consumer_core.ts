@@ -22,6 +22,8 @@
  */
 
 import type { SubscriptionData } from "../codec/bodies.ts";
+import { RequestCode } from "../codec/codes.ts";
+import { createRequest } from "../codec/remoting_command.ts";
 import type { Timers } from "../remoting/timers.ts";
 import type { BrokerClock } from "./broker_clock.ts";
 import type { ClientInstance } from "./client_instance.ts";
@@ -161,4 +163,38 @@ export async function within(
     new Promise<void>((resolve) => timer = timers.setTimeout(resolve, left)),
   ]);
   timers.clearTimeout(timer);
+}
+
+/**
+ * CONSUMER_SEND_MSG_BACK: hand a message the handler failed on back to its
+ * broker, which stores it in the group's retry topic at `delayLevel` (0: the
+ * broker picks it from the reconsume count) or, at -1, in its dead-letter
+ * queue; counted in `stats.sentBack`.
+ *
+ * @param core The consumer.
+ * @param queue The queue the message was pulled from.
+ * @param message The message.
+ * @param delayLevel 0 for a retry, -1 for the dead-letter queue.
+ * @throws What the call to the broker throws (then nothing is counted).
+ */
+export async function sendMessageBack(
+  core: ConsumerCore,
+  queue: MessageQueue,
+  message: MessageExt,
+  delayLevel: 0 | -1,
+): Promise<void> {
+  await core.instance.call(
+    core.brokerAddress(queue),
+    createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
+      offset: message.commitLogOffset,
+      group: core.group,
+      delayLevel,
+      originMsgId: message.msgId,
+      originTopic: message.topic,
+      unitMode: false,
+      maxReconsumeTimes: core.options.maxReconsumeTimes,
+      bname: queue.brokerName,
+    }),
+  );
+  core.stats.sentBack++;
 }

@@ -51,13 +51,11 @@
  * @module
  */
 
-import { RequestCode } from "../codec/codes.ts";
-import { createRequest } from "../codec/remoting_command.ts";
 import type { MessageExt } from "./message.ts";
 import type { ProcessQueue } from "./process_queue.ts";
 import { queueKey } from "./rebalance.ts";
 import type { ConsumeService, OrderlyRetry } from "./consume_service.ts";
-import { type ConsumerCore, sleep, type Subscription } from "./consumer_core.ts";
+import { type ConsumerCore, sendMessageBack, sleep, type Subscription } from "./consumer_core.ts";
 
 interface Pending {
   message: MessageExt;
@@ -291,21 +289,7 @@ export class OrderlyConsumeService {
   /** CONSUMER_SEND_MSG_BACK with a negative delay level: straight to the group's DLQ. */
   async #toDeadLetters(pq: ProcessQueue, message: MessageExt): Promise<boolean> {
     try {
-      const address = this.#core.brokerAddress(pq.queue);
-      await this.#core.instance.call(
-        address,
-        createRequest(RequestCode.CONSUMER_SEND_MSG_BACK, {
-          offset: message.commitLogOffset,
-          group: this.#core.group,
-          delayLevel: -1,
-          originMsgId: message.msgId,
-          originTopic: message.topic,
-          unitMode: false,
-          maxReconsumeTimes: this.#core.options.maxReconsumeTimes,
-          bname: pq.queue.brokerName,
-        }),
-      );
-      this.#core.stats.sentBack++;
+      await sendMessageBack(this.#core, pq.queue, message, -1);
       return true;
     } catch (err) {
       // Keep it: the queue stays on this message, retried after the delay.
