@@ -278,10 +278,13 @@ async function processPull(
     );
   }
 
-  // A SQL92 subscription passes the queue index (tags) stage and is decided
-  // on each message's properties.
+  // A SQL92 subscription is decided on each message's properties: when read
+  // (readMatching), and when one arrives for a held pull, so that only a
+  // matching message wakes it (as RocketMQ's notifyMessageArriving) and not
+  // each arrival, which would cost a round trip per message.
   const filter = sql
-    ? () => true
+    ? (_tagsCode: number, properties?: () => Readonly<Record<string, string>>): boolean =>
+      properties === undefined || sql.matches(properties())
     : (tagsCode: number): boolean => matchesSubscription(sub, tagsCode);
   const maxCount = Math.max(1, Math.min(header.maxMsgNums, MAX_TRANSFER_COUNT));
   const maxBytes = Math.max(
@@ -349,12 +352,7 @@ async function processPull(
       queueId: header.queueId,
       offset: header.queueOffset,
       timeout,
-      // A SQL92 pull is woken only by a message its expression matches (as
-      // RocketMQ's notifyMessageArriving, which checks the properties too):
-      // not by each arrival, which would cost a round trip per message.
-      filter: sql
-        ? (_tagsCode, properties) => properties === undefined || sql.matches(properties())
-        : filter,
+      filter,
       wake: () => {
         processPull(ctx, request, header, channel, false).then(resolve, (err) => {
           ctx.logger.warn("pull: woken pull failed", { err });
