@@ -17,6 +17,7 @@
  * @module
  */
 
+import { concat } from "../../bytes.ts";
 import {
   decodeQueryMessageRequestHeader,
   decodeViewMessageRequestHeader,
@@ -32,18 +33,6 @@ import type { BrokerContext } from "../context.ts";
 const MAX_QUERY_NUM = 64;
 /** Java `defaultQueryMaxNum`: what a query by unique key returns at most. */
 const UNIQUE_QUERY_NUM = 32;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /**
  * Handles QUERY_MESSAGE (12).
