@@ -130,6 +130,9 @@ describe("a Cloudflare Worker (workerd, no nodejs_compat) doing request-reply", 
   let responder: PushConsumer;
   let workerd: Workerd;
   const topic = "edge_rpc";
+  /** Requests the Worker compresses: the responder records their sysFlag. */
+  const compressedTopic = "edge_compressed";
+  const seen: number[] = [];
 
   before(async () => {
     dir = await Deno.makeTempDir({ prefix: "rocketmq-rpc-edge-" });
@@ -138,11 +141,17 @@ describe("a Cloudflare Worker (workerd, no nodejs_compat) doing request-reply", 
     const creator = new Producer({ nameServer: broker.address });
     await creator.start();
     await creator.send({ topic, body: "create the topic" });
+    await creator.send({ topic: compressedTopic, body: "create the topic" });
     await creator.close();
     responder = new PushConsumer({ nameServer: broker.address, group: "edge_responder" });
     responder.subscribe(topic, "*", (m) => `edge:${bodyText(m)}`);
+    responder.subscribe(compressedTopic, "*", (m) => {
+      seen.push(m.sysFlag);
+      return `${m.body.length} bytes, ${new Set(bodyText(m)).size} distinct`;
+    });
     await responder.start();
-    while (responder.assignedQueues.filter((q) => q.topic === topic).length < 4) {
+    const owned = (t: string) => responder.assignedQueues.filter((q) => q.topic === t).length;
+    while (owned(topic) < 4 || owned(compressedTopic) < 4) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     workerd = await startWorkerd(dir, bundle);
@@ -213,55 +222,6 @@ describe("a Cloudflare Worker (workerd, no nodejs_compat) doing request-reply", 
       JSON.stringify(result),
     );
   });
-});
-
-describe("LZ4 and zstd in a Cloudflare Worker (workerd, no nodejs_compat)", () => {
-  let dir: string;
-  let broker: BrokerHandle;
-  let responder: PushConsumer;
-  let workerd: Workerd;
-  const topic = "edge_compressed";
-  const seen: number[] = [];
-
-  before(async () => {
-    dir = await Deno.makeTempDir({ prefix: "rocketmq-rpc-edge-" });
-    const bundle = await bundleWorker(dir);
-    broker = await startBroker({ port: 0 });
-    const creator = new Producer({ nameServer: broker.address });
-    await creator.start();
-    await creator.send({ topic, body: "create the topic" });
-    await creator.close();
-    responder = new PushConsumer({ nameServer: broker.address, group: "edge_decoder" });
-    responder.subscribe(topic, "*", (m) => {
-      seen.push(m.sysFlag);
-      return `${m.body.length} bytes, ${new Set(bodyText(m)).size} distinct`;
-    });
-    await responder.start();
-    while (responder.assignedQueues.filter((q) => q.topic === topic).length < 4) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    workerd = await startWorkerd(dir, bundle);
-  });
-
-  after(async () => {
-    await workerd?.stop();
-    await responder?.close();
-    await broker?.close();
-    if (dir) await Deno.remove(dir, { recursive: true });
-  });
-
-  async function call(path: string, body?: Uint8Array): Promise<Record<string, unknown>> {
-    const response = await fetch(
-      `${workerd.url}${path}`,
-      body ? { method: "POST", body: body.slice() } : undefined,
-    );
-    const text = await response.text();
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new Error(`not JSON (${response.status}): ${text}\n${workerd.log()}`);
-    }
-  }
 
   it("the Worker decodes LZ4 and zstd bodies (pure JavaScript)", async () => {
     const text = "edge ".repeat(5000);
@@ -273,14 +233,18 @@ describe("LZ4 and zstd in a Cloudflare Worker (workerd, no nodejs_compat)", () =
   });
 
   it("a request the Worker compresses with LZ4 is decoded by the responder", async () => {
-    const result = await call(`/compressed?namesrv=${broker.address}&topic=${topic}&type=lz4`);
+    const result = await call(
+      `/compressed?namesrv=${broker.address}&topic=${compressedTopic}&type=lz4`,
+    );
     assert.deepEqual(result, { ok: true, body: "10000 bytes, 1 distinct" }, workerd.log());
     assert.equal(seen.at(-1)! & 0x701, 0x101);
   });
 
   it("zstd compression in the Worker fails with a CodecError that says why", async () => {
     // Workers refuse to compile WebAssembly at run time (the zstd encoder is WASM).
-    const result = await call(`/compressed?namesrv=${broker.address}&topic=${topic}&type=zstd`);
+    const result = await call(
+      `/compressed?namesrv=${broker.address}&topic=${compressedTopic}&type=zstd`,
+    );
     assert.equal(result.ok, false, JSON.stringify(result));
     assert.equal(result.code, "ERR_CODEC", JSON.stringify(result));
     assert.match(String(result.message), /WebAssembly/);
