@@ -622,6 +622,8 @@ class FileStore implements MessageStore {
   #dirtyDirs = new Set<string>();
   #checkpointChain: Promise<void> = Promise.resolve();
   #lastCheckpointText: string | undefined;
+  /** `logEnd` of the checkpoint on disk: records below it are counted by it. */
+  #checkpointedEnd = 0;
 
   #timer: TimerHandle | undefined;
   #state: "open" | "closing" | "closed" = "open";
@@ -1244,6 +1246,10 @@ class FileStore implements MessageStore {
       for (const queue of this.#queues.values()) {
         queue.minOffset = await this.#findMin(queue, queue.minOffset);
       }
+      // The checkpoint's queue counts are all that remembers the offsets of these records once
+      // they are gone: index entries written since the last checkpoint may not survive a power
+      // loss. So a segment goes only when a checkpoint on disk covers it.
+      if (this.#checkpointedEnd < this.#logStart) await this.#checkpoint();
       for (const segment of doomed) {
         await this.#pool.drop(segment.path);
         await this.#fs.remove(segment.path);
@@ -1761,6 +1767,7 @@ class FileStore implements MessageStore {
       await this.#writeJson(this.#dir, CHECKPOINT_FILE, checkpoint);
       this.#lastCheckpointText = text;
     }
+    this.#checkpointedEnd = Math.max(this.#checkpointedEnd, target);
     if (this.#offsetsDirty) {
       this.#offsetsDirty = false;
       try {

@@ -9,7 +9,7 @@ import { type FileStoreOptions, openFileStore } from "../../../src/broker/store/
 import type { GetResult, MessageStore } from "../../../src/broker/store/types.ts";
 import { decodeStoredMessage } from "../../../src/codec/message_ext.ts";
 import { ManualTimers } from "../../../src/remoting/timers.ts";
-import { body, CaptureLogger, message, tagsCode, tempDir } from "./_helpers.ts";
+import { body, CaptureLogger, FaultyFs, message, tagsCode, tempDir } from "./_helpers.ts";
 
 const TAGS = ["a", "b", "c"];
 const QUEUES = 3;
@@ -90,7 +90,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 /**
  * Make the directory look as after a crash following the last flush: the
- * checkpoint and offsets of that flush, the log as written (a process crash
+ * checkpoint and offsets of that flush (or the checkpoint on disk when
+ * retention last deleted a segment, if later: a deletion is durable, and so
+ * is what the store wrote before it), the log as written (a process crash
  * keeps it), and, with `cutIndex`, index files holding only what that
  * checkpoint covered.
  */
@@ -211,8 +213,26 @@ describe("file store: model-based property", () => {
         async (config, ops) => {
           const dir = await tempDir();
           const timers = new ManualTimers(1_800_000_000_000);
+          let flushed: {
+            checkpoint?: Uint8Array;
+            offsets?: Uint8Array;
+            model: Map<string, number>;
+          } = {
+            model: new Map(),
+          };
+          const fs = new (class extends FaultyFs {
+            override async remove(path: string): Promise<void> {
+              if (path.includes("/commitlog/")) {
+                const checkpoint = await readFile(`${dir.path}/checkpoint.json`)
+                  .catch(() => undefined);
+                if (checkpoint) flushed = { ...flushed, checkpoint };
+              }
+              return super.remove(path);
+            }
+          })();
           const options: FileStoreOptions = {
             dataDir: dir.path,
+            fs,
             timers,
             logger: new CaptureLogger(),
             flush: config.flush,
@@ -226,13 +246,6 @@ describe("file store: model-based property", () => {
           const model: Stored[][] = Array.from({ length: QUEUES }, () => []);
           const mins = Array.from({ length: QUEUES }, () => 0);
           let offsets = new Map<string, number>();
-          let flushed: {
-            checkpoint?: Uint8Array;
-            offsets?: Uint8Array;
-            model: Map<string, number>;
-          } = {
-            model: new Map(),
-          };
           let seed = 0;
           try {
             for (const o of ops) {

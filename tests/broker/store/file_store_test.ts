@@ -633,6 +633,61 @@ describe("file store: retention", () => {
       await dir.cleanup();
     }
   });
+
+  it("deletes a segment only once a checkpoint counts its records: a crash keeps the offsets", async () => {
+    // A power loss keeps what was fsynced (the checkpoint, the deletion) and may lose index
+    // entries written since the last checkpoint. If retention deleted a segment the checkpoint
+    // did not cover, the queue offsets of its records would be lost with it, and offsets
+    // handed out again. Found by the model-based property test.
+    const dir = await tempDir();
+    try {
+      let atDeletion: { checkpoint: Uint8Array; segment: number; length: number } | undefined;
+      const fs = new (class extends FaultyFs {
+        override async remove(path: string): Promise<void> {
+          const name = path.slice(path.lastIndexOf("/") + 1);
+          if (atDeletion === undefined && path.includes("/commitlog/") && /^\d{20}$/.test(name)) {
+            atDeletion = {
+              checkpoint: await readFile(`${dir.path}/checkpoint.json`),
+              segment: Number(name),
+              length: (await stat(path)).size,
+            };
+          }
+          return super.remove(path);
+        }
+      })();
+      const options = { retentionBytes: 5000, indexFileEntries: 2, fs };
+      let { store } = await open(dir.path, options);
+      await store.put(message({ seed: 0, topic: "OLD", size: 500 }));
+      for (let i = 0; atDeletion === undefined; i++) {
+        await store.put(message({ seed: i, topic: "NEW", size: 500 }));
+      }
+      await store.close();
+
+      const checkpoint = JSON.parse(
+        new TextDecoder().decode(atDeletion!.checkpoint).split("\n")[0]!,
+      );
+      assert.ok(
+        checkpoint.logEnd >= atDeletion!.segment + atDeletion!.length,
+        `checkpoint at ${checkpoint.logEnd} when segment ${atDeletion!.segment} went`,
+      );
+      // The crash: the checkpoint of the deletion, and OLD's index only as far as it counted.
+      await writeFile(`${dir.path}/checkpoint.json`, atDeletion!.checkpoint);
+      const counted = new Map(
+        (checkpoint.queues as Array<[string, number, number]>).map(([t, q, n]) => [`${t}/${q}`, n]),
+      );
+      const old = await queueDir(dir.path, "OLD", 0);
+      for (const file of (await readdir(old)).filter((n) => /^\d{20}$/.test(n))) {
+        const keep = Math.max(0, (counted.get("OLD/0") ?? 0) - Number(file));
+        await truncate(`${old}/${file}`, Math.min(keep, 2) * 32);
+      }
+      ({ store } = await open(dir.path, options));
+      assert.equal(store.maxOffset("OLD", 0), 1);
+      assert.equal((await store.put(message({ seed: 1, topic: "OLD" }))).queueOffset, 1);
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
 });
 
 describe("file store: flushing", () => {
