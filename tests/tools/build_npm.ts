@@ -111,6 +111,44 @@ for (const file of files.filter((f) => f.endsWith(".js"))) {
   }
 }
 
+// The zstd encoder (@hpcc-js/wasm-zstd) embeds ~240 KiB of WebAssembly, which a
+// runtime that refuses to compile WebAssembly at run time cannot use: Cloudflare
+// Workers (condition "workerd") and Vercel's Edge Runtime ("edge-light"). Bundlers
+// inline dynamic imports, so without this every Worker would carry it (71 -> 271 KiB
+// gzipped). The import goes through the package's own `imports` map instead, which
+// under those conditions names a stub that fails as the real module fails there,
+// and the encoder otherwise. Only the npm package: JSR has no conditional imports.
+const ZSTD_WASM = "@hpcc-js/wasm-zstd";
+const ZSTD_ALIAS = "#zstd-wasm";
+const ZSTD_STUB = "./src/codec/_zstd_wasm_unavailable.js";
+{
+  const file = `${OUT}/src/codec/_zstd.js`;
+  const code = await Deno.readTextFile(file);
+  const parts = code.split(`import("${ZSTD_WASM}")`);
+  if (parts.length !== 2) {
+    console.error(`${file}: expected one import("${ZSTD_WASM}"), found ${parts.length - 1}`);
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(file, parts.join(`import("${ZSTD_ALIAS}")`));
+  const stub = `${OUT}/${ZSTD_STUB.slice(2)}`;
+  await Deno.writeTextFile(
+    stub,
+    `// ${ZSTD_WASM} as this package's "workerd" and "edge-light" builds see it: those
+// runtimes cannot compile WebAssembly at run time, so zstd compression fails there
+// with a CodecError (LZ4 and zlib work; zstd bodies are still read, by fzstd).
+export const Zstd = {
+  load() {
+    return Promise.reject(new Error("WebAssembly cannot be compiled at run time on this edge runtime"));
+  },
+};
+`,
+  );
+  files.push(stub);
+}
+const packageImports = {
+  [ZSTD_ALIAS]: { workerd: ZSTD_STUB, "edge-light": ZSTD_STUB, default: ZSTD_WASM },
+};
+
 const js = (path: string) => path.replace(/^\.\//, "./").replace(/\.ts$/, ".js");
 const exportsMap: Record<string, { types: string; default: string }> = {};
 for (const [subpath, file] of Object.entries(deno.exports)) {
@@ -127,6 +165,7 @@ const packageJson = {
   main: exportsMap["."]!.default,
   types: exportsMap["."]!.types,
   exports: { ...exportsMap, "./package.json": "./package.json" },
+  imports: packageImports,
   bin: { "rocketmq-rpc": js(`./${BIN}`) },
   engines: { node: NODE_ENGINES },
   sideEffects: false,
