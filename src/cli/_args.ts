@@ -16,8 +16,8 @@ export class UsageError extends Error {
 export interface Flag {
   /** Name without dashes (`namesrv`). */
   name: string;
-  /** `"boolean"` flags take no value. */
-  kind: "string" | "integer" | "boolean";
+  /** `"boolean"` flags take no value; `"strings"` may be given again, each value kept. */
+  kind: "string" | "strings" | "integer" | "boolean";
   /** Smallest accepted integer. */
   min?: number;
   /** Largest accepted integer. */
@@ -26,7 +26,7 @@ export interface Flag {
 
 /** Parsed command line. */
 export interface Parsed {
-  flags: Map<string, string | number | boolean>;
+  flags: Map<string, string | number | boolean | string[]>;
   positionals: string[];
 }
 
@@ -81,6 +81,9 @@ export function parseArgs(argv: readonly string[], flags: readonly Flag[]): Pars
         );
       }
       out.flags.set(name, Number(value));
+    } else if (flag.kind === "strings") {
+      const values = (out.flags.get(name) as string[] | undefined) ?? [];
+      out.flags.set(name, [...values, value]);
     } else {
       out.flags.set(name, value);
     }

@@ -3,6 +3,8 @@
 import { PushConsumer } from "../client/push_consumer.ts";
 import type { MessageExt } from "../client/message.ts";
 import { MessageProperty } from "../codec/properties.ts";
+import { compileSql92 } from "../codec/sql92.ts";
+import { FilterExpressionError } from "../errors.ts";
 import { type Flag, parseArgs, UsageError } from "./_args.ts";
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, clientOptions, EXIT, EXIT_HELP, ms } from "./_common.ts";
 import type { CliIO } from "./_io.ts";
@@ -27,6 +29,9 @@ Options:
   --group <group>         consumer group (default <topic>_cli): responders in
                           one group share the requests
   --tags <expression>     only requests with these tags (default *)
+  --sql <expression>      only requests whose properties match this SQL92
+                          filter, e.g. "region = 'eu' AND amount > 100"
+                          (RocketMQ needs enablePropertyFilter=true)
   --concurrency <n>       requests handled at once (default 4)
   --quiet                 do not log each request to stderr
 ${CLIENT_FLAGS_HELP}
@@ -38,6 +43,7 @@ Examples:
   rocketmq-rpc reply quotes --echo
   rocketmq-rpc reply quotes --exec 'jq -c "{price: 42.5, symbol: .symbol}"'
   rocketmq-rpc reply upper --exec 'tr a-z A-Z'
+  rocketmq-rpc reply orders --echo --sql "region IN ('eu', 'us')"
 `;
 
 const FLAGS: readonly Flag[] = [
@@ -47,6 +53,7 @@ const FLAGS: readonly Flag[] = [
   { name: "exec-timeout", kind: "integer", min: 1 },
   { name: "group", kind: "string" },
   { name: "tags", kind: "string" },
+  { name: "sql", kind: "string" },
   { name: "concurrency", kind: "integer", min: 1, max: 1024 },
   { name: "quiet", kind: "boolean" },
 ];
@@ -77,6 +84,16 @@ export async function reply(
   const command = f.get("exec") as string | undefined;
   if ((command === undefined) === (f.get("echo") !== true)) {
     throw new UsageError("give one of --echo or --exec <command>");
+  }
+  const sql = f.get("sql") as string | undefined;
+  if (sql !== undefined && f.has("tags")) throw new UsageError("give --tags or --sql, not both");
+  if (sql !== undefined) {
+    try {
+      compileSql92(sql);
+    } catch (error) {
+      if (error instanceof FilterExpressionError) throw new UsageError(`--sql: ${error.message}`);
+      throw error;
+    }
   }
   const execTimeout = (f.get("exec-timeout") as number | undefined) ?? 30_000;
   const quiet = f.get("quiet") === true;
@@ -119,7 +136,11 @@ export async function reply(
     }
     return out;
   };
-  consumer.subscribe(topic, (f.get("tags") as string | undefined) ?? "*", handle);
+  consumer.subscribe(
+    topic,
+    sql !== undefined ? { sql } : (f.get("tags") as string | undefined) ?? "*",
+    handle,
+  );
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => stop = resolve);
   const off = io.onSignal(() => stop());

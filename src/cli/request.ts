@@ -47,6 +47,8 @@ Options:
   --queue <[broker:]id>   send to this queue of the topic
   --tags <tags>           tags of the request
   --keys <keys>           keys of the request
+  --property <key=value>  a property of the request (again for more); what
+                          a responder's SQL92 filter (reply --sql) reads
   --group <group>         producer group (default rocketmq_rpc_cli)
   --quiet                 print the reply bodies only
 ${CLIENT_FLAGS_HELP}
@@ -74,6 +76,7 @@ const FLAGS: readonly Flag[] = [
   { name: "queue", kind: "string" },
   { name: "tags", kind: "string" },
   { name: "keys", kind: "string" },
+  { name: "property", kind: "strings" },
   { name: "group", kind: "string" },
   { name: "quiet", kind: "boolean" },
 ];
@@ -157,11 +160,13 @@ export async function request(argv: readonly string[], io: CliIO): Promise<numbe
   } else if (queueSpec !== undefined) {
     options.selector = (queues) => byQueue(queues, queueSpec);
   }
+  const properties = parseProperties((f.get("property") as string[] | undefined) ?? []);
   const message = {
     topic,
     body,
     ...(f.has("tags") ? { tags: f.get("tags") as string } : {}),
     ...(f.has("keys") ? { keys: f.get("keys") as string } : {}),
+    ...(properties ? { properties } : {}),
   };
   const producer = new Producer({
     ...clientOptions(parsed, io),
@@ -276,4 +281,18 @@ async function replies(
     );
   }
   return EXIT.OK;
+}
+
+/** `--property key=value` values as message properties (`undefined` for none). */
+function parseProperties(values: readonly string[]): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    if (eq <= 0) {
+      throw new UsageError(`--property must be <key>=<value>, got ${JSON.stringify(value)}`);
+    }
+    out[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return out;
 }

@@ -184,6 +184,50 @@ describe("rocketmq-rpc", () => {
       }
     });
 
+    it("reply --sql answers only what its SQL92 filter matches, read from request --property", async () => {
+      const topic = unique("sql");
+      await createTopic(topic);
+      const eu = await replying([
+        topic,
+        "--exec",
+        "printf EU",
+        "--group",
+        `${topic}_eu`,
+        "--sql",
+        "region = 'eu' AND amount > 100",
+      ]);
+      const us = await replying([
+        topic,
+        "--exec",
+        "printf US",
+        "--group",
+        `${topic}_us`,
+        "--sql",
+        "region = 'us'",
+      ]);
+      try {
+        // Each request reaches both groups' filters; only the matching group's responder runs.
+        for (
+          const [props, want] of [
+            [["region=eu", "amount=250"], "EU"],
+            [["region=us", "amount=5"], "US"],
+            [["region=us", "amount=250"], "US"],
+          ] as const
+        ) {
+          const p = fakeIO({ NAMESRV_ADDR: namesrv });
+          const args = ["request", topic, "x", "--timeout", "10000"];
+          for (const prop of props) args.push("--property", prop);
+          assert.equal(await main(args, p.io), 0, p.err);
+          assert.equal(p.out, `${want}\n`, props.join(" "));
+        }
+      } finally {
+        assert.equal(await eu.stop(), 0);
+        assert.equal(await us.stop(), 0);
+      }
+      assert.equal(eu.io.err.match(/bytes in/g)?.length, 1, eu.io.err);
+      assert.equal(us.io.err.match(/bytes in/g)?.length, 2, us.io.err);
+    });
+
     it("--selector-arg picks the queue as Java's SelectMessageQueueByHash; --queue picks one", async () => {
       const topic = unique("queues");
       await createTopic(topic);
@@ -266,6 +310,9 @@ describe("rocketmq-rpc", () => {
         [["reply", "t", "--echo", "--exec", "cat"], /give one of --echo or --exec <command>/],
         [["request", "t", "b", "--access-key", "ak"], /both --access-key and --secret-key/],
         [["bench", "extra"], /unexpected argument "extra"/],
+        [["reply", "t", "--echo", "--sql", "amount >"], /--sql: .*amount >/],
+        [["reply", "t", "--echo", "--sql", "a = 1", "--tags", "x"], /--tags or --sql, not both/],
+        [["request", "t", "b", "--property", "novalue"], /--property must be <key>=<value>/],
       ] as const
     ) {
       it(`${args.join(" ")}: exit 2`, async () => {
