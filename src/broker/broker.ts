@@ -874,6 +874,21 @@ export interface StartBrokerOptions
    * @default {"async"}
    */
   flush?: "async" | "sync";
+  /**
+   * With `dataDir`: delete the oldest commit-log segments (and what indexes
+   * them) while the log holds more than this many bytes; the segment being
+   * written is kept. A consumer behind is moved to the oldest message left.
+   * RocketMQ bounds its disk by time and usage ratio; this bounds it by
+   * size. Unlimited if absent.
+   */
+  retentionBytes?: number;
+  /**
+   * With `dataDir`: most message keys (`KEYS` words and `UNIQ_KEY`s, ~32
+   * bytes each) the key index holds in memory for QUERY_MESSAGE; older
+   * messages are still found by their offset message id.
+   * @default {1048576}
+   */
+  keyIndexEntries?: number;
   /** Opens the listening socket. @default {defaultListen} */
   listen?: Listen;
   /**
@@ -892,7 +907,12 @@ export interface StartBrokerOptions
   /** Opens the store under `dataDir` (injectable for tests). @default {the file store} */
   openStore?: (
     dataDir: string,
-    options: { flush: "async" | "sync"; logger: Logger },
+    options: {
+      flush: "async" | "sync";
+      logger: Logger;
+      retentionBytes?: number;
+      keyIndexEntries?: number;
+    },
   ) => Promise<MessageStore>;
 }
 
@@ -972,14 +992,15 @@ function topicsJson(topics: readonly TopicConfig[]): string {
 
 function defaultOpenStore(
   dataDir: string,
-  options: { flush: "async" | "sync"; logger: Logger; timers?: Timers },
+  options: {
+    flush: "async" | "sync";
+    logger: Logger;
+    timers?: Timers;
+    retentionBytes?: number;
+    keyIndexEntries?: number;
+  },
 ): Promise<MessageStore> {
-  return openFileStore({
-    dataDir,
-    flush: options.flush,
-    logger: options.logger,
-    ...(options.timers ? { timers: options.timers } : {}),
-  });
+  return openFileStore({ dataDir, ...options });
 }
 
 /**
@@ -1024,6 +1045,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       flush,
       logger,
       ...(options.timers ? { timers: options.timers } : {}),
+      ...(options.retentionBytes !== undefined ? { retentionBytes: options.retentionBytes } : {}),
+      ...(options.keyIndexEntries !== undefined
+        ? { keyIndexEntries: options.keyIndexEntries }
+        : {}),
     });
     writer = new AtomicFileWriter(nodeFileSystem, dataDir, TOPICS_FILE);
   }

@@ -45,6 +45,10 @@ export interface BrokerArgs {
   brokerName?: string;
   /** Flush policy (`--flush`). */
   flush?: "sync" | "async";
+  /** With a data directory: log size kept (`--retention-bytes`). */
+  retentionBytes?: number;
+  /** With a data directory: keys held by the key index (`--key-index-entries`). */
+  keyIndexEntries?: number;
   /** Memory bound of the in-memory store (`--memory-limit`, bytes). */
   memoryLimitBytes?: number;
   /** Log level (`--log-level`). */
@@ -82,6 +86,11 @@ Options:
                           (default: in memory)
   --flush sync|async      with --data-dir: acknowledge sends once on disk (sync)
                           or once written (async, default)
+  --retention-bytes <bytes>
+                          with --data-dir: delete the oldest messages while the
+                          commit log is larger (default: keep everything)
+  --key-index-entries <n> with --data-dir: message keys indexed for lookups by
+                          key (default 1048576, ~32 bytes each)
   --memory-limit <bytes>  bound of the in-memory store (default 268435456)
   --cluster <name>        cluster name (default DefaultCluster)
   --broker-name <name>    broker name (default broker-a)
@@ -111,6 +120,8 @@ const VALUE_FLAGS = new Set([
   "broker-name",
   "flush",
   "memory-limit",
+  "retention-bytes",
+  "key-index-entries",
   "log-level",
   "max-connections",
   "frame-timeout",
@@ -199,6 +210,12 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
         }
         out.flush = value;
         break;
+      case "retention-bytes":
+        out.retentionBytes = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
+        break;
+      case "key-index-entries":
+        out.keyIndexEntries = integer(flag, value, 1, 2 ** 28);
+        break;
       case "memory-limit":
         out.memoryLimitBytes = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
         break;
@@ -245,6 +262,19 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
   }
   if ((out.tlsCertFile === undefined) !== (out.tlsKeyFile === undefined)) {
     throw new InvalidArgumentError("--tls-cert", "--tls-cert and --tls-key go together");
+  }
+  for (
+    const [flag, value] of [
+      ["retention-bytes", out.retentionBytes],
+      ["key-index-entries", out.keyIndexEntries],
+    ] as const
+  ) {
+    if (value !== undefined && out.dataDir === undefined) {
+      throw new InvalidArgumentError(
+        `--${flag}`,
+        "needs --data-dir (the in-memory store has --memory-limit)",
+      );
+    }
   }
   if (out.tlsMode !== undefined && out.tlsCertFile === undefined) {
     throw new InvalidArgumentError("--tls-mode", "needs --tls-cert and --tls-key");
@@ -385,6 +415,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.clusterName !== undefined) options.clusterName = args.clusterName;
   if (args.brokerName !== undefined) options.brokerName = args.brokerName;
   if (args.flush !== undefined) options.flush = args.flush;
+  if (args.retentionBytes !== undefined) options.retentionBytes = args.retentionBytes;
+  if (args.keyIndexEntries !== undefined) options.keyIndexEntries = args.keyIndexEntries;
   if (args.memoryLimitBytes !== undefined) options.memoryLimitBytes = args.memoryLimitBytes;
   if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;
   if (args.frameTimeout !== undefined) options.frameTimeout = args.frameTimeout;

@@ -10,7 +10,9 @@ import { memoryPair } from "../../src/transport/memory.ts";
 import { Broker, startBroker } from "../../src/broker/mod.ts";
 import { parseBrokerArgs, securityOptions } from "../../src/broker/cli.ts";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { openFileStore } from "../../src/broker/store/file_store.ts";
+import { Producer } from "../../src/client/producer.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -167,6 +169,50 @@ describe("Broker", () => {
   });
 });
 
+describe("startBroker() with dataDir", () => {
+  it("keeps the commit log within retentionBytes and the key index within keyIndexEntries", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "rmq-retention-"));
+    const seen: Array<Record<string, unknown>> = [];
+    const broker = await startBroker({
+      port: 0,
+      dataDir,
+      retentionBytes: 20_000,
+      keyIndexEntries: 64,
+      // The default store, with 4 KiB segments so that a few messages fill some.
+      openStore: (dir, options) => {
+        seen.push({ ...options });
+        return openFileStore({ dataDir: dir, ...options, segmentSize: 4096 });
+      },
+    });
+    const producer = new Producer({ nameServer: broker.address });
+    try {
+      await producer.start();
+      for (let i = 0; i < 120; i++) {
+        await producer.send({ topic: "Kept", body: "x".repeat(700), keys: `order-${i}` });
+      }
+      assert.equal(seen[0]?.["retentionBytes"], 20_000);
+      assert.equal(seen[0]?.["keyIndexEntries"], 64);
+      const store = broker.broker.store;
+      await store.flush(); // retention runs after the sends are answered
+      const files = await readdir(join(dataDir, "commitlog"));
+      const bytes = (await Promise.all(files.map((f) => stat(join(dataDir, "commitlog", f)))))
+        .reduce((n, s) => n + s.size, 0);
+      assert.ok(bytes <= 20_000 + 4096, `${bytes} bytes in ${files.length} segments`);
+      const queues = store.queues().filter((q) => q.topic === "Kept");
+      assert.ok(queues.length > 0);
+      for (const q of queues) assert.ok(store.minOffset("Kept", q.queueId) > 0, "oldest deleted");
+      const find = async (key: string) =>
+        (await store.queryMessage("Kept", key, 32, 0, Number.MAX_SAFE_INTEGER)).records.length;
+      assert.equal(await find("order-119"), 1);
+      assert.equal(await find("order-0"), 0);
+    } finally {
+      await producer.close();
+      await broker.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("broker CLI arguments", () => {
   it("parses every flag and refuses unknown ones", () => {
     assert.deepEqual(
@@ -209,6 +255,22 @@ describe("broker CLI arguments", () => {
         partialFrameBudget: 1048576,
         help: true,
       },
+    );
+    assert.deepEqual(
+      parseBrokerArgs([
+        "--data-dir",
+        "/d",
+        "--retention-bytes",
+        "1000000",
+        "--key-index-entries=1000",
+      ]),
+      { dataDir: "/d", retentionBytes: 1_000_000, keyIndexEntries: 1000 },
+    );
+    assert.throws(() => parseBrokerArgs(["--retention-bytes", "1000"]), /needs --data-dir/);
+    assert.throws(() => parseBrokerArgs(["--key-index-entries", "10"]), /needs --data-dir/);
+    assert.throws(
+      () => parseBrokerArgs(["--data-dir", "/d", "--retention-bytes", "0"]),
+      /--retention-bytes/,
     );
     assert.throws(() => parseBrokerArgs(["--bogus", "1"]), InvalidArgumentError);
     assert.throws(() => parseBrokerArgs(["--port", "99999"]), InvalidArgumentError);
