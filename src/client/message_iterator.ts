@@ -29,6 +29,13 @@
  *   resolves `done`; close waits (within its drain timeout) for the message
  *   the loop holds to be done (the loop asks for the next one, which then
  *   ends); buffered messages stay uncommitted.
+ * - **Abort.** When the `signal` option aborts, the topic is unsubscribed as
+ *   by `break` (buffered messages stay uncommitted), and the `next()` waiting
+ *   (or the next one called) rejects with the signal's reason, once the
+ *   topic's queues were drained and committed: the loop throws it. A message
+ *   the loop held when the signal aborted is done when the loop asks for the
+ *   next one, as usual (that `next()` then rejects); a loop that leaves
+ *   instead (`break`, a `throw`) leaves it not done.
  *
  * @example
  * ```ts
@@ -111,7 +118,7 @@ export interface IteratedMessage extends MessageExt {
  * ```ts
  * import type { MessagesOptions } from "./message_iterator.ts";
  *
- * const options: MessagesOptions = { bufferSize: 8 };
+ * const options: MessagesOptions = { bufferSize: 8, signal: new AbortController().signal };
  * void options;
  * ```
  */
@@ -124,6 +131,37 @@ export interface MessagesOptions {
    * @default {32}
    */
   bufferSize?: number;
+  /**
+   * Ends the iteration when it aborts, as `break` does: the topic is
+   * unsubscribed (its queues drained, what was done committed) and the
+   * messages not done stay uncommitted for the topic's next consumer. The
+   * `next()` waiting, or the next one called, then rejects with the
+   * signal's reason (as `fetch()` and `producer.send()` do), so the
+   * `for await` loop throws it; later calls resolve `done`. A signal
+   * aborted already gives the same rejection on the first `next()`, and
+   * subscribes nothing. A message the loop holds when the signal aborts is
+   * done when the loop asks for the next one, as usual.
+   *
+   * @example Stop a loop from elsewhere
+   * ```ts
+   * import { PushConsumer } from "./push_consumer.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const consumer = new PushConsumer({ nameServer: "127.0.0.1:9876", group: "jobs" });
+   * const controller = new AbortController(); // abort() it from anywhere to stop the loop
+   * controller.abort(new Error("shutting down")); // (at once here, for the example)
+   * try {
+   *   for await (const msg of consumer.messages("jobs", "*", { signal: controller.signal })) {
+   *     void msg; // handle it
+   *   }
+   * } catch (err) {
+   *   if (err !== controller.signal.reason) throw err; // anything but the abort
+   * }
+   * await consumer.messages("jobs").return(); // the topic was left: it may be iterated again
+   * assert.equal(controller.signal.aborted, true);
+   * ```
+   */
+  signal?: AbortSignal;
 }
 
 /** What an iterator needs from its consumer. */
@@ -179,13 +217,14 @@ export interface MessageIterator extends AsyncIterableIterator<IteratedMessage, 
   readonly bufferSize: number;
   /** Messages pulled and not yet done now (the one the loop holds included). */
   readonly buffered: number;
-  /** Whether the iteration ended (`break`, `return()`, `close()`, a failed start). */
+  /** Whether the iteration ended (`break`, `return()`, `close()`, its signal, a failed start). */
   readonly ended: boolean;
   /**
    * The next message; the one handed out before is done now.
    *
    * @returns The next message, or `done` once the iteration ended.
    * @throws {ConnectionError} When the consumer had not started and no name server answered.
+   * @throws The `signal` option's reason, once, when it aborted.
    */
   next(): Promise<IteratorResult<IteratedMessage, undefined>>;
   /**
@@ -212,16 +251,48 @@ export class TopicIterator implements MessageIterator {
   #wake: (() => void) | undefined;
   #idleWaiters: Array<() => void> = [];
   #chain: Promise<unknown> = Promise.resolve();
+  readonly #signal: AbortSignal | undefined;
+  /** Set when the signal ended the iteration, until a `next()` rejected with its reason. */
+  #abortPending: { reason: unknown } | undefined;
+  /** The topic's release (`host.release()`), once started. */
+  #releasing: Promise<void> | undefined;
 
   /**
    * @param host The consumer's side.
    * @param topic The topic.
    * @param bufferSize Most messages held.
+   * @param signal Ends the iteration when it aborts; aborted already, the
+   *   iterator starts ended (its consumer then subscribes nothing).
    */
-  constructor(host: IteratorHost, topic: string, bufferSize: number) {
+  constructor(host: IteratorHost, topic: string, bufferSize: number, signal?: AbortSignal) {
     this.#host = host;
     this.topic = topic;
     this.#flow = new FlowLimit(bufferSize);
+    this.#signal = signal;
+    if (signal?.aborted) {
+      this.#abortPending = { reason: signal.reason };
+      this.#releasing = Promise.resolve(); // nothing subscribed, nothing to release
+      this.end();
+    } else {
+      signal?.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** The signal aborted: leave the topic as `break` does; the next `next()` rejects. */
+  readonly #onAbort = (): void => {
+    if (this.#ended) return;
+    this.#abortPending = { reason: this.#signal!.reason };
+    void this.#release(); // unsubscribes: the topic's queues drain, what was done is committed
+    this.end();
+  };
+
+  /** Release the topic once (`break`, the signal). */
+  #release(): Promise<void> {
+    if (!this.#releasing) {
+      this.#releasing = this.#host.release(this);
+      this.#releasing.catch(() => undefined); // awaited by return() and next(): never unhandled
+    }
+    return this.#releasing;
   }
 
   /** Most messages pulled and not yet done. */
@@ -265,6 +336,7 @@ export class TopicIterator implements MessageIterator {
    *
    * @returns The next message, or `done` once the iteration ended.
    * @throws {ConnectionError} When the consumer had not started and no name server answered.
+   * @throws The `signal` option's reason, once, when it aborted.
    */
   next(): Promise<IteratorResult<IteratedMessage, undefined>> {
     const result = this.#chain.catch(() => undefined).then(() => this.#next());
@@ -287,7 +359,7 @@ export class TopicIterator implements MessageIterator {
       else this.#abandon(held);
     }
     this.end();
-    await this.#host.release(this);
+    await this.#release();
     return DONE;
   }
 
@@ -298,6 +370,7 @@ export class TopicIterator implements MessageIterator {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#stop.abort();
     for (let i = this.#head; i < this.#buffer.length; i++) this.#flow.handled();
     this.#buffer = [];
@@ -314,12 +387,13 @@ export class TopicIterator implements MessageIterator {
   async #next(): Promise<IteratorResult<IteratedMessage, undefined>> {
     const held = this.#current;
     if (held) await this.#finish(held);
-    if (this.#ended) return DONE;
+    if (this.#ended) return await this.#ending();
     if (this.#host.state() === "new") {
       try {
         await this.#host.start();
       } catch (err) {
         this.end();
+        this.#abortPending = undefined; // the start's error is the one to report
         throw err;
       }
     }
@@ -327,7 +401,7 @@ export class TopicIterator implements MessageIterator {
     for (;;) {
       if (this.#ended || this.#host.state() === "closed") {
         this.end();
-        return DONE;
+        return await this.#ending();
       }
       if (core.gate.suspended || this.#head >= this.#buffer.length) {
         await this.#waitForMore();
@@ -346,6 +420,18 @@ export class TopicIterator implements MessageIterator {
       const message = await this.#admit(entry);
       if (message) return { done: false, value: message };
     }
+  }
+
+  /**
+   * The iteration ended: `done`, or, the first time after the signal ended
+   * it, its reason once the topic was released.
+   */
+  async #ending(): Promise<IteratorResult<IteratedMessage, undefined>> {
+    const aborted = this.#abortPending;
+    if (!aborted) return DONE;
+    this.#abortPending = undefined;
+    await this.#releasing?.catch(() => undefined);
+    throw aborted.reason;
   }
 
   /** Wait for a message, `resume()`, or the end. */

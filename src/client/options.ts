@@ -654,13 +654,17 @@ export function parseCloseOptions(options: unknown, defaultDrainTimeout: number)
 
 const messagesSchema = v.object({
   bufferSize: v.optional(v.pipe(positiveInt, v.maxValue(1_000_000)), 32),
+  signal: v.optional(signalSchema),
 });
+
+/** `PushConsumer.messages()` options after defaults. */
+export type ParsedMessagesOptions = v.InferOutput<typeof messagesSchema>;
 
 /**
  * Validate the options of `PushConsumer.messages()`.
  *
  * @param options The iterator options.
- * @returns The buffer size.
+ * @returns The buffer size and the signal.
  * @throws {InvalidArgumentError} Naming the first invalid option.
  *
  * @example
@@ -668,10 +672,11 @@ const messagesSchema = v.object({
  * import { parseMessagesOptions } from "./options.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(parseMessagesOptions(undefined), 32);
+ * assert.equal(parseMessagesOptions(undefined).bufferSize, 32);
  * assert.throws(() => parseMessagesOptions({ bufferSize: 0 }), /bufferSize/);
+ * assert.throws(() => parseMessagesOptions({ signal: "stop" }), /signal/);
  * ```
  */
-export function parseMessagesOptions(options: unknown): number {
-  return parse(messagesSchema, options ?? {}, "options").bufferSize;
+export function parseMessagesOptions(options: unknown): ParsedMessagesOptions {
+  return parse(messagesSchema, options ?? {}, "options");
 }

@@ -943,12 +943,13 @@ export class PushConsumer {
    * `bufferSize` messages; a message is done when the loop asks for the next
    * one (or calls `msg.ack()`); `msg.reply(value)` answers a request;
    * `break` unsubscribes the topic, leaving the messages not done
-   * uncommitted. See {@linkcode MessageIterator}.
+   * uncommitted; so does the `signal` option when it aborts (the loop then
+   * throws its reason). See {@linkcode MessageIterator}.
    *
    * @param topic The topic.
    * @param expression `*` for all messages, tags (`tagA || tagB`), or a
    *   SQL92 expression on properties (`{ sql: "n > 5" }`), as `subscribe()`.
-   * @param options `bufferSize` (default 32).
+   * @param options `bufferSize` (default 32), `signal`.
    * @returns The iterator.
    * @throws {InvalidArgumentError} On an invalid topic, expression or option.
    * @throws {FilterExpressionError} When a SQL92 expression does not compile.
@@ -981,6 +982,7 @@ export class PushConsumer {
       );
     }
     const data = subscriptionFor(topic, expression, this.#instance.timers.now());
+    const { bufferSize, signal } = parseMessagesOptions(options);
     const iterator = new TopicIterator(
       {
         core: this.#core,
@@ -994,8 +996,10 @@ export class PushConsumer {
         },
       },
       topic,
-      parseMessagesOptions(options),
+      bufferSize,
+      signal,
     );
+    if (iterator.ended) return iterator; // its signal aborted already: nothing to subscribe
     this.#iterators.add(iterator);
     this.#subscriptions.set(topic, {
       topic,

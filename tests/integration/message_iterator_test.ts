@@ -2,12 +2,14 @@
 // embedded broker over loopback TCP, on Deno, Bun and Node: every message in
 // order per queue, a bounded buffer a stalled loop cannot overrun, replies
 // from the loop, a break that leaves what was not done for the next
-// iterator, and close() and start failures ending the iteration.
+// iterator, close() and start failures ending the iteration, and an
+// AbortSignal ending it as break does, the loop throwing its reason.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   bodyText,
   ConnectionError,
+  InvalidArgumentError,
   type IteratedMessage,
   Producer,
   PushConsumer,
@@ -17,6 +19,34 @@ import { sleep, until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
+
+/** How a promise settled, once it did (waiting for the event, not a time). */
+async function settled<T>(
+  promise: Promise<T>,
+  what: string,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  promise.then((value) => outcome = { ok: true, value }, (error) => outcome = { ok: false, error });
+  await until(() => outcome !== undefined, what);
+  return outcome!;
+}
+
+/** A signal that counts the abort listeners added to it and not removed. */
+function countingSignal(controller: AbortController): { signal: AbortSignal; listeners(): number } {
+  const signal = controller.signal;
+  let listeners = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((type: string, listener: EventListener, options?: unknown) => {
+    if (type === "abort") listeners++;
+    add(type, listener, options as AddEventListenerOptions);
+  }) as typeof signal.addEventListener;
+  signal.removeEventListener = ((type: string, listener: EventListener, options?: unknown) => {
+    if (type === "abort") listeners--;
+    remove(type, listener, options as EventListenerOptions);
+  }) as typeof signal.removeEventListener;
+  return { signal, listeners: () => listeners };
+}
 
 /** Offsets of each queue in the order the loop got them must increase. */
 function assertOrderPerQueue(messages: readonly IteratedMessage[]): void {
@@ -186,6 +216,135 @@ describe("consumer.messages() through the embedded broker", () => {
     await until(() => again.size === 5, "the five not done");
     assert.ok(!again.has(bodyText(first.value as IteratedMessage)));
     await c2.close();
+  });
+
+  test("an aborted signal ends a loop waiting for a message: it throws the reason, the topic is left", async () => {
+    const topic = unique("it_abort_wait");
+    await producer.send({ topic, body: "first" });
+    const c = consumer(unique("g"));
+    const controller = new AbortController();
+    const messages = c.messages(topic, "*", { signal: controller.signal });
+    const got: string[] = [];
+    const loop = (async () => {
+      for await (const msg of messages) got.push(bodyText(msg));
+    })();
+    // The loop asked for the next message (the first is done) and waits.
+    await until(() => c.stats.handled === 1, "the loop to wait for a second message");
+    const reason = new Error("stop iterating");
+    controller.abort(reason);
+    const outcome = await settled(loop, "the loop to end");
+    assert.deepEqual(outcome, { ok: false, error: reason });
+    assert.deepEqual(got, ["first"]);
+    assert.equal(messages.ended, true);
+    assert.deepEqual(await messages.next(), { done: true, value: undefined });
+    assert.equal(c.assignedQueues.filter((q) => q.topic === topic).length, 0, "unsubscribed");
+    await c.messages(topic).return(); // the topic is free for another iterator
+    await c.close();
+  });
+
+  test("an abort mid-stream leaves the messages not done for the next iterator and consumer", async () => {
+    const topic = unique("it_abort_mid");
+    const group = unique("g");
+    const n = 20;
+    for (let i = 0; i < n; i++) await producer.send({ topic, body: `m-${i}` });
+    const c = consumer(group);
+    const controller = new AbortController();
+    const messages = c.messages(topic, "*", { bufferSize: 8, signal: controller.signal });
+    const done: string[] = [];
+    let held = "";
+    const outcome = await settled(
+      (async () => {
+        for await (const msg of messages) {
+          if (held) done.push(held); // asking for this one finished the one before
+          held = bodyText(msg);
+          if (done.length === 4) {
+            // Some are buffered besides the one held: they stay not done too.
+            await until(() => messages.buffered > 1, "messages to be buffered");
+            controller.abort("enough");
+          }
+        }
+      })(),
+      "the loop to end",
+    );
+    assert.deepEqual(outcome, { ok: false, error: "enough" });
+    done.push(held); // the loop asked for the next one after the abort: done
+    assert.equal(c.stats.handled, 5);
+    // A new iterator of the consumer gets every message not done, the buffered ones included.
+    const rest = new Set<string>();
+    const restLoop = settled(
+      (async () => {
+        for await (const msg of c.messages(topic)) {
+          rest.add(bodyText(msg));
+          if (rest.size === n - done.length) {
+            await msg.ack();
+            break;
+          }
+        }
+      })(),
+      "the messages not done to come again",
+    );
+    assert.deepEqual(await restLoop, { ok: true, value: undefined });
+    for (const body of done) assert.ok(!rest.has(body), `${body} was done, yet came again`);
+    await c.close();
+    // A consumer of the same group starts after everything done.
+    const again: string[] = [];
+    const c2 = consumer(group);
+    c2.subscribe(topic, "*", (m) => void again.push(bodyText(m)));
+    await producer.send({ topic, body: "last" });
+    await c2.start();
+    await until(() => again.includes("last"), "the new consumer");
+    assert.deepEqual(again, ["last"]);
+    await c2.close();
+  });
+
+  test("a signal aborted already: the first next() rejects with its reason, nothing is subscribed", async () => {
+    const topic = unique("it_abort_early");
+    const c = consumer(unique("g"));
+    const reason = new Error("too late");
+    const messages = c.messages(topic, "*", { signal: AbortSignal.abort(reason) });
+    assert.equal(messages.ended, true);
+    assert.deepEqual(await settled(messages.next(), "next()"), { ok: false, error: reason });
+    assert.deepEqual(await messages.next(), { done: true, value: undefined });
+    await messages.return();
+    // Nothing subscribed: the consumer has no topic to start with.
+    await assert.rejects(c.start(), /subscribe to at least one topic/);
+    await c.close();
+  });
+
+  test("the abort listener goes when the iteration ends otherwise", async () => {
+    const topic = unique("it_abort_listener");
+    await producer.send({ topic, body: "one" });
+    const c = consumer(unique("g"));
+    const broke = countingSignal(new AbortController());
+    for await (const _ of c.messages(topic, "*", { signal: broke.signal })) break;
+    assert.equal(broke.listeners(), 0, "after break");
+    const closed = countingSignal(new AbortController());
+    const messages = c.messages(topic, "*", { signal: closed.signal });
+    assert.equal(closed.listeners(), 1);
+    await c.close();
+    assert.equal(closed.listeners(), 0, "after close()");
+    assert.deepEqual(await messages.next(), { done: true, value: undefined });
+    const failed = countingSignal(new AbortController());
+    const unreachable = new PushConsumer({
+      nameServer: "127.0.0.1:1",
+      group: unique("g"),
+      rpcTimeout: 2000,
+    });
+    const failing = unreachable.messages(unique("it_fail"), "*", { signal: failed.signal });
+    await assert.rejects(failing.next(), (e) => e instanceof ConnectionError);
+    assert.equal(failed.listeners(), 0, "after a failed start");
+  });
+
+  test("a signal option that is not an AbortSignal is an InvalidArgumentError", async () => {
+    const topic = unique("it_abort_invalid");
+    const c = consumer(unique("g"));
+    for (const signal of ["stop", { aborted: false, addEventListener() {} }, null]) {
+      assert.throws(
+        () => c.messages(topic, "*", { signal: signal as never }),
+        (e) => e instanceof InvalidArgumentError && e.path === "signal",
+      );
+    }
+    await c.messages(topic).return(); // nothing was subscribed: the topic is free
   });
 
   test("a consumer that cannot start fails the first next()", async () => {
