@@ -13,19 +13,12 @@ import { startBroker } from "../../src/broker/mod.ts";
 import { defaultConnect } from "../../src/transport/default.ts";
 import type { Connect, Transport } from "../../src/transport/types.ts";
 import { startRocketMQ, uniqueName } from "../interop/harness.ts";
+import { sleep, until } from "../_wait.ts";
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] ?? 5) || 5;
 const rocketmq = args.includes("--rocketmq");
 const hold = args.includes("--hold") ? Number(args[args.indexOf("--hold") + 1]) : 0;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, what: string, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(1);
-  }
-}
 
 let nameServer: string;
 let brokerName = "broker-a";
@@ -93,11 +86,13 @@ for (let run = 0; run < runs; run++) {
   const first = [0, 1, 2, 3].map((q) => request(topic, `r${q}`, q));
   await until(() => a.stats.requests === 4, "A runs 4");
   await b.start();
-  await until(() => b.stats.lockRefused > 0, "B refused");
+  // The waits that start a measurement or are one (here, and "A runs 2"
+  // below) poll every millisecond: a 5 ms step would blur the times.
+  await until(() => b.stats.lockRefused > 0, "B refused", 30_000, 1);
   if (hold > 0) await sleep(hold);
   const t0 = performance.now();
   open();
-  await until(() => owned(b, topic).length === 2, "B owns 2");
+  await until(() => owned(b, topic).length === 2, "B owns 2", 30_000, 1);
   graceful.push(performance.now() - t0);
   await Promise.all(first);
   await Promise.all([a.close(), b.close()]);
@@ -136,7 +131,7 @@ if (!rocketmq) {
     await until(() => owned(a, topic).length === 2 && owned(b, topic).length === 2, "2/2");
     const aq = owned(a, topic);
     const inFlight = aq.map((q) => request(topic, `a${q}`, q));
-    await until(() => a.stats.requests === 2, "A runs 2");
+    await until(() => a.stats.requests === 2, "A runs 2", 30_000, 1);
     const t0 = performance.now();
     dead = true;
     await Promise.all([...transports].map((t) => t.close()));

@@ -21,6 +21,7 @@ import { RemotingConnection, type RequestHandler } from "../../src/remoting/conn
 import type { Timers } from "../../src/remoting/timers.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
 import { Broker, type BrokerOptions } from "../../src/broker/broker.ts";
+import { sleep } from "../_wait.ts";
 
 /** A logger that keeps every line, for assertions. */
 export class RecordingLogger implements Logger {
@@ -221,23 +222,6 @@ export function producerHeartbeat(clientID: string, group = "PG"): RemotingComma
 
 export function oneway(code: number, header: Record<string, string | number>): RemotingCommand {
   return createOneway(code, header);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Wait until `check` holds, polling every 5 ms (fails after `timeout`). */
-export async function until(
-  check: () => boolean,
-  timeout = 2000,
-  what = "condition",
-): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Let pending promise reactions run. */

@@ -29,8 +29,8 @@ import {
   sendRequest,
   subscription,
   text,
-  until,
 } from "./_helpers.ts";
+import { until } from "../_wait.ts";
 
 describe("startBroker()", () => {
   it("serves name server and broker requests on one TCP port and routes to itself", async () => {
@@ -56,7 +56,7 @@ describe("startBroker()", () => {
     assert.equal(messagesOf(got)[0]!.bornHost.address, "127.0.0.1");
     assert.equal(broker.stats.connections, 1);
     await client.close();
-    await until(() => broker.stats.connections === 0);
+    await until(() => broker.stats.connections === 0, "the connection to close");
     assert.deepEqual(logger.messages("info").filter((m) => m.startsWith("connection")), [
       "connection opened",
       "connection closed",
@@ -78,7 +78,7 @@ describe("startBroker()", () => {
       { timeout: 10_000 },
     );
     const outcome = held.then(() => undefined, (err: unknown) => err);
-    await until(() => broker.stats.heldPulls === 1);
+    await until(() => broker.stats.heldPulls === 1, "the pull to be held");
     await broker.close();
     assert.ok((await outcome) instanceof ConnectionError);
     await client.close();
@@ -116,7 +116,7 @@ describe("Broker", () => {
     assert.equal(broker.stats.connections, 1);
     timers.advance(10_000);
     await conn.closed;
-    await until(() => broker.stats.connections === 0);
+    await until(() => broker.stats.connections === 0, "the connection to close");
     assert.ok(logger.messages("info").includes("closing an idle connection"));
     await broker.close();
   });
@@ -159,11 +159,11 @@ describe("Broker", () => {
       pullRequest({ group: "G", topic: "E", subscription: "*", suspendMillis: 60_000 }),
     );
     pending.catch(() => {});
-    await until(() => broker.stats.requests === 1);
+    await until(() => broker.stats.requests === 1, "the pull to reach the broker");
     await a.close();
     const res = await call(b, createRequest(106));
     assert.equal(res.code, 0);
-    await until(() => broker.stats.connections === 1);
+    await until(() => broker.stats.connections === 1, "the closed connection to leave");
     await b.close();
     await broker.close();
   });

@@ -14,7 +14,8 @@ import { createRequest, type RemotingCommand } from "../../src/codec/remoting_co
 import { SerializeType } from "../../src/codec/codes.ts";
 import { defaultConnect } from "../../src/transport/default.ts";
 import { startBroker } from "../../src/broker/mod.ts";
-import { pullRequest, RecordingLogger, sleep, subscription, until } from "./_helpers.ts";
+import { pullRequest, RecordingLogger, subscription } from "./_helpers.ts";
+import { sleep, until } from "../_wait.ts";
 import { rawClient } from "./_raw.ts";
 
 const enc = new TextEncoder();
@@ -298,7 +299,7 @@ describe("broker fuzz over TCP", () => {
       }
       await loop;
       assert.ok(exchanges > 0);
-      await until(() => broker.stats.connections === 1, 5000, "fuzz connections to close");
+      await until(() => broker.stats.connections === 1, "fuzz connections to close");
       const errors = logger.lines.filter((l) => l.level === "error");
       assert.deepEqual(errors, [], "no handler may fail with an unexpected error");
       await healthy.close();

@@ -10,7 +10,8 @@ import { createRequest } from "../../src/codec/remoting_command.ts";
 import { InvalidArgumentError } from "../../src/errors.ts";
 import { defaultConnect } from "../../src/transport/default.ts";
 import { Broker, startBroker } from "../../src/broker/mod.ts";
-import { RecordingLogger, until } from "./_helpers.ts";
+import { RecordingLogger } from "./_helpers.ts";
+import { until } from "../_wait.ts";
 import { rawClient } from "./_raw.ts";
 
 /** Rejects if `promise` has not settled after `ms`: a guard against hanging, not a clock. */
@@ -52,7 +53,7 @@ describe("broker limits (loopback TCP)", () => {
     await open[0]!.writeCommand(createRequest(106, undefined, { opaque: 10 }));
     assert.equal((await open[0]!.response(10)).code, 0);
     await open[2]!.close();
-    await until(() => broker.stats.connections === 2, 10_000, "a connection to leave");
+    await until(() => broker.stats.connections === 2, "a connection to leave");
     const sixth = await connect();
     await sixth.writeCommand(createRequest(106, undefined, { opaque: 11 }));
     assert.equal((await sixth.response(11, 10_000)).code, 0);
@@ -141,7 +142,7 @@ describe("broker limits (loopback TCP)", () => {
       }
     }));
     await within(
-      until(() => ended.filter(Boolean).length === 3, 60_000),
+      until(() => ended.filter(Boolean).length === 3, "three connections to close", 60_000),
       60_000,
       "three connections closed",
     );

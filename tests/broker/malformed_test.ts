@@ -10,7 +10,8 @@ import { defaultConnect } from "../../src/transport/default.ts";
 import type { Transport } from "../../src/transport/types.ts";
 import { Broker } from "../../src/broker/broker.ts";
 import { startBroker } from "../../src/broker/mod.ts";
-import { RecordingLogger, until } from "./_helpers.ts";
+import { RecordingLogger } from "./_helpers.ts";
+import { until } from "../_wait.ts";
 import { frame, rawClient } from "./_raw.ts";
 
 interface Setup {
@@ -98,7 +99,7 @@ for (const setup of setups) {
         await bad.ended;
         await bad.close();
       }
-      await until(() => env.stats().connections === 1, 2000, "bad connections to close");
+      await until(() => env.stats().connections === 1, "bad connections to close");
       await good.writeCommand(createRequest(106, undefined, { opaque: 5 }));
       assert.equal((await good.response(5)).code, 0);
       assert.ok(env.stats().malformed >= 2);
@@ -117,7 +118,7 @@ for (const setup of setups) {
       new DataView(huge.buffer).setInt32(0, 200 * 1024 * 1024);
       await bad.write(huge);
       await bad.ended;
-      await until(() => env.stats().connections === 1, 2000, "the connection to close");
+      await until(() => env.stats().connections === 1, "the connection to close");
       assert.ok(
         env.logger.lines.some((l) =>
           l.message === "connection closed" &&

@@ -17,8 +17,8 @@ import {
   sendRequest,
   subscription,
   text,
-  until,
 } from "./_helpers.ts";
+import { until } from "../_wait.ts";
 
 const T = 5000;
 
@@ -90,7 +90,6 @@ describe("restart with dataDir", () => {
       assert.deepEqual(messagesOf(got).map((m) => text(m.body)), ["m12", "m14", "m16", "m18"]);
       await until(
         () => broker.broker.store.maxOffset("Orders", 1) === 11,
-        5000,
         "the delayed message",
       );
       const last = await client.invoke(

@@ -9,14 +9,7 @@ import { startBroker } from "../../src/broker/mod.ts";
 import { listener } from "./_cancel_listener.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { RequestAbortedError, RequestTimeoutError } from "../../src/errors.ts";
-
-async function until(condition: () => boolean, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { until } from "../_wait.ts";
 
 test("a timed-out request tells the consumers through the broker's own route", async () => {
   await using broker = await startBroker({ port: 0 });
@@ -28,13 +21,13 @@ test("a timed-out request tells the consumers through the broker's own route", a
     const err = await requester.request({ topic: "slow", body: "x" }, { timeout: 300 })
       .catch((e) => e);
     assert.ok(err instanceof RequestTimeoutError);
-    await until(() => holder.notices.length === 1);
+    await until(() => holder.notices.length === 1, "the holder's cancel notice");
     assert.deepEqual(holder.notices[0], {
       correlationId: err.correlationId,
       topic: "slow",
       group: "slow_g",
     });
-    await until(() => requester.stats.cancelsSent === 1);
+    await until(() => requester.stats.cancelsSent === 1, "the requester to count its cancel");
     assert.equal(broker.stats.cancelsForwarded, 1);
   } finally {
     await holder.instance.close();
@@ -58,10 +51,12 @@ test("an aborted request tells the consumers; propagateCancel: false keeps quiet
         signal: controller.signal,
       });
       // Abort once the broker acknowledged it: a request still being sent reached nobody.
-      await until(() => producer.stats.sent === sent + 1);
+      await until(() => producer.stats.sent === sent + 1, "the broker to store the request");
       controller.abort("changed my mind");
       await assert.rejects(pending, RequestAbortedError);
-      if (producer === requester) await until(() => holder.notices.length === 1);
+      if (producer === requester) {
+        await until(() => holder.notices.length === 1, "the holder's cancel notice");
+      }
     }
     assert.equal(quiet.stats.cancelsSent, 0);
     assert.equal(holder.notices.length, 1);

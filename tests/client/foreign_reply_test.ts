@@ -21,6 +21,7 @@ import { decodeSendHeader } from "../../src/codec/message.ts";
 import { RemotingConnection } from "../../src/remoting/connection.ts";
 import { createMemoryNetwork } from "../../src/transport/memory.ts";
 import type { LogFields, Logger } from "../../src/logger.ts";
+import { until } from "../_wait.ts";
 
 const ADDRESS = "127.0.0.1:9876";
 
@@ -108,14 +109,6 @@ async function fakeBroker() {
   };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 describe("Producer and replies it did not ask for", () => {
   it("drops, counts and logs replies to requests it never sent; accepts its own once", async () => {
     const broker = await fakeBroker();
@@ -124,7 +117,7 @@ describe("Producer and replies it did not ask for", () => {
     try {
       await producer.start();
       const pending = producer.request({ topic: "rpc", body: "q" }, { timeout: 5000 });
-      await until(() => broker.requests.length === 1);
+      await until(() => broker.requests.length === 1, "the request at the fake broker");
       const props = decodeProperties(
         decodeSendHeader(broker.requests[0]!.extFields, { v2: true }).properties!,
       );

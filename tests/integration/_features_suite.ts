@@ -15,6 +15,7 @@ import {
   RequestCancelledError,
   RequestTimeoutError,
 } from "../../mod.ts";
+import { sleep, until } from "../_wait.ts";
 
 /** What a cancellation test measured, for the report: abort → handler signal (ms). */
 export const cancelLatencies: number[] = [];
@@ -28,17 +29,6 @@ export interface SuiteTarget {
 let counter = 0;
 export const unique = (prefix: string): string =>
   `${prefix}_${Date.now().toString(36)}_${counter++}`;
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wait for a condition (events, never a fixed time). */
-export async function until(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
 
 /** Test kit shared by the feature tests: a requester and responders on demand. */
 export interface FeatureKit {
@@ -82,7 +72,10 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
         });
         await Promise.all(consumers.map((c) => c.start()));
         const queues = (c: PushConsumer) => c.assignedQueues.filter((q) => q.topic === topic);
-        await until(() => consumers.every((c) => queues(c).length === 4));
+        await until(
+          () => consumers.every((c) => queues(c).length === 4),
+          `4 queues for each responder of ${topic}`,
+        );
         return consumers;
       },
     };
@@ -164,12 +157,15 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       for await (const reply of stream) bodies.push(bodyText(reply));
       assert.deepEqual(bodies, ["quick"]);
       assert.equal(stream.endReason, "max-replies");
-      await until(() => slowStarted);
+      await until(() => slowStarted, "the slow responder to start");
       open();
       // Dropped either by the requester (RocketMQ brokers push it: a late
       // reply) or by this library's broker, which forgot the request when
       // the requester cancelled it (the responder's reply() fails).
-      await until(() => stream.lateReplies === 1 || slowConsumer!.stats.replyFailures === 1);
+      await until(
+        () => stream.lateReplies === 1 || slowConsumer!.stats.replyFailures === 1,
+        "the slow reply to be dropped",
+      );
       if (stream.lateReplies === 1) assert.equal(requester.stats.lateReplies, before + 1);
       assert.equal(stream.received, 1);
     });
@@ -243,14 +239,15 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
         signal: controller.signal,
       });
       await running;
-      await until(() => requester.stats.sent > sent); // stored: the cancel knows where it is
+      // Stored: the cancel knows where it is.
+      await until(() => requester.stats.sent > sent, "the request to be stored");
       const abortedAt = performance.now();
       controller.abort("changed my mind");
       await assert.rejects(pending, RequestAbortedError);
-      await until(() => reasons.length === 1);
+      await until(() => reasons.length === 1, "the handler's abort signal");
       assert.ok(reasons[0] instanceof RequestCancelledError, String(reasons[0]));
       cancelLatencies.push(aborted - abortedAt);
-      await until(() => consumer!.stats.cancelled === 1);
+      await until(() => consumer!.stats.cancelled === 1, "the consumer to count the cancel");
       assert.equal(consumer!.stats.replied, 0);
     });
 
@@ -270,10 +267,13 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       try {
         await requester.send({ topic, body: "create the topic" });
         await consumer.start();
-        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+        await until(
+          () => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4,
+          "the consumer's 4 queues",
+        );
         const queue = consumer.assignedQueues.find((q) => q.topic === topic)!;
         const first = requester.request({ topic, body: "first" }, { timeout: 30_000, queue });
-        await until(() => handled.length === 1);
+        await until(() => handled.length === 1, "the first request's handler");
         const controller = new AbortController();
         const sent = requester.stats.sent;
         const second = requester.request({ topic, body: "second" }, {
@@ -281,13 +281,19 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
           queue,
           signal: controller.signal,
         });
-        await until(() => requester.stats.sent > sent);
+        await until(() => requester.stats.sent > sent, "the second request to be stored");
         controller.abort();
         await assert.rejects(second, RequestAbortedError);
-        await until(() => consumer.stats.cancelsReceived >= 1);
+        await until(
+          () => consumer.stats.cancelsReceived >= 1,
+          "the consumer to receive the cancel",
+        );
         release();
         assert.equal(bodyText(await first), "done");
-        await until(() => consumer.stats.cancelledBeforeStart === 1);
+        await until(
+          () => consumer.stats.cancelledBeforeStart === 1,
+          "the second request to be skipped",
+        );
         assert.deepEqual(handled, ["first"]);
       } finally {
         release();
@@ -310,7 +316,7 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       const gone = new Producer({ nameServer: kit.nameServer, group: unique("gone") });
       await gone.start();
       await gone.request({ topic, body: "x" }, { timeout: 300 }).catch(() => {});
-      await until(() => answers.length === 1);
+      await until(() => answers.length === 1, "the handler's requesterAlive() answer");
       assert.deepEqual(answers, [true]);
       await gone.close();
       // Once the shared cache (a second) expired, the broker no longer lists it.
@@ -341,7 +347,7 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
         },
       });
       await requester.request({ topic, body: "x" }, { timeout: 1500 }).catch(() => {});
-      await until(() => nested.length === 1);
+      await until(() => nested.length === 1, "the nested request to end");
       const { err, ms, left } = nested[0] as { err: unknown; ms: number; left: number };
       // It ends with its caller: its inherited timeout, or the caller's signal
       // (aborted at the same deadline), whichever fires first.
@@ -399,7 +405,7 @@ export function featuresSuite(name: string, setup: () => Promise<SuiteTarget>): 
       for (let i = 0; i < 5; i++) {
         await requester.request({ topic, body: `${i}` }, { timeout: 10_000 });
       }
-      await until(() => consumer!.stats.replied === 5);
+      await until(() => consumer!.stats.replied === 5, "5 replies");
       const [g] = await requester.responders(topic);
       const client = g!.clients[0]!;
       assert.equal(client.error, undefined);

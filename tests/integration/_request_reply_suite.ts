@@ -21,6 +21,7 @@ import {
   systemTimers,
   type Timers,
 } from "../../mod.ts";
+import { sleep, until } from "../_wait.ts";
 
 /** Where the suite's broker is, and how to release it. */
 export interface SuiteTarget {
@@ -31,15 +32,6 @@ export interface SuiteTarget {
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
 const text = (s: string) => new TextEncoder().encode(s);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(5);
-  }
-}
 
 /**
  * Define the suite.
@@ -91,7 +83,10 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
       if (start) {
         await requester.send({ topic, body: "create the topic" });
         await consumer.start();
-        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+        await until(
+          () => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4,
+          `the responder's 4 queues of ${topic}`,
+        );
       }
       return consumer;
     }
@@ -241,12 +236,12 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
           bodyText(await requester.request({ topic, body: "inside" }, { timeout: 5000 })),
           "from inside",
         );
-        await until(() => secondReplyError !== undefined);
+        await until(() => secondReplyError !== undefined, "the second reply to fail");
         assert.ok(
           secondReplyError instanceof Error && /already replied/.test(secondReplyError.message),
         );
         const pending = requester.request({ topic, body: "later" }, { timeout: 5000 });
-        await until(() => held.length === 1);
+        await until(() => held.length === 1, "the held request");
         await sleep(20);
         await consumer.reply(held[0]!, "from later");
         assert.equal(bodyText(await pending), "from later");
@@ -269,14 +264,17 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
           onException: (e) =>
             outcomes.push(e instanceof RequestTimeoutError ? "timeout" : String(e)),
         });
-        await until(() => outcomes.length === 1);
-        await until(() => held.length === 1);
+        await until(() => outcomes.length === 1, "the request's callback");
+        await until(() => held.length === 1, "the held request");
         // RocketMQ pushes it and the requester drops it; the embedded broker
         // refuses it once the request's TTL passed since it was stored
         // (which is later than the requester's deadline, so either can happen).
         const refused = await consumer.reply(held[0]!, "too late").then(() => undefined, (e) => e);
         if (refused === undefined) {
-          await until(() => requester.stats.lateReplies === before + 1);
+          await until(
+            () => requester.stats.lateReplies === before + 1,
+            "the late reply to be counted",
+          );
         } else {
           assert.ok(refused instanceof BrokerError, String(refused));
           assert.match(refused.remark ?? "", /^no request waits for a reply/);
@@ -310,7 +308,7 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         await consumer.start(); // consumeFrom: first → it will read the stale request
         const fresh = await requester.request({ topic, body: "fresh" }, { timeout: 5000 });
         assert.equal(bodyText(fresh), "re:fresh");
-        await until(() => consumer.stats.expiredRequests === 1);
+        await until(() => consumer.stats.expiredRequests === 1, "the stale request to be skipped");
         assert.equal(handled, 1);
       } finally {
         await consumer.close();
@@ -347,7 +345,7 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         const pending = [1, 2, 3].map((i) =>
           producer.request({ topic, body: `r${i}` }, { timeout: 10_000 })
         );
-        await until(() => producer.stats.inFlight === 3);
+        await until(() => producer.stats.inFlight === 3, "3 requests in flight");
         await sleep(50);
         await producer.close();
         for (const p of pending) await assert.rejects(p, ClientClosedError);
@@ -452,7 +450,7 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
       });
       try {
         const pending = requester.request({ topic, body: "once" }, { timeout: 10_000 });
-        await until(() => seen.length === 1);
+        await until(() => seen.length === 1, "the first run of the request");
         // The same request stored again (as a send retried after a lost
         // answer stores it twice): same correlation id, same requester.
         const original = seen[0]!;
@@ -462,14 +460,20 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
           if (value !== undefined) copy[key] = value;
         }
         await requester.send({ topic, body: "once", properties: copy });
-        await until(() => consumer.stats.duplicateRequests === 1);
+        await until(
+          () => consumer.stats.duplicateRequests === 1,
+          "the copy to be seen as a duplicate",
+        );
         release();
         assert.equal(bodyText(await pending), "run1");
         // The copy waited for the first run and sent the same reply (a
         // duplicate for the requester, which had its reply).
-        await until(() => consumer.stats.replied === 2);
+        await until(() => consumer.stats.replied === 2, "the reply to the original and the copy");
         assert.equal(runs, 1);
-        await until(() => requester.stats.duplicateReplies >= 1);
+        await until(
+          () => requester.stats.duplicateReplies >= 1,
+          "the requester to count a duplicate reply",
+        );
       } finally {
         release();
         await consumer.close();
@@ -504,15 +508,20 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
         await requester.send({ topic, body: "create the topic" });
         await a.start();
         await b.start();
-        await until(() => owned(a).length === 2 && owned(b).length === 2);
+        await until(
+          () => owned(a).length === 2 && owned(b).length === 2,
+          "2 queues each for A and B",
+        );
         const queue = owned(a)[0]!;
         const send = (body: string) =>
           requester.request({ topic, body }, { timeout: 15_000, queue });
         const pending = [send("r0")];
-        await until(() => runs.has("r0")); // A runs r0 (and waits at the gate)...
+        // A runs r0 (and waits at the gate)...
+        await until(() => runs.has("r0"), "A to run r0");
         const received = a.stats.received;
         pending.push(send("r1"), send("r2"));
-        await until(() => a.stats.received === received + 2); // ...and holds r1 and r2, not started
+        // ...and holds r1 and r2, not started
+        await until(() => a.stats.received === received + 2, "A to hold r1 and r2");
         const closing = a.close({ drainTimeout: 10_000 });
         await sleep(20);
         release();
@@ -539,7 +548,10 @@ export function requestReplySuite(name: string, setup: () => Promise<SuiteTarget
       try {
         await requester.send({ topic, body: "create the topic" });
         await consumer.start();
-        await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+        await until(
+          () => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4,
+          `the responder's 4 queues of ${topic}`,
+        );
         for (let i = 0; i < 5; i++) {
           const reply = await requester.request({ topic, body: `s${i}` }, { timeout: 1000 });
           assert.equal(bodyText(reply), `re:s${i}`);

@@ -15,7 +15,8 @@ import {
 import { startBroker } from "../../src/broker/mod.ts";
 import type { BrokerHandle } from "../../src/broker/mod.ts";
 import { MessageSysFlag } from "../../src/codec/message.ts";
-import { unique, until } from "./_features_suite.ts";
+import { until } from "../_wait.ts";
+import { unique } from "./_features_suite.ts";
 
 describe("batch send and compression through the embedded broker", () => {
   let broker: BrokerHandle;
@@ -44,7 +45,10 @@ describe("batch send and compression through the embedded broker", () => {
     c.subscribe(topic, "*", (m) => bodyText(m) === "create the topic" ? undefined : handler(m));
     consumers.push(c);
     await c.start();
-    await until(() => c.assignedQueues.filter((q) => q.topic === topic).length === 4);
+    await until(
+      () => c.assignedQueues.filter((q) => q.topic === topic).length === 4,
+      `the consumer's 4 queues of ${topic}`,
+    );
     return c;
   }
 
@@ -69,7 +73,7 @@ describe("batch send and compression through the embedded broker", () => {
     assert.equal(result.msgId, result.msgIds.join(","));
     assert.equal(result.offsetMsgIds.length, 50);
 
-    await until(() => received.length === 50);
+    await until(() => received.length === 50, "the 50 messages of the batch");
     const sorted = [...received].sort((a, b) => a.queueOffset - b.queueOffset);
     assert.ok(sorted.every((m) => m.queueId === result.queue.queueId), "one queue");
     assert.equal(sorted[0]!.queueOffset, result.queueOffset);
@@ -135,7 +139,7 @@ describe("batch send and compression through the embedded broker", () => {
     const ids: string[] = [];
     for (const batch of batches) ids.push(...(await producer.send(batch)).msgIds);
     assert.equal(ids.length, 10);
-    await until(() => received.size === 10);
+    await until(() => received.size === 10, "the 10 messages of the 3 batches");
   });
 
   for (const compressType of ["zlib", "lz4", "zstd"] as const) {

@@ -23,19 +23,11 @@ import {
 import { createAclSigner, type Credentials } from "../../src/client/acl.ts";
 import { RemotingClient } from "../../src/remoting/remoting_client.ts";
 import type { LogFields, Logger } from "../../src/logger.ts";
+import { until } from "../_wait.ts";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${counter++}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REPLY_TOPIC = "DefaultCluster_REPLY_TOPIC";
-
-async function until(condition: () => boolean, what = "condition"): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** Keeps warnings and errors, for assertions. */
 class Lines implements Logger {
@@ -223,7 +215,10 @@ describe("attacks on the embedded broker without ACL", () => {
       if (ctx.isRequest) held.push(m.properties.CORRELATION_ID!);
     });
     await consumer.start();
-    await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+    await until(
+      () => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4,
+      "the responder's 4 queues",
+    );
     const spy = attacker();
     try {
       // The spoofer registers as its own process, in a group of another topic.
@@ -433,7 +428,10 @@ describe("attacks on the embedded broker with ACL", () => {
       if (ctx.isRequest) held.push(m.properties.CORRELATION_ID!);
     });
     await consumer.start();
-    await until(() => consumer.assignedQueues.filter((q) => q.topic === "alice-rpc").length === 4);
+    await until(
+      () => consumer.assignedQueues.filter((q) => q.topic === "alice-rpc").length === 4,
+      "alice's responder's 4 queues",
+    );
     const requester = new Producer({ nameServer: broker.address, credentials: ALICE });
     await requester.start();
     const mallory = attacker(MALLORY);
@@ -443,7 +441,7 @@ describe("attacks on the embedded broker with ACL", () => {
       const pending = requester.request({ topic: "alice-rpc", body: "secret question" }, {
         timeout: 4000,
       });
-      await until(() => held.length === 1);
+      await until(() => held.length === 1, "alice's request at her responder");
       // Read alice's requests, or subscribe to them.
       assert.equal((await call(pullRequest("alice-rpc", "mallory-g"))).code, 16);
       const subscribe = await call(

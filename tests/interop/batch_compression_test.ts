@@ -18,14 +18,7 @@ import {
   startRocketMQ,
   uniqueName,
 } from "./harness.ts";
-
-async function until(condition: () => boolean, timeout = 60_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../_wait.ts";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes.slice()));
@@ -71,7 +64,11 @@ describe("batch send and LZ4/zstd through RocketMQ 5.5.0 with the Java 5.x clien
         received.push({ body: await sha256(m.body), sysFlag: m.sysFlag, size: m.body.length });
       });
       await consumer.start();
-      await until(() => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await until(
+        () => consumer.assignedQueues.filter((q) => q.topic === topic).length === 4,
+        "the consumer's 4 queues",
+        60_000,
+      );
       // 3 bodies of 8000 bytes (over Java's 4096 threshold: compressed).
       const big = await runJavaProducer({
         cluster,
@@ -82,7 +79,7 @@ describe("batch send and LZ4/zstd through RocketMQ 5.5.0 with the Java 5.x clien
         compressType: type,
       });
       assert.equal(big.summary.ok, 3, big.logTail);
-      await until(() => received.length >= 3);
+      await until(() => received.length >= 3, "the 3 compressed messages", 60_000);
       const sent = big.sent.map((s) => s.bodySha256).sort();
       assert.deepEqual(received.map((r) => r.body).sort(), sent);
       const compressed = received.filter((r) => r.size === 8000);
@@ -107,7 +104,11 @@ describe("batch send and LZ4/zstd through RocketMQ 5.5.0 with the Java 5.x clien
       return m.body.slice().reverse(); // the requester's default check: reverse mode
     });
     await responder.start();
-    await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+    await until(
+      () => responder.assignedQueues.filter((q) => q.topic === topic).length === 4,
+      "the responder's 4 queues",
+      60_000,
+    );
     const run = await runJavaRequester({
       cluster,
       topic,

@@ -24,14 +24,7 @@ import {
   startRocketMQ,
   uniqueName,
 } from "./harness.ts";
-
-async function until(condition: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from "../_wait.ts";
 
 function lineSuite(line: RocketMQLine): void {
   describe(`features through RocketMQ ${ROCKETMQ_VERSIONS[line]}`, () => {
@@ -74,7 +67,10 @@ function lineSuite(line: RocketMQLine): void {
         const err = await requester.request({ topic, body: "x" }, { timeout: 500 })
           .catch((e) => e);
         assert.ok(err instanceof RequestTimeoutError, String(err));
-        await until(() => c.notices.length === 1 && a.notices.length + b.notices.length === 1);
+        await until(
+          () => c.notices.length === 1 && a.notices.length + b.notices.length === 1,
+          "the cancel at one consumer of each group",
+        );
         const queueId = err.stored!.queueId;
         const ids = [a, b].map((x) => x.instance.clientId).sort();
         const holder = queueId < 2 ? ids[0] : ids[1]; // queues 0-1 to the first id, 2-3 to the second
@@ -85,7 +81,8 @@ function lineSuite(line: RocketMQLine): void {
           topic,
           group: undefined,
         });
-        await until(() => requester.stats.cancelsSent === 1); // counted once every send was answered
+        // Counted once every send was answered.
+        await until(() => requester.stats.cancelsSent === 1, "the requester to count its cancel");
       } finally {
         await Promise.all([a, b, c].map((x) => x.instance.close()));
       }
@@ -105,7 +102,10 @@ function lineSuite(line: RocketMQLine): void {
         return "last";
       });
       await responder.start();
-      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await until(
+        () => responder.assignedQueues.filter((q) => q.topic === topic).length === 4,
+        "the responder's 4 queues",
+      );
       const run = await runJavaRequester({
         cluster,
         topic,
@@ -118,7 +118,10 @@ function lineSuite(line: RocketMQLine): void {
       assert.equal(s.errors, 0, run.logTail);
       // Every part went out; the last ones may find the Java requester gone
       // (it exits once it has its replies): the broker then refuses them.
-      await until(() => responder.stats.replied + responder.stats.replyFailures === 3 * s.sent);
+      await until(
+        () => responder.stats.replied + responder.stats.replyFailures === 3 * s.sent,
+        "every part of every reply to go out",
+      );
       assert.ok(responder.stats.replied >= s.sent);
     });
 
@@ -129,7 +132,10 @@ function lineSuite(line: RocketMQLine): void {
       await using responder = new PushConsumer({ nameServer: cluster.nameServer, group });
       responder.subscribe(topic, "*", (m) => m.body.slice().reverse());
       await responder.start();
-      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await until(
+        () => responder.assignedQueues.filter((q) => q.topic === topic).length === 4,
+        "the responder's 4 queues",
+      );
       await using requester = new Producer({ nameServer: cluster.nameServer });
       await requester.start();
       for (let i = 0; i < 3; i++) {
@@ -202,7 +208,10 @@ describe("mqadmin against the embedded broker", () => {
       await using responder = new PushConsumer({ nameServer: broker.address, group });
       responder.subscribe(topic, "*", (m, ctx) => ctx.isRequest ? m.body : undefined);
       await responder.start();
-      await until(() => responder.assignedQueues.filter((q) => q.topic === topic).length === 4);
+      await until(
+        () => responder.assignedQueues.filter((q) => q.topic === topic).length === 4,
+        "the responder's 4 queues",
+      );
       await requester.request({ topic, body: "x" }, { timeout: 10_000 });
       const connections = await runMqAdmin({
         line: "5",
@@ -220,11 +229,13 @@ describe("mqadmin against the embedded broker", () => {
       assert.match(status.output, /#Consumer Offset#/);
       // consumerProgress: GET_CONSUME_STATS (208). First wait for the
       // consumer to commit what it handled (it commits every few seconds).
-      await until(() =>
-        [0, 1, 2, 3].every((q) =>
-          (broker.broker.store.queryOffset(group, topic, q) ?? 0) ===
-            broker.broker.store.maxOffset(topic, q)
-        )
+      await until(
+        () =>
+          [0, 1, 2, 3].every((q) =>
+            (broker.broker.store.queryOffset(group, topic, q) ?? 0) ===
+              broker.broker.store.maxOffset(topic, q)
+          ),
+        "the consumer to commit every queue's last offset",
       );
       const progress = await runMqAdmin({
         line: "5",

@@ -20,14 +20,7 @@ import {
   runMqAdminBatch,
   uniqueName,
 } from "./harness.ts";
-
-async function until(condition: () => boolean, timeout = 30_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../_wait.ts";
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -53,11 +46,13 @@ describe("mqadmin and the official Java client's message lookup against our brok
     await using consumer = new PushConsumer({ nameServer: broker.address, group });
     consumer.subscribe(topic, "*", () => undefined);
     await consumer.start();
-    await until(() =>
-      [0, 1, 2, 3].every((q) =>
-        (broker.broker.store.queryOffset(group, topic, q) ?? 0) ===
-          broker.broker.store.maxOffset(topic, q)
-      )
+    await until(
+      () =>
+        [0, 1, 2, 3].every((q) =>
+          (broker.broker.store.queryOffset(group, topic, q) ?? 0) ===
+            broker.broker.store.maxOffset(topic, q)
+        ),
+      "the consumer to commit every queue's last offset",
     );
   });
 

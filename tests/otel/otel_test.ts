@@ -16,6 +16,7 @@ import { startBroker } from "../../src/broker/mod.ts";
 import { Producer } from "../../src/client/producer.ts";
 import { PushConsumer } from "../../src/client/push_consumer.ts";
 import { RequestTimeoutError } from "../../src/errors.ts";
+import { until } from "../_wait.ts";
 
 interface Recorded {
   name: string;
@@ -71,14 +72,6 @@ function recordingTracer(): { tracer: Tracer; spans: Recorded[] } {
   return { tracer, spans };
 }
 
-const until = async (condition: () => boolean) => {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 test("spans chain send → process → reply across requester and responder; the trace context makes the round trip", async () => {
   await using broker = await startBroker({ port: 0 });
   const { tracer, spans } = recordingTracer();
@@ -98,7 +91,10 @@ test("spans chain send → process → reply across requester and responder; the
     return "ok";
   });
   await responder.start();
-  await until(() => responder.assignedQueues.filter((q) => q.topic === "traced").length === 4);
+  await until(
+    () => responder.assignedQueues.filter((q) => q.topic === "traced").length === 4,
+    "the responder's 4 queues",
+  );
 
   const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01";
   const reply = await requester.request({ topic: "traced", body: "x" }, {
@@ -107,7 +103,10 @@ test("spans chain send → process → reply across requester and responder; the
   });
   const ofRequest = () =>
     spans.filter((s) => s.attributes["messaging.message.conversation_id"] === reply.correlationId);
-  await until(() => ofRequest().filter((s) => s.ended).length === 3);
+  await until(
+    () => ofRequest().filter((s) => s.ended).length === 3,
+    "the 3 spans of the request to end",
+  );
   const send = ofRequest().find((s) => s.name === "send traced")!;
   const handle = ofRequest().find((s) => s.name === "process traced")!;
   const replySpan = ofRequest().find((s) => s.name.startsWith("reply "))!;
@@ -144,7 +143,7 @@ test("a timed-out request ends its span with an error status", async () => {
   const err = await requester.request({ topic: "nobody", body: "x" }, { timeout: 200 })
     .catch((e) => e);
   assert.ok(err instanceof RequestTimeoutError);
-  await until(() => spans[0]?.ended === true);
+  await until(() => spans[0]?.ended === true, "the send span to end");
   assert.equal(spans[0]!.status?.code, SpanStatusCode.ERROR);
   assert.equal(spans[0]!.parent, undefined); // no caller context: a root span
 });

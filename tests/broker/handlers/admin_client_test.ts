@@ -21,8 +21,8 @@ import {
   send,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 describe("admin calls about clients", () => {
   it("GET_CONSUMER_CONNECTION_LIST lists the group's connections and subscriptions", async () => {
@@ -136,7 +136,7 @@ describe("admin calls about clients", () => {
     const admin = attach(broker);
     await call(consumer, consumerHeartbeat("c@1", "calc", [subscription("add")]));
     const pending = call(admin, createRequest(307, { consumerGroup: "calc", clientId: "c@1" }));
-    await until(() => broker.stats.requests >= 2);
+    await until(() => broker.stats.requests >= 2, "the request forwarded to the consumer");
     await flushMicrotasks();
     timers.advance(10_000);
     const res = await pending;

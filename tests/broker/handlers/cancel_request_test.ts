@@ -12,8 +12,8 @@ import {
   pull,
   send,
   subscription,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 const TOPIC = "rpc";
 
@@ -67,7 +67,7 @@ describe("CANCEL_REQUEST → PUSH_CANCEL_TO_CLIENT", () => {
     const res = await call(requester, cancel("corr-1"));
     assert.equal(res.code, 0, res.remark);
     assert.equal(res.extFields.forwarded, "2");
-    await until(() => a.cancels.length === 1 && c.cancels.length === 1);
+    await until(() => a.cancels.length === 1 && c.cancels.length === 1, "the cancel at a and c");
     assert.deepEqual(a.cancels[0]!.extFields, {
       correlationId: "corr-1",
       topic: TOPIC,
@@ -95,7 +95,7 @@ describe("CANCEL_REQUEST → PUSH_CANCEL_TO_CLIENT", () => {
     await send(requester, { topic: TOPIC, properties: requestProps("corr-2", "req@1") });
     const res = await call(requester, cancel("corr-2"));
     assert.equal(res.extFields.forwarded, "2");
-    await until(() => a.cancels.length === 1 && b.cancels.length === 1);
+    await until(() => a.cancels.length === 1 && b.cancels.length === 1, "the cancel at a and b");
     assert.equal(other.cancels.length, 0);
     for (const conn of [requester, a.conn, b.conn, other.conn]) await conn.close();
     await broker.close();
@@ -129,11 +129,11 @@ describe("CANCEL_REQUEST → PUSH_CANCEL_TO_CLIENT", () => {
     await send(requester, { topic: TOPIC, queueId: 0, properties: requestProps("c3", "req@1") });
     await pull(a.conn, { group: "calc", topic: TOPIC, queueId: 0 });
     await a.conn.close();
-    await until(() => broker.stats.connections === 2);
+    await until(() => broker.stats.connections === 2, "a's connection to close");
     await pull(b.conn, { group: "calc", topic: TOPIC, queueId: 0 }); // b took the queue over
     const res = await call(requester, cancel("c3"));
     assert.equal(res.extFields.forwarded, "1");
-    await until(() => b.cancels.length === 1);
+    await until(() => b.cancels.length === 1, "the cancel at b");
     await requester.close();
     await b.conn.close();
     await broker.close();

@@ -17,8 +17,8 @@ import {
   producerHeartbeat,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 function recorder(): {
   seen: RemotingCommand[];
@@ -57,11 +57,10 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     const a = attach(broker, { onRequest: ra.onRequest });
     const b = attach(broker, { onRequest: rb.onRequest });
     await call(a, consumerHeartbeat("cid-a", "G", [subscription("T")]));
-    await until(() => notifies(ra.seen).length === 1, 2000, "notify on first join");
+    await until(() => notifies(ra.seen).length === 1, "notify on first join");
     await call(b, consumerHeartbeat("cid-b", "G", [subscription("T")]));
     await until(
       () => notifies(ra.seen).length === 2 && notifies(rb.seen).length === 1,
-      2000,
       "notify on join",
     );
     // A repeated heartbeat changes nothing and notifies nobody.
@@ -69,7 +68,7 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     await flushMicrotasks();
     assert.equal(notifies(ra.seen).length, 2);
     await b.close();
-    await until(() => notifies(ra.seen).length === 3, 2000, "notify on leave");
+    await until(() => notifies(ra.seen).length === 3, "notify on leave");
     assert.ok(ra.seen.every((r) => (r.flag & 2) === 2), "notifications are oneway");
     const list = await call(a, createRequest(38, { consumerGroup: "G" }));
     assert.deepEqual(decodeConsumerListBody(list.body).consumerIdList, ["cid-a"]);
@@ -94,10 +93,10 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     const a = attach(broker, { onRequest: r.onRequest }), b = attach(broker);
     await call(a, consumerHeartbeat("cid-a", "G", [subscription("T")]));
     await call(b, consumerHeartbeat("cid-b", "G", [subscription("T")]));
-    await until(() => notifies(r.seen).length === 2);
+    await until(() => notifies(r.seen).length === 2, "notify on join");
     const res = await call(b, createRequest(35, { clientID: "cid-b", consumerGroup: "G" }));
     assert.equal(res.code, 0);
-    await until(() => notifies(r.seen).length === 3);
+    await until(() => notifies(r.seen).length === 3, "notify on unregister");
     assert.deepEqual(broker.stats.consumerGroups, 1);
     await a.close();
     await b.close();
@@ -124,7 +123,7 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     );
     assert.deepEqual([broker.stats.producerGroups, broker.stats.consumerGroups], [1, 1]);
     await a.close();
-    await until(() => broker.stats.connections === 0);
+    await until(() => broker.stats.connections === 0, "the connection to close");
     assert.deepEqual([broker.stats.producerGroups, broker.stats.consumerGroups], [0, 0]);
     const who = attach(broker);
     const res = await call(who, createRequest(300, { topic: "T" }));
@@ -143,7 +142,7 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     assert.equal(broker.stats.connections, 1);
     timers.advance(20_000);
     await a.closed;
-    await until(() => broker.stats.connections === 0);
+    await until(() => broker.stats.connections === 0, "the connection to close");
     assert.equal(broker.stats.producerGroups, 0);
     assert.ok(logger.messages("info").includes("closing a channel without heartbeat"));
     await broker.close();
@@ -241,7 +240,7 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     // The victim keeps its id: a repeated heartbeat is fine.
     assert.equal((await call(victim, producerHeartbeat("10.0.0.7@victim"))).code, 0);
     await victim.close();
-    await until(() => broker.stats.connections === 1);
+    await until(() => broker.stats.connections === 1, "the victim's connection to close");
     // Once the holder is gone, the id is free again.
     assert.equal((await call(attacker, producerHeartbeat("10.0.0.7@victim"))).code, 0);
     await attacker.close();
@@ -257,12 +256,12 @@ describe("HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (3
     const fresh = attach(broker);
     assert.equal((await call(stuck, producerHeartbeat("cid-1"))).code, 0);
     const claim = call(fresh, producerHeartbeat("cid-1"), 10_000);
-    await until(() => broker.stats.requests === 2);
+    await until(() => broker.stats.requests === 2, "the claiming heartbeat to arrive");
     await flushMicrotasks();
     timers.advance(3000); // the probe's timeout
     const res = await claim;
     assert.equal(res.code, 0, res.remark);
-    await until(() => broker.stats.connections === 1, 2000, "the silent holder closed");
+    await until(() => broker.stats.connections === 1, "the silent holder closed");
     await stuck.close();
     await fresh.close();
     await broker.close();

@@ -20,8 +20,8 @@ import {
   send,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 /** PullSysFlag.buildSysFlag(false, block, true, false, true): subscription + lite (+ suspend). */
 const SUBSCRIPTION = 0x4;
@@ -109,7 +109,7 @@ describe("LITE_PULL_MESSAGE (361)", () => {
       consumer,
       litePullRequest({ group: "LG", topic: "E", queueId: 3, suspendMillis: 20_000 }),
     );
-    await until(() => broker.stats.heldPulls === 1, 2000, "the lite pull to be held");
+    await until(() => broker.stats.heldPulls === 1, "the lite pull to be held");
     let answered = false;
     void held.then(() => answered = true);
     await flushMicrotasks();
@@ -129,7 +129,7 @@ describe("LITE_PULL_MESSAGE (361)", () => {
     emptyTopic(broker, "E");
     const conn = attach(broker);
     const held = call(conn, litePullRequest({ group: "LG", topic: "E", suspendMillis: 20_000 }));
-    await until(() => broker.stats.heldPulls === 1);
+    await until(() => broker.stats.heldPulls === 1, "the lite pull to be held");
     timers.advance(20_000);
     const res = await held;
     assert.deepEqual([res.code, res.extFields.nextBeginOffset], [19, "0"]);

@@ -16,8 +16,8 @@ import {
   newBroker,
   send,
   subscription,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 const mqs: MessageQueue[] = [0, 1].map((queueId) => ({
   topic: "T",
@@ -50,7 +50,7 @@ describe("LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42)", () => {
     await a.invokeOneway(createOneway(42, {}, {
       body: encodeLockBatchRequestBody({ consumerGroup: "G", clientId: "ca", mqSet: [mqs[0]!] }),
     }));
-    await until(() => broker.stats.queueLocks === 1);
+    await until(() => broker.stats.queueLocks === 1, "the oneway unlock of one queue");
     assert.deepEqual(await lock(b, "cb"), [0]);
     timers.advance(60_001);
     assert.deepEqual(await lock(b, "cb"), [0, 1], "a's lock expired");
@@ -68,7 +68,7 @@ describe("LOCK_BATCH_MQ (41) / UNLOCK_BATCH_MQ (42)", () => {
     assert.deepEqual(await lock(a, "ca"), [0, 1]);
     assert.deepEqual(await lock(b, "cb"), []);
     await a.close();
-    await until(() => broker.stats.connections === 1);
+    await until(() => broker.stats.connections === 1, "a's connection to close");
     await flushMicrotasks();
     assert.deepEqual(await lock(b, "cb"), [0, 1], "no wait for the 60 s expiry");
     await b.close();

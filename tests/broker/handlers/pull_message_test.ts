@@ -20,8 +20,8 @@ import {
   send,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 describe("PULL_MESSAGE (11)", () => {
   it("returns stored records in commit-log format with the four header fields", async () => {
@@ -200,7 +200,7 @@ describe("PULL_MESSAGE (11)", () => {
               expressionType: "SQL92",
             }),
           );
-          await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
+          await until(() => broker.stats.heldPulls === 1, "the pull to be held");
           // Messages the expression filters out leave the pull held: no
           // answer, no round trip per message.
           await send(conn, { topic: "T", properties: { n: "2" }, body: "small" });
@@ -268,7 +268,7 @@ describe("PULL_MESSAGE (11)", () => {
         offset: 1,
         suspendMillis: 15_000,
       });
-      await until(() => broker.stats.heldPulls === 1, 2000, "the pull to be held");
+      await until(() => broker.stats.heldPulls === 1, "the pull to be held");
       let answered = false;
       void held.then(() => answered = true);
       await flushMicrotasks();
@@ -290,7 +290,7 @@ describe("PULL_MESSAGE (11)", () => {
       await call(conn, consumerHeartbeat("c1", "G", [subscription("T", "A")]));
       await send(conn, { topic: "T", properties: { TAGS: "A" } });
       const held = pull(conn, { group: "G", topic: "T", offset: 1, suspendMillis: 15_000 });
-      await until(() => broker.stats.heldPulls === 1);
+      await until(() => broker.stats.heldPulls === 1, "the pull to be held");
       await send(conn, { topic: "T", properties: { TAGS: "B" } });
       await flushMicrotasks();
       assert.equal(broker.stats.heldPulls, 1);
@@ -313,7 +313,7 @@ describe("PULL_MESSAGE (11)", () => {
         subscription: "*",
         suspendMillis: 15_000,
       });
-      await until(() => broker.stats.heldPulls === 1);
+      await until(() => broker.stats.heldPulls === 1, "the pull to be held");
       timers.advance(14_999);
       await flushMicrotasks();
       assert.equal(broker.stats.heldPulls, 1);
@@ -347,9 +347,9 @@ describe("PULL_MESSAGE (11)", () => {
         suspendMillis: 15_000,
       });
       held.catch(() => {});
-      await until(() => broker.stats.heldPulls === 1);
+      await until(() => broker.stats.heldPulls === 1, "the pull to be held");
       await conn.close();
-      await until(() => broker.stats.connections === 0);
+      await until(() => broker.stats.connections === 0, "the connection to close");
       assert.equal(broker.stats.heldPulls, 0);
       assert.ok(
         logger.lines.some((l) => l.message === "connection closed" && l.fields?.heldPulls === 1),
@@ -369,7 +369,7 @@ describe("PULL_MESSAGE (11)", () => {
         suspendMillis: 15_000,
       });
       first.catch(() => {});
-      await until(() => broker.stats.heldPulls === 1);
+      await until(() => broker.stats.heldPulls === 1, "the pull to be held");
       const second = await pull(conn, {
         group: "G",
         topic: "E",

@@ -17,8 +17,8 @@ import {
   send,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 
 const REPLY_TOPIC = "DefaultCluster_REPLY_TOPIC";
 
@@ -239,7 +239,7 @@ describe("SEND_REPLY_MESSAGE (324/325) → PUSH_REPLY_MESSAGE_TO_CLIENT (326)", 
       properties: { CORRELATION_ID: "corr-3", REPLY_TO_CLIENT: "req@1", TTL: "1000" },
     });
     await req.close();
-    await until(() => broker.stats.connections === 1);
+    await until(() => broker.stats.connections === 1, "the requester's connection to close");
     assert.equal(broker.stats.pendingRequests, 0);
     const gone = await send(replier, {
       topic: REPLY_TOPIC,

@@ -14,14 +14,13 @@ import {
   send,
   subscription,
   text,
-  until,
 } from "../_helpers.ts";
+import { until } from "../../_wait.ts";
 import type { Broker } from "../../../src/broker/broker.ts";
 
 async function delivered(broker: Broker, topic: string, count: number): Promise<void> {
   await until(
     () => broker.store.maxOffset(topic, 0) >= count,
-    2000,
     `${count} message(s) in ${topic}`,
   );
 }
@@ -138,14 +137,14 @@ describe("CONSUMER_SEND_MSG_BACK (36) and delay levels", () => {
     await send(conn, { topic: "T", queueId: 1, properties: { DELAY: "99" }, body: "clamped" });
     assert.equal(broker.store.maxOffset("SCHEDULE_TOPIC_XXXX", 17), 1, "level 99 is clamped to 18");
     timers.advance(1000);
-    await until(() => broker.store.maxOffset("T", 1) === 1);
+    await until(() => broker.store.maxOffset("T", 1) === 1, "the level-1 message to be delivered");
     const m = messagesOf(
       await pull(conn, { group: "G", topic: "T", queueId: 1, subscription: "*" }),
     )[0]!;
     assert.equal(text(m.body), "later");
     assert.equal(m.queueId, 1);
     timers.advance(7_200_000);
-    await until(() => broker.store.maxOffset("T", 1) === 2);
+    await until(() => broker.store.maxOffset("T", 1) === 2, "the clamped message to be delivered");
     assert.equal(broker.stats.scheduledMessages, 0);
     await conn.close();
     await broker.close();
