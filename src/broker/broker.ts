@@ -883,6 +883,12 @@ export interface StartBrokerOptions
    */
   retentionBytes?: number;
   /**
+   * With `dataDir`: delete the oldest commit-log segments once every message
+   * in them is older than this many ms (checked every 10 s), as RocketMQ's
+   * `fileReservedTime` (72 hours there). Unlimited if absent.
+   */
+  retentionMs?: number;
+  /**
    * With `dataDir`: most message keys (`KEYS` words and `UNIQ_KEY`s, ~32
    * bytes each) the key index holds in memory for QUERY_MESSAGE; older
    * messages are still found by their offset message id.
@@ -911,6 +917,7 @@ export interface StartBrokerOptions
       flush: "async" | "sync";
       logger: Logger;
       retentionBytes?: number;
+      retentionMs?: number;
       keyIndexEntries?: number;
     },
   ) => Promise<MessageStore>;
@@ -997,6 +1004,7 @@ function defaultOpenStore(
     logger: Logger;
     timers?: Timers;
     retentionBytes?: number;
+    retentionMs?: number;
     keyIndexEntries?: number;
   },
 ): Promise<MessageStore> {
@@ -1046,6 +1054,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       logger,
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.retentionBytes !== undefined ? { retentionBytes: options.retentionBytes } : {}),
+      ...(options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {}),
       ...(options.keyIndexEntries !== undefined
         ? { keyIndexEntries: options.keyIndexEntries }
         : {}),

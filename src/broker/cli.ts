@@ -47,6 +47,8 @@ export interface BrokerArgs {
   flush?: "sync" | "async";
   /** With a data directory: log size kept (`--retention-bytes`). */
   retentionBytes?: number;
+  /** With a data directory: hours a message is kept at least (`--retention-hours`). */
+  retentionHours?: number;
   /** With a data directory: keys held by the key index (`--key-index-entries`). */
   keyIndexEntries?: number;
   /** Memory bound of the in-memory store (`--memory-limit`, bytes). */
@@ -89,6 +91,8 @@ Options:
   --retention-bytes <bytes>
                           with --data-dir: delete the oldest messages while the
                           commit log is larger (default: keep everything)
+  --retention-hours <n>   with --data-dir: delete messages older than n hours
+                          (RocketMQ's fileReservedTime; default: keep everything)
   --key-index-entries <n> with --data-dir: message keys indexed for lookups by
                           key (default 1048576, ~32 bytes each)
   --memory-limit <bytes>  bound of the in-memory store (default 268435456)
@@ -121,6 +125,7 @@ const VALUE_FLAGS = new Set([
   "flush",
   "memory-limit",
   "retention-bytes",
+  "retention-hours",
   "key-index-entries",
   "log-level",
   "max-connections",
@@ -213,6 +218,9 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
       case "retention-bytes":
         out.retentionBytes = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
         break;
+      case "retention-hours":
+        out.retentionHours = integer(flag, value, 1, 1_000_000);
+        break;
       case "key-index-entries":
         out.keyIndexEntries = integer(flag, value, 1, 2 ** 28);
         break;
@@ -266,6 +274,7 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
   for (
     const [flag, value] of [
       ["retention-bytes", out.retentionBytes],
+      ["retention-hours", out.retentionHours],
       ["key-index-entries", out.keyIndexEntries],
     ] as const
   ) {
@@ -416,6 +425,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.brokerName !== undefined) options.brokerName = args.brokerName;
   if (args.flush !== undefined) options.flush = args.flush;
   if (args.retentionBytes !== undefined) options.retentionBytes = args.retentionBytes;
+  if (args.retentionHours !== undefined) options.retentionMs = args.retentionHours * 3_600_000;
   if (args.keyIndexEntries !== undefined) options.keyIndexEntries = args.keyIndexEntries;
   if (args.memoryLimitBytes !== undefined) options.memoryLimitBytes = args.memoryLimitBytes;
   if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;

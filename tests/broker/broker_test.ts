@@ -177,6 +177,7 @@ describe("startBroker() with dataDir", () => {
       port: 0,
       dataDir,
       retentionBytes: 20_000,
+      retentionMs: 3_600_000,
       keyIndexEntries: 64,
       // The default store, with 4 KiB segments so that a few messages fill some.
       openStore: (dir, options) => {
@@ -192,6 +193,7 @@ describe("startBroker() with dataDir", () => {
       }
       assert.equal(seen[0]?.["retentionBytes"], 20_000);
       assert.equal(seen[0]?.["keyIndexEntries"], 64);
+      assert.equal(seen[0]?.["retentionMs"], 3_600_000);
       const store = broker.broker.store;
       await store.flush(); // retention runs after the sends are answered
       const files = await readdir(join(dataDir, "commitlog"));
@@ -262,12 +264,14 @@ describe("broker CLI arguments", () => {
         "/d",
         "--retention-bytes",
         "1000000",
+        "--retention-hours=72",
         "--key-index-entries=1000",
       ]),
-      { dataDir: "/d", retentionBytes: 1_000_000, keyIndexEntries: 1000 },
+      { dataDir: "/d", retentionBytes: 1_000_000, retentionHours: 72, keyIndexEntries: 1000 },
     );
     assert.throws(() => parseBrokerArgs(["--retention-bytes", "1000"]), /needs --data-dir/);
     assert.throws(() => parseBrokerArgs(["--key-index-entries", "10"]), /needs --data-dir/);
+    assert.throws(() => parseBrokerArgs(["--retention-hours", "1"]), /needs --data-dir/);
     assert.throws(
       () => parseBrokerArgs(["--data-dir", "/d", "--retention-bytes", "0"]),
       /--retention-bytes/,

@@ -159,6 +159,13 @@ export interface FileStoreOptions {
    */
   retentionBytes?: number;
   /**
+   * Delete the oldest segments once every message in them was stored more
+   * than this many ms ago (the segment being written is never deleted), as
+   * RocketMQ's `fileReservedTime` (72 hours there). Checked on open and then
+   * every 10 s (or every `retentionMs`, if shorter). Unlimited if absent.
+   */
+  retentionMs?: number;
+  /**
    * Entries per index file of queues created from now on (existing queues
    * keep theirs).
    * @default {65536} (2 MiB files)
@@ -192,6 +199,8 @@ const DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_INTERVAL_MS = 500;
 const DEFAULT_INDEX_FILE_ENTRIES = 65536;
 const DEFAULT_KEY_INDEX_ENTRIES = 1 << 20;
+/** How often `retentionMs` is checked at most (RocketMQ's cleanResourceInterval). */
+const AGE_CHECK_INTERVAL_MS = 10_000;
 /** TOTALSIZE..PROPERTIESLENGTH with IPv4 hosts, empty body, topic and properties. */
 const MIN_RECORD_SIZE = 91;
 /** Bytes of recently written records kept in memory for tail reads. */
@@ -586,6 +595,11 @@ class FileStore implements MessageStore {
   readonly #interval: number;
   readonly #segmentSize: number;
   readonly #retention: number | undefined;
+  readonly #retentionMs: number | undefined;
+  /** Broker time of the last age check of the oldest segments. */
+  #agedAt = 0;
+  /** An age check waits for the append loop. */
+  #retentionDue = false;
   readonly #entriesPerFile: number;
   readonly #timers: Timers;
   readonly #logger: Logger;
@@ -635,8 +649,9 @@ class FileStore implements MessageStore {
   readonly #keys: KeyIndex;
 
   constructor(
-    options: Required<Omit<FileStoreOptions, "retentionBytes" | "storeHost">> & {
+    options: Required<Omit<FileStoreOptions, "retentionBytes" | "retentionMs" | "storeHost">> & {
       retentionBytes: number | undefined;
+      retentionMs: number | undefined;
     },
   ) {
     this.#fs = options.fs;
@@ -647,6 +662,7 @@ class FileStore implements MessageStore {
     this.#interval = options.flushIntervalMs;
     this.#segmentSize = options.segmentSize;
     this.#retention = options.retentionBytes;
+    this.#retentionMs = options.retentionMs;
     this.#entriesPerFile = options.indexFileEntries;
     this.#keys = new KeyIndex(options.keyIndexEntries);
     this.#timers = options.timers;
@@ -789,7 +805,13 @@ class FileStore implements MessageStore {
   /** The append loop: one step at a time, each step one write to the log. */
   async #runLane(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      while (this.#pending.length > 0 || this.#retentionDue) {
+        if (this.#retentionDue) {
+          // Segments are added and deleted only here, one step at a time.
+          this.#retentionDue = false;
+          if (!this.#broken) await this.#enforceRetention();
+          continue;
+        }
         if (this.#broken) {
           const error = this.#brokenError();
           for (const unit of this.#pending.splice(0)) unit.reject(error);
@@ -1230,16 +1252,33 @@ class FileStore implements MessageStore {
     }
   }
 
+  /**
+   * Delete the oldest segments beyond `retentionBytes`, or older than
+   * `retentionMs`. Runs in the append loop (or in open()), never beside it.
+   */
   async #enforceRetention(): Promise<void> {
     const limit = this.#retention;
-    if (limit === undefined) return;
+    const maxAge = this.#retentionMs;
+    if (limit === undefined && maxAge === undefined) return;
+    const now = this.#timers.now();
+    this.#agedAt = now;
     const doomed: Segment[] = [];
-    while (this.#segments.length > 1 && this.#logBytes > limit) {
-      const segment = this.#segments.shift()!;
-      this.#logBytes -= segment.length;
-      doomed.push(segment);
+    let bytes = this.#logBytes;
+    for (let i = 0; i + 1 < this.#segments.length; i++) {
+      const over = limit !== undefined && bytes > limit;
+      // A segment's messages are all older than the first message of the next one.
+      if (
+        !over &&
+        !(maxAge !== undefined && await this.#storedBefore(this.#segments[i + 1]!, now - maxAge))
+      ) {
+        break;
+      }
+      doomed.push(this.#segments[i]!);
+      bytes -= this.#segments[i]!.length;
     }
     if (doomed.length === 0) return;
+    this.#segments.splice(0, doomed.length);
+    this.#logBytes = bytes;
     this.#logStart = this.#segments[0]!.base;
     this.#keys.dropBelow(this.#logStart);
     try {
@@ -1261,6 +1300,30 @@ class FileStore implements MessageStore {
         error,
       });
     }
+  }
+
+  /** Whether the first record of `segment` was stored before `cutoff` (false if unreadable). */
+  async #storedBefore(segment: Segment, cutoff: number): Promise<boolean> {
+    const size = 80; // through the store timestamp, whatever the born host's family
+    if (segment.length < MIN_RECORD_SIZE) return false;
+    let head = this.#fromRecent(segment.base, size);
+    if (!head) {
+      const buffer = new Uint8Array(size);
+      try {
+        const read = await this.#withFile(segment.path, (file) => file.read(buffer, 0));
+        if (read < size) return false;
+      } catch (error) {
+        this.#logger.warn("could not read a segment's first record for retention", {
+          path: segment.path,
+          error,
+        });
+        return false;
+      }
+      head = buffer;
+    }
+    const view = viewOf(head);
+    const at = view.getInt32(36) & MessageSysFlag.BORNHOST_V6 ? 68 : 56;
+    return getInt64(view, at) < cutoff;
   }
 
   // ---------------------------------------------------------------- reading
@@ -1710,6 +1773,15 @@ class FileStore implements MessageStore {
     if (this.#state !== "open") return;
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
+      const maxAge = this.#retentionMs;
+      if (
+        maxAge !== undefined && this.#segments.length > 1 &&
+        this.#timers.now() - this.#agedAt >= Math.min(maxAge, AGE_CHECK_INTERVAL_MS)
+      ) {
+        this.#agedAt = this.#timers.now();
+        this.#retentionDue = true;
+        this.#kick();
+      }
       this.#checkpoint()
         .catch((error) => this.#logger.warn("periodic flush failed", { error, dataDir: this.#dir }))
         .finally(() => this.#arm());
@@ -2426,6 +2498,9 @@ export async function openFileStore(options: FileStoreOptions): Promise<MessageS
   const retentionBytes = options.retentionBytes === undefined
     ? undefined
     : positiveInteger(options.retentionBytes, "options.retentionBytes", 1, Number.MAX_SAFE_INTEGER);
+  const retentionMs = options.retentionMs === undefined
+    ? undefined
+    : positiveInteger(options.retentionMs, "options.retentionMs", 1, Number.MAX_SAFE_INTEGER);
   const indexFileEntries = positiveInteger(
     options.indexFileEntries ?? DEFAULT_INDEX_FILE_ENTRIES,
     "options.indexFileEntries",
@@ -2446,6 +2521,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<MessageS
     flushIntervalMs,
     segmentSize,
     retentionBytes,
+    retentionMs,
     indexFileEntries,
     keyIndexEntries: positiveInteger(
       options.keyIndexEntries ?? DEFAULT_KEY_INDEX_ENTRIES,

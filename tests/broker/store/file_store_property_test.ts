@@ -207,6 +207,7 @@ describe("file store: model-based property", () => {
           flush: fc.constantFrom("async" as const, "sync" as const),
           segmentSize: fc.integer({ min: 4096, max: 16384 }),
           retentionBytes: fc.option(fc.integer({ min: 8000, max: 40_000 }), { nil: undefined }),
+          retentionMs: fc.option(fc.integer({ min: 200, max: 3000 }), { nil: undefined }),
           indexFileEntries: fc.integer({ min: 1, max: 40 }),
         }),
         fc.array(op, { minLength: 1, maxLength: 40 }),
@@ -241,6 +242,7 @@ describe("file store: model-based property", () => {
             ...(config.retentionBytes === undefined
               ? {}
               : { retentionBytes: config.retentionBytes }),
+            ...(config.retentionMs === undefined ? {} : { retentionMs: config.retentionMs }),
           };
           let store = await openFileStore(options);
           const model: Stored[][] = Array.from({ length: QUEUES }, () => []);
@@ -300,9 +302,12 @@ describe("file store: model-based property", () => {
                 case "get": {
                   const list = model[o.queue]!;
                   const offset = Math.floor(o.at * (list.length + 1));
-                  // Retention runs after puts resolve; a read racing it may find records gone
-                  // (answered OFFSET_TOO_SMALL), which the model does not predict.
-                  if (config.retentionBytes !== undefined) await store.flush();
+                  // Retention runs after puts resolve (by size) or after a tick (by age); a read
+                  // racing it may find records gone (OFFSET_TOO_SMALL), which the model does not
+                  // predict.
+                  if (config.retentionBytes !== undefined || config.retentionMs !== undefined) {
+                    await store.flush();
+                  }
                   const min = store.minOffset("T", o.queue);
                   const filter = o.tag === null
                     ? undefined

@@ -634,6 +634,53 @@ describe("file store: retention", () => {
     }
   });
 
+  it("deletes the segments whose messages are all older than retentionMs, in the background and on open", async () => {
+    const dir = await tempDir();
+    try {
+      const options = { retentionMs: 60_000, indexFileEntries: 4 };
+      let { store, timers } = await open(dir.path, options);
+      for (let i = 0; i < 20; i++) await store.put(message({ seed: i, size: 600 })); // at T0
+      timers.advance(30_000);
+      for (let i = 20; i < 30; i++) await store.put(message({ seed: i, size: 600 })); // at T0+30 s
+      await store.flush();
+      const before = await segments(dir.path);
+      assert.equal(store.minOffset("T", 0), 0, "nothing is 60 s old yet");
+
+      timers.advance(40_000); // T0 messages are 70 s old, the others 40 s
+      await store.flush();
+      // The age is checked every 10 s, in the append loop (flush() waits for it).
+      let waited = 0;
+      while (store.minOffset("T", 0) === 0 && waited < 12_000) {
+        timers.advance(500);
+        waited += 500;
+        await store.flush();
+      }
+      assert.ok(waited <= 10_500, `deleted ${waited} ms after the messages became too old`);
+      const after = await segments(dir.path);
+      assert.ok(after.length < before.length, `${before.length} -> ${after.length} segments`);
+      const min = store.minOffset("T", 0);
+      assert.ok(min > 0 && min < 20, `min ${min}`);
+      // The oldest message left shares its segment with a newer one; each newer is kept.
+      const kept = await snapshot(store, "T", 0);
+      assert.equal(kept.max, 30);
+      const times = kept.records.map((r) => decodeStoredMessage(r).storeTimestamp);
+      assert.equal(times.at(-1), T0 + 30_000);
+      assert.ok(times.some((t) => t === T0), "the segment holding both ages is kept");
+      await store.close();
+
+      // Two minutes later, on open: everything but the last segment is old.
+      timers.advance(120_000);
+      ({ store } = await open(dir.path, { ...options, timers }));
+      assert.equal((await segments(dir.path)).length, 1);
+      assert.ok(store.minOffset("T", 0) > min);
+      assert.equal(store.maxOffset("T", 0), 30);
+      assert.equal((await store.put(message({ seed: 30 }))).queueOffset, 30);
+      await store.close();
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
   it("deletes a segment only once a checkpoint counts its records: a crash keeps the offsets", async () => {
     // A power loss keeps what was fsynced (the checkpoint, the deletion) and may lose index
     // entries written since the last checkpoint. If retention deleted a segment the checkpoint
