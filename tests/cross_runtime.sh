@@ -54,6 +54,7 @@ tests/client/local_offset_store_test.ts
 tests/integration/batch_test.ts
 tests/client/queue_lock_test.ts
 tests/client/batch_test.ts
+tests/client/consume_stats_test.ts
 tests/broker/store/memory_store_test.ts
 tests/broker/store/conformance_test.ts
 tests/broker/store/file_store_test.ts

@@ -335,6 +335,7 @@ export class ConsumeService {
       : undefined;
     // Latency with sub-millisecond resolution (not the injectable clock: a measure, not a timer).
     const handlerStart = performance.now();
+    pq.lastConsumeTimestamp = timers.now();
     let timer: TimerHandle | undefined;
     let onAbort: (() => void) | undefined;
     const handling = (async () => await handler(message, context))().then(
@@ -355,7 +356,9 @@ export class ConsumeService {
     if (onAbort) controller.signal.removeEventListener("abort", onAbort);
     this.#running.delete(controller);
     untrack?.();
-    this.#core.latency(message.topic).record(performance.now() - handlerStart);
+    const handlerMs = performance.now() - handlerStart;
+    this.#core.latency(message.topic).record(handlerMs);
+    this.#core.rates(message.topic).consumed(handlerMs, outcome.kind === "done");
     span?.end(
       outcome.kind === "failed"
         ? outcome.error

@@ -21,6 +21,7 @@
  * @module
  */
 
+import type { TopicRates } from "./consume_stats.ts";
 import type { SubscriptionData } from "../codec/bodies.ts";
 import { RequestCode } from "../codec/codes.ts";
 import { createRequest } from "../codec/remoting_command.ts";
@@ -115,6 +116,8 @@ export interface ConsumerCore {
   readonly cancels: CancelRegistry;
   /** Handler latency of a topic. */
   latency(topic: string): LatencyHistogram;
+  /** Recent pull and consume rates of a topic (the running info's `statusTable`). */
+  rates(topic: string): TopicRates;
   /** Whether a request's requester is still registered with the broker that stored it. */
   requesterAlive(request: MessageExt): Promise<boolean>;
 }

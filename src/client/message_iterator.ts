@@ -488,6 +488,7 @@ export class TopicIterator implements MessageIterator {
       core.replier.started(message);
     }
     pq.begin();
+    pq.lastConsumeTimestamp = core.instance.timers.now();
     const held: Held = { pq, message, isRequest, done: false, finishing: undefined };
     this.#current = held;
     return Object.assign(message, {
@@ -506,6 +507,7 @@ export class TopicIterator implements MessageIterator {
       if (held.isRequest) await this.#host.core.replier.endStream(held.message);
       held.done = true;
       this.#host.core.stats.handled++;
+      this.#host.core.rates(held.message.topic).consumed(undefined, true);
       this.#host.complete(held.pq, held.message.queueOffset);
       this.#released(held);
     })();

@@ -43,6 +43,10 @@ export class ProcessQueue {
   retired = false;
   /** Whether this client holds the queue's broker lock (queue handover "lock"). */
   locked = false;
+  /** When a pull of this queue was last sent (ms since the epoch; 0: never). */
+  lastPullTimestamp = 0;
+  /** When a message of this queue was last given to a handler or the loop (0: never). */
+  lastConsumeTimestamp = 0;
   /** When the lock was last granted or renewed (ms since the epoch; 0: never). */
   lastLockTimestamp = 0;
   /**

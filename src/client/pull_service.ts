@@ -135,6 +135,8 @@ export class PullService {
       maxMsgBytes: 256 * 1024 * 8,
       bname: queue.brokerName,
     });
+    const sent = this.#core.instance.timers.now();
+    pq.lastPullTimestamp = sent;
     const response = await this.#core.instance.remoting.invoke(address, request, {
       timeout: this.#core.options.pollTimeout + 15_000,
       signal: pq.abort.signal,
@@ -145,6 +147,7 @@ export class PullService {
       case ResponseCode.SUCCESS: {
         const header = decodePullMessageResponseHeader(response.extFields);
         const records = decodeStoredMessages(response.body);
+        this.#core.rates(queue.topic).pulled(arrived - sent, records.length);
         pq.nextOffset = header.nextBeginOffset;
         pq.maxOffset = header.maxOffset;
         if (caughtUp) {

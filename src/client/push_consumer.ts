@@ -50,6 +50,7 @@
  * @module
  */
 
+import { TopicRates } from "./consume_stats.ts";
 import {
   ClientClosedError,
   ClientIdConflictError,
@@ -477,6 +478,7 @@ export class PushConsumer {
   readonly #cancels: CancelRegistry;
   readonly #alive: RequesterAliveChecker;
   readonly #latency = new Map<string, LatencyHistogram>();
+  readonly #rates = new Map<string, TopicRates>();
   #startedAt = 0;
 
   /**
@@ -565,6 +567,11 @@ export class PushConsumer {
         let histogram = this.#latency.get(topic);
         if (!histogram) this.#latency.set(topic, histogram = new LatencyHistogram());
         return histogram;
+      },
+      rates: (topic) => {
+        let rates = this.#rates.get(topic);
+        if (!rates) this.#rates.set(topic, rates = new TopicRates(this.#instance.timers));
+        return rates;
       },
       requesterAlive: (request) =>
         this.#alive.isAlive(
@@ -1045,7 +1052,6 @@ export class PushConsumer {
 
   /** What `mqadmin consumerStatus` and the Dashboard show (GET_CONSUMER_RUNNING_INFO). */
   #runningInfo(): ConsumerRunningInfo {
-    const now = this.#instance.timers.now();
     const stats = this.stats;
     const latency = this.handlerLatency;
     const properties: Record<string, string> = {
@@ -1074,22 +1080,13 @@ export class PushConsumer {
         tryUnlockTimes: 0,
         lastLockTimestamp: pq.lastLockTimestamp,
         droped: pq.dropped,
-        lastPullTimestamp: now,
-        lastConsumeTimestamp: now,
+        lastPullTimestamp: pq.lastPullTimestamp,
+        lastConsumeTimestamp: pq.lastConsumeTimestamp,
       },
     }));
-    const seconds = Math.max(1, (now - this.#startedAt) / 1000);
     const statusTable: ConsumerRunningInfo["statusTable"] = {};
     for (const subscription of this.#subscriptions.values()) {
-      const l = latency[subscription.topic];
-      statusTable[subscription.topic] = {
-        pullRT: 0,
-        pullTPS: 0,
-        consumeRT: l?.avg ?? 0,
-        consumeOKTPS: (l?.count ?? 0) / seconds,
-        consumeFailedTPS: 0,
-        consumeFailedMsgs: 0,
-      };
+      statusTable[subscription.topic] = this.#core.rates(subscription.topic).status();
     }
     return {
       properties,

@@ -13,6 +13,9 @@ import { decodeStoredMessages } from "../../src/codec/message_ext.ts";
 import { createRequest } from "../../src/codec/remoting_command.ts";
 import { ClientInstance } from "../../src/client/client_instance.ts";
 import { Producer } from "../../src/client/producer.ts";
+import { PushConsumer } from "../../src/client/push_consumer.ts";
+import { bodyText, type MessageQueue } from "../../src/client/message.ts";
+import { until } from "../_wait.ts";
 
 test("GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY reach the client's consumer through the broker", async () => {
   await using broker = await startBroker({ port: 0 });
@@ -91,5 +94,57 @@ test("GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY reach the client's 
   } finally {
     await admin.close();
     await consumer.close();
+  }
+});
+
+test("GET_CONSUMER_RUNNING_INFO of a PushConsumer: its recent rates and when each queue was last pulled and consumed", async () => {
+  await using broker = await startBroker({ port: 0 });
+  const admin = new ClientInstance({ nameServer: broker.address, instanceName: "admin" });
+  admin.start();
+  await using producer = new Producer({ nameServer: broker.address });
+  await producer.start();
+  // Queue 0 only: the other three are pulled but never consume anything.
+  const queue0 = (queues: readonly MessageQueue[]) => queues.find((q) => q.queueId === 0)!;
+  await producer.send({ topic: "rates", body: "create" }, { selector: queue0 });
+  await using consumer = new PushConsumer({
+    nameServer: broker.address,
+    group: "rates_g",
+    consumeFrom: "first",
+  });
+  let seen = 0;
+  consumer.subscribe("rates", "*", (m) => {
+    seen++;
+    if (bodyText(m).startsWith("bad")) throw new Error("refused");
+  });
+  await consumer.start();
+  const started = Date.now();
+  for (let i = 0; i < 6; i++) {
+    await producer.send({ topic: "rates", body: i < 2 ? `bad ${i}` : `ok ${i}` }, {
+      selector: queue0,
+    });
+  }
+  try {
+    await until(() => seen >= 7, "the 7 messages handled");
+    const info = decodeConsumerRunningInfo(
+      (await admin.call(
+        broker.address,
+        createRequest(307, { consumerGroup: "rates_g", clientId: consumer.clientId }),
+      )).body,
+    );
+    const status = info.statusTable["rates"]!;
+    assert.ok(status.pullTPS > 0, `pullTPS ${status.pullTPS}`);
+    assert.ok(status.pullRT >= 0);
+    assert.ok(status.consumeOKTPS > 0, `consumeOKTPS ${status.consumeOKTPS}`);
+    assert.ok(status.consumeFailedTPS > 0, `consumeFailedTPS ${status.consumeFailedTPS}`);
+    assert.equal(status.consumeFailedMsgs, 2);
+    const byQueue = new Map(info.mqTable.map((e) => [e.queue.queueId, e.info]));
+    assert.equal(byQueue.size, 4);
+    for (const [queueId, q] of byQueue) {
+      assert.ok(q.lastPullTimestamp >= started - 60_000 && q.lastPullTimestamp <= Date.now());
+      if (queueId === 0) assert.ok(q.lastConsumeTimestamp >= started, "queue 0 consumed");
+      else assert.equal(q.lastConsumeTimestamp, 0, `queue ${queueId} never consumed`);
+    }
+  } finally {
+    await admin.close();
   }
 });
