@@ -70,7 +70,7 @@ export type { MessageSelector, SqlSelector } from "./selector.ts";
 export type { ResponderClient, ResponderGroup, RespondersOptions } from "./discovery.ts";
 export type { CancelStats } from "./cancel_sender.ts";
 export type { LatencySummary } from "./service_stats.ts";
-export type { ReplyOptions } from "./replier.ts";
+export type { ReplyCompression, ReplyOptions } from "./replier.ts";
 export {
   formatTraceparent,
   parseTraceparent,

@@ -283,6 +283,20 @@ const consumerSchema = v.looseObject({
   skipExpiredRequests: v.optional(v.boolean(), true),
   replyTimeout: v.optional(positiveMs, 3000),
   maxReplySize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 4 * 1024 * 1024),
+  replyCompression: v.optional(
+    v.strictObject({
+      type: v.optional(
+        v.picklist(["zlib", "lz4", "zstd"], 'must be "zlib", "lz4" or "zstd"'),
+        "zlib",
+      ),
+      threshold: v.optional(v.pipe(v.number(), v.minValue(0)), 4096),
+      level: v.optional(
+        v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(22, "must be from 1 to 22")),
+        5,
+      ),
+    }),
+    {},
+  ),
   serializer: v.optional(serializerSchema),
   idempotency: v.optional(
     v.union([

@@ -83,7 +83,12 @@ import { parseCloseOptions, parseConsumerOptions, type ParsedConsumerOptions } f
 import { BrokerClock } from "./broker_clock.ts";
 import { OffsetStore, RETRY_PREFIX } from "./offset_store.ts";
 import type { ProcessQueue } from "./process_queue.ts";
-import { type IdempotencyOptions, Replier, type ReplyOptions } from "./replier.ts";
+import {
+  type IdempotencyOptions,
+  Replier,
+  type ReplyCompression,
+  type ReplyOptions,
+} from "./replier.ts";
 import { CancelRegistry } from "./cancel_registry.ts";
 import { RequesterAliveChecker } from "./requester_alive.ts";
 import { LatencyHistogram, type LatencySummary, serviceStatsProperties } from "./service_stats.ts";
@@ -196,6 +201,14 @@ export interface PushConsumerOptions extends ClientOptions {
    * @default {4194304}
    */
   maxReplySize?: number;
+  /**
+   * How reply bodies are compressed: `type` (`"zlib"`, `"lz4"` or
+   * `"zstd"`), from `threshold` bytes, zstd at `level`. Java responders
+   * always use zlib from 4096 bytes (the default here too); LZ4 and zstd
+   * need RocketMQ 4.9.4+ requesters or this library to read them.
+   * @default {{ type: "zlib", threshold: 4096, level: 5 }}
+   */
+  replyCompression?: ReplyCompression;
   /**
    * Encodes replies other than text, bytes and `{ body, properties }`
    * (numbers, `null`, objects, arrays), with its content type in the
@@ -537,6 +550,7 @@ export class PushConsumer {
     this.#replier = new Replier(this.#instance, {
       replyTimeout: this.#options.replyTimeout,
       maxReplySize: this.#options.maxReplySize,
+      compression: this.#options.replyCompression,
       ...(this.#options.serializer ? { serializer: this.#options.serializer } : {}),
       idempotency: this.#options.idempotency,
       group: this.group,

@@ -28,6 +28,7 @@
  * @module
  */
 
+import type { CompressionType } from "../codec/compression.ts";
 import {
   BrokerError,
   FrameTooLargeError,
@@ -84,6 +85,30 @@ export interface IdempotencyOptions {
   maxBytes?: number | undefined;
 }
 
+/**
+ * Compression of a responder's reply bodies (the consumer's
+ * `replyCompression` option). The Java client's responders always use zlib
+ * from 4096 bytes; LZ4 and zstd need RocketMQ 4.9.4+ requesters (or this
+ * library) to read them.
+ *
+ * @example Large replies as LZ4
+ * ```ts
+ * import type { ReplyCompression } from "./replier.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const compression: ReplyCompression = { type: "lz4", threshold: 16 * 1024 };
+ * assert.equal(compression.type, "lz4");
+ * ```
+ */
+export interface ReplyCompression {
+  /** Algorithm. @default {"zlib"} */
+  type?: CompressionType;
+  /** Bodies of at least this many bytes are compressed. @default {4096} */
+  threshold?: number;
+  /** zstd level, 1-22. @default {5} */
+  level?: number;
+}
+
 /** Options of a {@linkcode Replier}. */
 export interface ReplierOptions {
   /** Time allowed to send a reply (ms). */
@@ -96,6 +121,8 @@ export interface ReplierOptions {
   maxReplySize?: number;
   /** Encodes reply values other than text, bytes and `{ body }`. */
   serializer?: ReplySerializer;
+  /** How reply bodies are compressed. @default {zlib from 4096 bytes, as Java} */
+  compression?: ReplyCompression;
   /** Idempotency cache bounds, or `false` to run every copy. */
   idempotency?: IdempotencyOptions | false;
   /** The consumer group, named on every reply (`RPC_GROUP`). */
@@ -466,7 +493,9 @@ export class Replier {
         queue,
         out: { topic, body: body.length > 0 ? body : new Uint8Array(0), flag: 0, properties },
         uniqKey,
-        compressThreshold: COMPRESS_THRESHOLD,
+        compressThreshold: this.#options.compression?.threshold ?? COMPRESS_THRESHOLD,
+        compressType: this.#options.compression?.type ?? "zlib",
+        compressLevel: this.#options.compression?.level ?? 5,
         defaultTopicQueueNums: 4,
         now: this.#instance.timers.now(),
       });

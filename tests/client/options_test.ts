@@ -193,6 +193,7 @@ describe("unknown option names are refused with the closest known one", () => {
       skipExpiredRequests: true,
       replyTimeout: 3000,
       maxReplySize: 4 * 1024 * 1024,
+      replyCompression: { type: "lz4", threshold: 1024, level: 3 },
       serializer: jsonSerializer,
       idempotency: { maxEntries: 100, maxBytes: 1024 },
       consumeTimeout: 60_000,

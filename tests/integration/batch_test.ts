@@ -10,12 +10,15 @@ import {
   type MessageExt,
   Producer,
   PushConsumer,
+  type PushConsumerOptions,
+  RpcProperty,
   splitBatch,
 } from "../../mod.ts";
+import { decodeStoredMessage } from "../../src/codec/message_ext.ts";
 import { startBroker } from "../../src/broker/mod.ts";
 import type { BrokerHandle } from "../../src/broker/mod.ts";
 import { MessageSysFlag } from "../../src/codec/message.ts";
-import { until } from "../_wait.ts";
+import { sleep, until } from "../_wait.ts";
 import { unique } from "./_features_suite.ts";
 
 describe("batch send and compression through the embedded broker", () => {
@@ -38,10 +41,14 @@ describe("batch send and compression through the embedded broker", () => {
   async function consume(
     topic: string,
     handler: (m: MessageExt) => unknown,
-    options: { producer?: Producer } = {},
+    options: { producer?: Producer; consumer?: Partial<PushConsumerOptions> } = {},
   ): Promise<PushConsumer> {
     await (options.producer ?? producer).send({ topic, body: "create the topic" });
-    const c = new PushConsumer({ nameServer: broker.address, group: unique(`${topic}_g`) });
+    const c = new PushConsumer({
+      nameServer: broker.address,
+      group: unique(`${topic}_g`),
+      ...options.consumer,
+    });
     c.subscribe(topic, "*", (m) => bodyText(m) === "create the topic" ? undefined : handler(m));
     consumers.push(c);
     await c.start();
@@ -172,6 +179,53 @@ describe("batch send and compression through the embedded broker", () => {
       }
     });
   }
+
+  for (const type of ["lz4", "zstd"] as const) {
+    test(`replyCompression ${type}: the responder's large replies are stored ${type}-compressed`, async () => {
+      const topic = unique(`reply_${type}`);
+      await consume(topic, (m) => bodyText(m) === "small" ? "small" : bodyText(m).repeat(400), {
+        consumer: { replyCompression: { type, threshold: 2048 } },
+      });
+      const replyFlags = async () => {
+        const flags: number[] = [];
+        const store = broker.broker.store;
+        for (const q of store.queues().filter((q) => q.topic.endsWith("_REPLY_TOPIC"))) {
+          const got = await store.get(q.topic, q.queueId, 0, 1000, 1 << 30);
+          for (const r of got.records.map((record) => decodeStoredMessage(record))) {
+            if (r.properties[RpcProperty.GROUP]?.startsWith(topic)) flags.push(r.sysFlag);
+          }
+        }
+        return flags;
+      };
+      // The broker pushes a reply before it stores it: wait for the n-th stored.
+      const storedReplies = async (n: number) => {
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(5)) {
+          const flags = await replyFlags();
+          if (flags.length >= n) return flags;
+        }
+        throw new Error(`timed out waiting for ${n} stored replies`);
+      };
+      const reply = await producer.request({ topic, body: `${topic} ` }, { timeout: 15_000 });
+      assert.equal(bodyText(reply), `${topic} `.repeat(400));
+      const expected = { lz4: 0x101, zstd: 0x201 }[type];
+      assert.deepEqual((await storedReplies(1)).map((f) => f & 0x701), [expected]);
+      // Below the threshold: not compressed.
+      await producer.request({ topic, body: "small" }, { timeout: 15_000 });
+      assert.deepEqual((await storedReplies(2)).map((f) => f & 0x701).sort(), [0, expected]);
+    });
+  }
+
+  test("replyCompression is validated", () => {
+    assert.throws(
+      () =>
+        new PushConsumer({
+          nameServer: broker.address,
+          group: "g",
+          replyCompression: { type: "gzip" as "zlib" },
+        }),
+      (e) => e instanceof InvalidArgumentError && e.path === "replyCompression.type",
+    );
+  });
 
   test("compressType is validated", () => {
     assert.throws(
