@@ -10,8 +10,10 @@ import { join } from "node:path";
 import assert from "node:assert/strict";
 import process from "node:process";
 import {
+  bodyText,
   type MessageExt,
   type MessageHandler,
+  type MessageQueue,
   Producer,
   PushConsumer,
   RocketMQError,
@@ -50,7 +52,8 @@ interface Target {
 }
 
 async function realTarget(line: RocketMQLine): Promise<Target> {
-  const cluster = await startRocketMQ({ line });
+  // SQL92 subscriptions need the property filter, off by default in RocketMQ.
+  const cluster = await startRocketMQ({ line, brokerConfig: { enablePropertyFilter: "true" } });
   process.stderr.write(
     `[interop] RocketMQ ${cluster.version} ready in ${cluster.timings.totalMs} ms\n`,
   );
@@ -247,6 +250,90 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
       }
       assert.equal(requester.stats.timedOut, 0);
       assert.equal(requester.stats.lateReplies, 0);
+    });
+
+    it("SQL92 filters pick the responder; an orderly responder answers each queue in order", async () => {
+      // Issue 15 on every line (tests/interop/sql92_test.ts and orderly_test.ts cover 5.5.0
+      // with the Java client in depth).
+      const topic = uniqueName("sql");
+      await cluster.createTopic(topic);
+      const start = async (group: string, sql: string, tag: string) => {
+        const c = new PushConsumer({ nameServer: cluster.nameServer, group: `${topic}_${group}` });
+        c.subscribe(topic, { sql }, (m) => `${tag}:${bodyText(m)}`);
+        await c.start();
+        await until(
+          () => c.assignedQueues.filter((q) => q.topic === topic).length === 4,
+          `${group}'s queues`,
+        );
+        return c;
+      };
+      await using _eu = await start("eu", "region = 'eu' AND amount > 100", "eu");
+      await using _rest = await start("rest", "region <> 'eu' OR amount <= 100", "rest");
+      await using requester = new Producer({ nameServer: cluster.nameServer });
+      await requester.start();
+      for (
+        const [region, amount, want] of [
+          ["eu", "250", "eu"],
+          ["eu", "5", "rest"],
+          ["us", "250", "rest"],
+          ["eu", "101", "eu"],
+        ] as const
+      ) {
+        const reply = await requester.request(
+          { topic, body: `${region}/${amount}`, properties: { region, amount } },
+          { timeout: 15_000 },
+        );
+        assert.equal(bodyText(reply), `${want}:${region}/${amount}`);
+      }
+
+      const ordered = uniqueName("orderly");
+      await cluster.createTopic(ordered);
+      const handled: Array<{ queueId: number; offset: number; body: string }> = [];
+      const running = new Map<number, number>();
+      let overlap = 0;
+      await using responder = new PushConsumer({
+        nameServer: cluster.nameServer,
+        group: `${ordered}_ts`,
+        orderly: true,
+      });
+      responder.subscribe(ordered, "*", async (m) => {
+        const now = (running.get(m.queueId) ?? 0) + 1;
+        running.set(m.queueId, now);
+        overlap = Math.max(overlap, now);
+        await sleep(Math.random() * 3);
+        handled.push({ queueId: m.queueId, offset: m.queueOffset, body: bodyText(m) });
+        running.set(m.queueId, now - 1);
+        return `${bodyText(m)} done`;
+      });
+      await responder.start();
+      await until(
+        () => responder.assignedQueues.filter((q) => q.topic === ordered).length === 4,
+        "the orderly responder's queues",
+      );
+      const byAccount = (queues: readonly MessageQueue[], _m: unknown, arg: unknown) =>
+        [...queues].sort((a, b) => a.queueId - b.queueId)[Number(arg) % queues.length]!;
+      const replies = await Promise.all(
+        Array.from(
+          { length: 32 },
+          (_, i) =>
+            requester.request({ topic: ordered, body: `${i % 4}/${i}` }, {
+              timeout: 30_000,
+              selector: byAccount,
+              arg: i % 4,
+            }),
+        ),
+      );
+      assert.deepEqual(
+        replies.map(bodyText),
+        Array.from({ length: 32 }, (_, i) => `${i % 4}/${i} done`),
+      );
+      assert.equal(overlap, 1, "one handler at a time per queue");
+      for (let q = 0; q < 4; q++) {
+        const offsets = handled.filter((h) => h.queueId === q).map((h) => h.offset);
+        assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), `queue ${q} in order`);
+        assert.equal(offsets.length, 8);
+      }
+      assert.equal(responder.stats.lockRefused, 0);
     });
 
     it("official Java requester ↔ our responder, automatic reply, all six Java forms", async () => {
