@@ -36,6 +36,7 @@ tests/codec/golden_bodies_test.ts
 tests/codec/sql92_test.ts
 tests/client/request_tracker_test.ts
 tests/broker/acl/access_control_test.ts
+tests/broker/acl/watch_test.ts
 tests/remoting/connection_test.ts
 tests/client/rebalance_test.ts
 tests/integration/request_reply_test.ts

@@ -22,7 +22,12 @@
  * @module
  */
 
-import { type CodecError, ConnectionClosedError, InvalidArgumentError } from "../errors.ts";
+import {
+  type CodecError,
+  ConnectionClosedError,
+  IllegalStateError,
+  InvalidArgumentError,
+} from "../errors.ts";
 import { RequestCode } from "../codec/codes.ts";
 import { encodeNotifyConsumerIdsChangedRequestHeader } from "../codec/ext_fields.ts";
 import { parseFastJson, stringifyJson } from "../codec/fastjson.ts";
@@ -519,6 +524,40 @@ export class Broker {
   /** The topic table. */
   get topics(): TopicManager {
     return this.#ctx.topics;
+  }
+
+  /**
+   * Replace the ACL's accounts and whitelists while the broker runs (keys
+   * rotated, accounts added or removed, as RocketMQ reloads
+   * `plain_acl.yml`). Every connection's next request is checked against
+   * the new configuration; an invalid one changes nothing.
+   *
+   * @param config The new configuration, as `startBroker({ acl })` takes it.
+   * @throws {IllegalStateError} When the broker was started without ACL
+   *   (turning ACL on or off takes a restart).
+   * @throws {InvalidArgumentError} When the configuration is invalid.
+   *
+   * @example Rotate an account's secret
+   * ```ts
+   * import { startBroker } from "./broker.ts";
+   * import { createMemoryNetwork } from "../transport/memory.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await using handle = await startBroker({
+   *   listen: createMemoryNetwork().listen,
+   *   acl: { accounts: [{ accessKey: "app", secretKey: "old-secret" }] },
+   * });
+   * handle.broker.updateAcl({ accounts: [{ accessKey: "app", secretKey: "new-secret" }] });
+   * assert.throws(() => handle.broker.updateAcl({ accounts: [{ accessKey: "", secretKey: "x" }] }));
+   * ```
+   */
+  updateAcl(config: AclConfig): void {
+    const acl = this.#ctx.acl;
+    if (acl === undefined) {
+      throw new IllegalStateError("this broker was started without ACL; restart it with acl");
+    }
+    acl.replace(config);
+    this.#ctx.logger.info("ACL updated", { accounts: acl.size });
   }
 
   /** A snapshot of the broker's counters and sizes. */

@@ -24,6 +24,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import { consoleLogger, type LogLevel } from "../logger.ts";
 import { readTextFile } from "./_config_file.ts";
 import { parsePlainAcl } from "./acl/plain_acl.ts";
+import { watchAclFile } from "./acl/watch.ts";
 import { startBroker, type StartBrokerOptions } from "./broker.ts";
 import { nodeFileSystem } from "./store/_fs.ts";
 
@@ -107,7 +108,8 @@ Options:
                           bytes held for frames still arriving, over all
                           connections beyond 64 KiB each (default 134217728)
   --acl <file>            require ACL signatures; accounts and permissions in the
-                          shape of RocketMQ's plain_acl.yml (default: no ACL)
+                          shape of RocketMQ's plain_acl.yml (default: no ACL);
+                          reloaded when the file changes (read every 2 s)
   --tls-cert <file>       serve TLS with this PEM certificate chain (with --tls-key)
   --tls-key <file>        the certificate's PEM private key (PKCS#8)
   --tls-mode <mode>       enforcing: TLS clients only (default); permissive: TLS
@@ -440,6 +442,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const handle = await startBroker(options);
+  // Accounts can change without a restart, as RocketMQ reloads plain_acl.yml.
+  const aclWatch = args.aclFile === undefined ? undefined : await watchAclFile({
+    path: args.aclFile,
+    logger,
+    onChange: (config) => handle.broker.updateAcl(config),
+  });
   const security = [
     options.acl ? `ACL: ${options.acl.accounts.length} account(s)` : "no ACL",
     options.tls ? `TLS ${options.tls.mode}` : "no TLS",
@@ -455,6 +463,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       resolve();
     });
   });
+  aclWatch?.close();
   await handle.close();
   return 0;
 }

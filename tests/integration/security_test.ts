@@ -7,6 +7,8 @@ import {
   bodyText,
   BrokerError,
   ClientIdConflictError,
+  IllegalStateError,
+  InvalidArgumentError,
   Producer,
   PushConsumer,
   RequestTimeoutError,
@@ -498,6 +500,60 @@ describe("attacks on the embedded broker with ACL", () => {
       await requester.close();
       await consumer.close();
     }
+  });
+
+  it("updateAcl: a rotated secret counts at once; a kept account's open connections go on", async () => {
+    const accounts = (mallorySecret: string) => ({
+      accounts: [
+        { ...ALICE, topicPerms: ["alice-rpc=PUB|SUB"], groupPerms: ["alice-responders=SUB"] },
+        { ...MALLORY, secretKey: mallorySecret, topicPerms: ["mallory-rpc=PUB|SUB"] },
+      ],
+    });
+    await using rotating = await startBroker({
+      port: 0,
+      logger: new Lines(),
+      acl: accounts(MALLORY.secretKey),
+    });
+    await using _responder = await responder(rotating, "alice-rpc", {
+      group: "alice-responders",
+      credentials: ALICE,
+    });
+    await using alice = new Producer({ nameServer: rotating.address, credentials: ALICE });
+    await alice.start();
+    await using mallory = new Producer({
+      nameServer: rotating.address,
+      credentials: MALLORY,
+      retryTimes: 0,
+    });
+    await mallory.start();
+    const ask = async (body: string) =>
+      bodyText(await alice.request({ topic: "alice-rpc", body }, { timeout: 10_000 }));
+    assert.equal(await ask("before"), "re:before");
+    await mallory.send({ topic: "mallory-rpc", body: "before" });
+
+    rotating.broker.updateAcl(accounts("mallory-rotated"));
+    // alice's requester and responder keep their connections, and are served on them.
+    assert.equal(await ask("after"), "re:after");
+    // mallory's old secret is refused on the connection it had.
+    const err = await mallory.send({ topic: "mallory-rpc", body: "old key" }).catch((e) => e);
+    assert.ok(err instanceof BrokerError, String(err));
+    assert.equal(err.responseCode, 16);
+    assert.match(err.remark ?? "", /Check signature failed for accessKey=mallory/);
+    await using rotated = new Producer({
+      nameServer: rotating.address,
+      credentials: { ...MALLORY, secretKey: "mallory-rotated" },
+    });
+    await rotated.start();
+    await rotated.send({ topic: "mallory-rpc", body: "new key" });
+
+    // A bad configuration changes nothing; a broker without ACL cannot take one.
+    assert.throws(
+      () => rotating.broker.updateAcl({ accounts: [{ accessKey: "", secretKey: "x" }] }),
+      InvalidArgumentError,
+    );
+    assert.equal(await ask("still"), "re:still");
+    await using open = await startBroker({ port: 0, logger: new Lines() });
+    assert.throws(() => open.broker.updateAcl(accounts("x")), IllegalStateError);
   });
 
   it("only clients from globalWhiteRemoteAddresses are served", async () => {

@@ -187,8 +187,8 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 /** Accounts, their permissions and the checks of every request. */
 export class AccessControl {
-  readonly #accounts = new Map<string, Account>();
-  readonly #global: AddressMatcher | undefined;
+  #accounts = new Map<string, Account>();
+  #global: AddressMatcher | undefined;
 
   /**
    * Build the access control of a configuration.
@@ -197,15 +197,28 @@ export class AccessControl {
    * @throws {InvalidArgumentError} When the configuration is invalid.
    */
   constructor(config: AclConfig) {
+    this.replace(config);
+  }
+
+  /**
+   * Take a new configuration at once (RocketMQ reloads its `plain_acl.yml`
+   * the same way): the next request of every connection is checked against
+   * it; a connection keeps working while its account remains. An invalid
+   * configuration changes nothing.
+   *
+   * @param config Accounts and whitelists.
+   * @throws {InvalidArgumentError} When the configuration is invalid.
+   */
+  replace(config: AclConfig): void {
     const checked = checkAclConfig(config);
     const global = (checked.globalWhiteRemoteAddresses ?? [])
       .filter((p): p is string => typeof p === "string")
       .map((p) => compileAddressPattern(p));
-    this.#global = global.length > 0 ? (ip) => global.some((m) => m(ip)) : undefined;
+    const accounts = new Map<string, Account>();
     for (const a of checked.accounts) {
       const white = a.whiteRemoteAddress?.trim();
       const admin = a.admin === true;
-      this.#accounts.set(a.accessKey, {
+      accounts.set(a.accessKey, {
         accessKey: a.accessKey,
         admin,
         principal: Object.freeze({ accessKey: a.accessKey, admin }),
@@ -218,6 +231,8 @@ export class AccessControl {
         groups: entries(a.groupPerms),
       });
     }
+    this.#global = global.length > 0 ? (ip) => global.some((m) => m(ip)) : undefined;
+    this.#accounts = accounts;
   }
 
   /** Number of accounts. */

@@ -59,7 +59,7 @@ export async function checkAccess(
   } else {
     const who = await acl.authenticate(request, ip);
     if ("denied" in who) remark = who.denied;
-    else if (channel.principal !== undefined && channel.principal !== who) {
+    else if (channel.principal !== undefined && channel.principal.accessKey !== who.accessKey) {
       remark = `this connection is bound to accessKey=${channel.principal.accessKey}`;
     } else {
       channel.principal = who;

@@ -200,6 +200,33 @@ describe("AccessControl", () => {
     assert.equal(limited.allowsAddress("10.0.0.1"), false);
     assert.equal(acl.allowsAddress("10.0.0.1"), true);
   });
+
+  it("replace() swaps accounts and whitelists at once; an invalid configuration changes nothing", async () => {
+    const live = new AccessControl({ accounts: [{ accessKey: "app", secretKey: "app-secret" }] });
+    const request = async (secretKey: string) => {
+      const r = createRequest(105, { topic: "T" });
+      await createAclSigner({ accessKey: "app", secretKey })(r);
+      return await live.authenticate(r, "10.0.0.5");
+    };
+    assert.equal((await request("app-secret") as Principal).accessKey, "app");
+    live.replace({
+      globalWhiteRemoteAddresses: ["10.0.0.*"],
+      accounts: [{ accessKey: "app", secretKey: "rotated", admin: true }],
+    });
+    assert.deepEqual(await request("app-secret"), {
+      denied: "Check signature failed for accessKey=app",
+    });
+    const now = await request("rotated") as Principal;
+    assert.deepEqual(now, { accessKey: "app", admin: true });
+    assert.equal(live.may(now, "topic", "anything", Permission.PUB), true);
+    assert.equal(live.allowsAddress("192.168.0.1"), false);
+    assert.throws(
+      () => live.replace({ accounts: [{ accessKey: "", secretKey: "x" }] }),
+      /accessKey/,
+    );
+    assert.equal((await request("rotated") as Principal).accessKey, "app", "unchanged");
+    assert.equal(live.allowsAddress("192.168.0.1"), false);
+  });
 });
 
 async function signed(request: RemotingCommand): Promise<RemotingCommand> {
