@@ -1085,6 +1085,16 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   let topics: TopicConfig[] = [];
   let writer: AtomicFileWriter | undefined;
   const dataDir = options.dataDir;
+  if (dataDir === undefined) {
+    for (const name of ["retentionBytes", "retentionMs", "keyIndexEntries"] as const) {
+      if (options[name] !== undefined) {
+        throw new InvalidArgumentError(
+          name,
+          "applies to the file store: give dataDir too (the memory store is bounded by memoryLimitBytes)",
+        );
+      }
+    }
+  }
   if (dataDir !== undefined) {
     await nodeFileSystem.mkdir(dataDir);
     topics = await loadTopics(dataDir, logger);

@@ -87,6 +87,9 @@ describe("startBroker()", () => {
   it("validates its options", async () => {
     await assert.rejects(startBroker({ port: 70000 }), InvalidArgumentError);
     await assert.rejects(startBroker({ port: 0, flush: "never" as "sync" }), InvalidArgumentError);
+    for (const option of [{ retentionBytes: 1 }, { retentionMs: 1 }, { keyIndexEntries: 1 }]) {
+      await assert.rejects(startBroker({ port: 0, ...option }), /give dataDir too/);
+    }
     assert.throws(() => new Broker({ address: "nohost" }), InvalidArgumentError);
     assert.throws(() => new Broker({ replyPushTimeout: -1 }), InvalidArgumentError);
   });
