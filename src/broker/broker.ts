@@ -116,6 +116,15 @@ export interface BrokerOptions {
    */
   memoryLimitBytes?: number;
   /**
+   * Whether consumers may filter by SQL92 on properties (Java's
+   * `enablePropertyFilter`, off by default there). With `false`, SQL92
+   * subscriptions are refused as RocketMQ refuses them: CHECK_CLIENT_CONFIG
+   * and pulls answer SYSTEM_ERROR "The broker does not support consumer to
+   * filter message by SQL92".
+   * @default {true}
+   */
+  enablePropertyFilter?: boolean;
+  /**
    * Whether replies (324/325) are stored as well as pushed (Java's
    * `storeReplyMessageEnable`).
    * @default {true}
@@ -395,6 +404,7 @@ export class Broker {
       regionId: options.regionId ?? "DefaultRegion",
       maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 4 * 1024 * 1024),
       storeReplyMessage: options.storeReplyMessage ?? true,
+      enablePropertyFilter: options.enablePropertyFilter ?? true,
       replyWaitMillis: positive("replyWaitMillis", options.replyWaitMillis, 1000, true),
       replyPushTimeout: positive("replyPushTimeout", options.replyPushTimeout, 3000),
       maxSuspendMillis: positive("maxSuspendMillis", options.maxSuspendMillis, 300_000, true),

@@ -52,6 +52,8 @@ export interface BrokerArgs {
   retentionHours?: number;
   /** With a data directory: keys held by the key index (`--key-index-entries`). */
   keyIndexEntries?: number;
+  /** Whether SQL92 subscriptions are served (`--enable-property-filter`). */
+  enablePropertyFilter?: boolean;
   /** Memory bound of the in-memory store (`--memory-limit`, bytes). */
   memoryLimitBytes?: number;
   /** Log level (`--log-level`). */
@@ -97,6 +99,9 @@ Options:
   --key-index-entries <n> with --data-dir: message keys indexed for lookups by
                           key (default 1048576, ~32 bytes each)
   --memory-limit <bytes>  bound of the in-memory store (default 268435456)
+  --enable-property-filter true|false
+                          serve SQL92 subscriptions (default true; RocketMQ's
+                          enablePropertyFilter, false there by default)
   --cluster <name>        cluster name (default DefaultCluster)
   --broker-name <name>    broker name (default broker-a)
   --log-level <level>     debug, info, warn, error or silent (default info)
@@ -126,6 +131,7 @@ const VALUE_FLAGS = new Set([
   "broker-name",
   "flush",
   "memory-limit",
+  "enable-property-filter",
   "retention-bytes",
   "retention-hours",
   "key-index-entries",
@@ -225,6 +231,15 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerArgs {
         break;
       case "key-index-entries":
         out.keyIndexEntries = integer(flag, value, 1, 2 ** 28);
+        break;
+      case "enable-property-filter":
+        if (value !== "true" && value !== "false") {
+          throw new InvalidArgumentError(
+            "--enable-property-filter",
+            `must be true or false, got ${JSON.stringify(value)}`,
+          );
+        }
+        out.enablePropertyFilter = value === "true";
         break;
       case "memory-limit":
         out.memoryLimitBytes = integer(flag, value, 1, Number.MAX_SAFE_INTEGER);
@@ -430,6 +445,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.retentionHours !== undefined) options.retentionMs = args.retentionHours * 3_600_000;
   if (args.keyIndexEntries !== undefined) options.keyIndexEntries = args.keyIndexEntries;
   if (args.memoryLimitBytes !== undefined) options.memoryLimitBytes = args.memoryLimitBytes;
+  if (args.enablePropertyFilter !== undefined) {
+    options.enablePropertyFilter = args.enablePropertyFilter;
+  }
   if (args.maxConnections !== undefined) options.maxConnections = args.maxConnections;
   if (args.frameTimeout !== undefined) options.frameTimeout = args.frameTimeout;
   if (args.channelIdleTimeout !== undefined) options.channelIdleTimeout = args.channelIdleTimeout;

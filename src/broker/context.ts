@@ -75,6 +75,8 @@ export interface BrokerSettings {
   readonly maxMessageSize: number;
   /** Whether replies (324/325) are also stored. */
   readonly storeReplyMessage: boolean;
+  /** Whether SQL92 subscriptions are served (Java's `enablePropertyFilter`). */
+  readonly enablePropertyFilter: boolean;
   /** Most ms a reply waits for its requester to register. */
   readonly replyWaitMillis: number;
   /** Timeout of the PUSH_REPLY_MESSAGE_TO_CLIENT call. */

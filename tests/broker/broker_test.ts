@@ -275,6 +275,10 @@ describe("broker CLI arguments", () => {
     assert.throws(() => parseBrokerArgs(["--retention-bytes", "1000"]), /needs --data-dir/);
     assert.throws(() => parseBrokerArgs(["--key-index-entries", "10"]), /needs --data-dir/);
     assert.throws(() => parseBrokerArgs(["--retention-hours", "1"]), /needs --data-dir/);
+    assert.deepEqual(parseBrokerArgs(["--enable-property-filter=false"]), {
+      enablePropertyFilter: false,
+    });
+    assert.throws(() => parseBrokerArgs(["--enable-property-filter", "no"]), /true or false/);
     assert.throws(
       () => parseBrokerArgs(["--data-dir", "/d", "--retention-bytes", "0"]),
       /--retention-bytes/,

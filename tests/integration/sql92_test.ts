@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { BrokerError, IllegalStateError, PushConsumer } from "../../mod.ts";
 import { startBroker } from "../../src/broker/mod.ts";
 import { HANDLERS } from "../../src/broker/handlers/mod.ts";
-import { createResponse } from "../../src/codec/remoting_command.ts";
+import { createRequest, createResponse } from "../../src/codec/remoting_command.ts";
+import { RemotingClient } from "../../src/remoting/remoting_client.ts";
 import { sql92Suite } from "./_sql92_suite.ts";
 
 sql92Suite("SQL92 subscriptions through the embedded broker", async () => {
@@ -31,7 +32,8 @@ sql92Suite("SQL92 subscriptions through the embedded broker", async () => {
 
 describe("SQL92 subscription refused by the broker", () => {
   test("start() fails with the broker's answer to CHECK_CLIENT_CONFIG and closes the consumer", async () => {
-    await using broker = await startBroker({ port: 0 });
+    // As a RocketMQ broker without enablePropertyFilter answers.
+    await using broker = await startBroker({ port: 0, enablePropertyFilter: false });
     broker.broker.topics.update({
       topicName: "sql_refused",
       readQueueNums: 4,
@@ -41,34 +43,60 @@ describe("SQL92 subscription refused by the broker", () => {
       topicSysFlag: 0,
       order: false,
     });
-    // Answer as a RocketMQ broker without enablePropertyFilter does.
-    const handlers = HANDLERS as Map<number, unknown>;
-    const original = handlers.get(46);
-    let checks = 0;
-    handlers.set(46, (_ctx: unknown, request: Parameters<typeof createResponse>[0]) => {
-      checks++;
-      return createResponse(request, 1, undefined, {
-        remark: "The broker does not support consumer to filter message by SQL92",
-      });
+    const checks = () => broker.stats.requests;
+    const consumer = new PushConsumer({ nameServer: broker.address, group: "sql_refused_g" });
+    consumer.subscribe("sql_refused", { sql: "n > 5" }, () => {});
+    const err = await consumer.start().catch((e) => e);
+    assert.ok(err instanceof BrokerError, String(err));
+    assert.equal(err.responseCode, 1);
+    assert.equal(err.requestCode, 46);
+    assert.match(err.remark ?? "", /does not support consumer to filter message by SQL92/);
+    await assert.rejects(consumer.start(), /closed/);
+    // A TAG subscription does not ask, and is served.
+    const before = checks();
+    const tags = new PushConsumer({ nameServer: broker.address, group: "sql_refused_t" });
+    tags.subscribe("sql_refused", "*", () => {});
+    await tags.start();
+    await tags.close();
+    assert.ok(checks() > before);
+  });
+
+  test("with enablePropertyFilter: false the broker refuses SQL92 pulls as RocketMQ does", async () => {
+    await using broker = await startBroker({ port: 0, enablePropertyFilter: false });
+    broker.broker.topics.update({
+      topicName: "sql_pull",
+      readQueueNums: 1,
+      writeQueueNums: 1,
+      perm: 6,
+      topicFilterType: "SINGLE_TAG",
+      topicSysFlag: 0,
+      order: false,
     });
+    const client = new RemotingClient({});
     try {
-      const consumer = new PushConsumer({ nameServer: broker.address, group: "sql_refused_g" });
-      consumer.subscribe("sql_refused", { sql: "n > 5" }, () => {});
-      const err = await consumer.start().catch((e) => e);
-      assert.ok(err instanceof BrokerError, String(err));
-      assert.equal(err.responseCode, 1);
-      assert.equal(err.requestCode, 46);
-      assert.match(err.remark ?? "", /does not support consumer to filter message by SQL92/);
-      assert.equal(checks, 1);
-      await assert.rejects(consumer.start(), /closed/);
-      // A TAG subscription does not ask.
-      const tags = new PushConsumer({ nameServer: broker.address, group: "sql_refused_t" });
-      tags.subscribe("sql_refused", "*", () => {});
-      await tags.start();
-      await tags.close();
-      assert.equal(checks, 1);
+      const res = await client.invoke(
+        broker.address,
+        createRequest(11, {
+          consumerGroup: "g",
+          topic: "sql_pull",
+          queueId: 0,
+          queueOffset: 0,
+          maxMsgNums: 1,
+          sysFlag: 4,
+          commitOffset: 0,
+          suspendTimeoutMillis: 1000,
+          subscription: "n > 5",
+          subVersion: 1,
+          expressionType: "SQL92",
+        }),
+        { timeout: 5000 },
+      );
+      assert.deepEqual([res.code, res.remark], [
+        1,
+        "The broker does not support consumer to filter message by SQL92",
+      ]);
     } finally {
-      handlers.set(46, original);
+      await client.close();
     }
   });
 

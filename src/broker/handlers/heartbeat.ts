@@ -266,7 +266,7 @@ export function unregisterClient(
  * assert.match(bad.remark ?? "", /position 3/);
  * ```
  */
-export function checkClientConfig(_ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
+export function checkClientConfig(ctx: BrokerContext, request: RemotingCommand): RemotingCommand {
   let type: unknown = ExpressionType.TAG;
   let subString: unknown;
   if (request.body.length > 0) {
@@ -282,6 +282,11 @@ export function checkClientConfig(_ctx: BrokerContext, request: RemotingCommand)
   }
   if (type === ExpressionType.TAG || type === null) {
     return createResponse(request, ResponseCode.SUCCESS);
+  }
+  if (ctx.settings?.enablePropertyFilter === false) {
+    return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
+      remark: `The broker does not support consumer to filter message by ${String(type)}`,
+    });
   }
   let problem: string;
   if (type !== ExpressionType.SQL92) {

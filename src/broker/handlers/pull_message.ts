@@ -252,6 +252,13 @@ async function processPull(
     sub = found;
   }
   let sql: Sql92Filter | undefined;
+  if (sub.expressionType !== ExpressionType.TAG && !ctx.settings.enablePropertyFilter) {
+    return refuse(
+      request,
+      ResponseCode.SYSTEM_ERROR,
+      `The broker does not support consumer to filter message by ${sub.expressionType}`,
+    );
+  }
   if (sub.expressionType === ExpressionType.SQL92 && !sub.classFilterMode) {
     try {
       sql = sqlFilter(sub.subString);
