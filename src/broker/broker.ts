@@ -44,6 +44,7 @@ import { listenPermissiveTls } from "../transport/permissive_tls.ts";
 import type { Connect, Listen, Listener, Transport } from "../transport/types.ts";
 import { AtomicFileWriter, readTextFile } from "./_config_file.ts";
 import { AccessControl } from "./acl/access_control.ts";
+import { BrokerMeters } from "./meters.ts";
 import type { AclConfig } from "./acl/plain_acl.ts";
 import { ClientRegistry } from "./client_registry.ts";
 import { QueuePullers } from "./queue_pullers.ts";
@@ -495,7 +496,12 @@ export class Broker {
       },
       heartbeatFingerprints: new Map(),
       putMessage: (message) => this.#put(message),
-      putBatch: (messages) => store.putBatch(messages.map(withHostFlags)),
+      putBatch: async (messages) => {
+        const results = await store.putBatch(messages.map(withHostFlags));
+        if (messages.length > 0) this.#ctx.meters.stored(messages[0]!.topic, results.length);
+        return results;
+      },
+      meters: new BrokerMeters(timers),
       notifyConsumerIdsChanged: (group) => this.#notifyConsumerIdsChanged(group),
       dropChannel: (channel) => this.#dropChannel(channel),
       requests: new PendingRequests<Channel>({
@@ -746,7 +752,7 @@ export class Broker {
     });
   }
 
-  #put(message: PutMessageInput): Promise<PutResult> {
+  async #put(message: PutMessageInput): Promise<PutResult> {
     let m = withHostFlags(message);
     let level = parseIntOr(m.properties[MessageProperty.DELAY], 0);
     const tranType = m.sysFlag & MessageSysFlag.TRANSACTION_ROLLBACK;
@@ -768,7 +774,9 @@ export class Broker {
         },
       };
     }
-    return this.#ctx.store.put(m);
+    const result = await this.#ctx.store.put(m);
+    this.#ctx.meters.stored(m.topic, 1);
+    return result;
   }
 
   #scheduleHousekeeping(): void {

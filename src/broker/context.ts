@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { BrokerMeters } from "./meters.ts";
 import { javaStringHashCode } from "../codec/bodies.ts";
 import type { HostAddress } from "../codec/message_ext.ts";
 import type { UniqueKeyGenerator } from "../codec/message_id.ts";
@@ -167,6 +168,8 @@ export interface BrokerContext {
   readonly uniqueKeys: UniqueKeyGenerator;
   /** Counters. */
   readonly counters: BrokerCounters;
+  /** Recent rates (runtime info, topic and consume stats). */
+  readonly meters: BrokerMeters;
   /** Last heartbeat fingerprint per consumer group (heartbeat v2). */
   readonly heartbeatFingerprints: Map<string, number>;
   /**

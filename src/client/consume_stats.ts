@@ -29,55 +29,8 @@
  */
 
 import type { Timers } from "../remoting/timers.ts";
+import { SlidingWindow } from "../_sliding_window.ts";
 import type { ConsumeStatus } from "../codec/admin_bodies.ts";
-
-/** Sums and counts over a sliding window of equal slots (e.g. 60 slots of 1 s). */
-class SlidingWindow {
-  readonly #sums: Float64Array;
-  readonly #counts: Float64Array;
-  readonly #slotMs: number;
-  /** Absolute number of the newest slot (time / slotMs); -Infinity before the first. */
-  #newest = -Infinity;
-
-  constructor(slots: number, slotMs: number) {
-    this.#sums = new Float64Array(slots);
-    this.#counts = new Float64Array(slots);
-    this.#slotMs = slotMs;
-  }
-
-  /** Clear the slots that fell out of the window by `now`. */
-  #advance(now: number): number {
-    const slot = Math.floor(now / this.#slotMs);
-    const n = this.#sums.length;
-    if (slot > this.#newest) {
-      const stale = Math.min(n, slot - this.#newest);
-      for (let i = 0; i < stale; i++) {
-        const k = (slot - i) % n;
-        this.#sums[k] = 0;
-        this.#counts[k] = 0;
-      }
-      this.#newest = slot;
-    }
-    return slot % n;
-  }
-
-  add(now: number, value: number, count = 1): void {
-    const k = this.#advance(now);
-    this.#sums[k]! += value;
-    this.#counts[k]! += count;
-  }
-
-  totals(now: number): { sum: number; count: number } {
-    this.#advance(now);
-    let sum = 0;
-    let count = 0;
-    for (let i = 0; i < this.#sums.length; i++) {
-      sum += this.#sums[i]!;
-      count += this.#counts[i]!;
-    }
-    return { sum, count };
-  }
-}
 
 const MINUTE = 60_000;
 

@@ -126,6 +126,10 @@ describe("mqadmin and the official Java client's message lookup against our brok
     // brokerStatus: the runtime table.
     assert.match(out(6), /msgPutTotalTodayNow\s*: 3\b/, out(6));
     assert.match(out(6), /brokerVersionDesc\s*: V\d/);
+    // RocketMQ's rates, over 10 s, a minute and 10 minutes: the 3 sends count in the last.
+    const putTps = out(6).match(/putTps\s*: ([\d.]+) ([\d.]+) ([\d.]+)/);
+    assert.ok(putTps && Number(putTps[3]) > 0, out(6));
+    assert.match(out(6), /getTransferedTps\s*: [\d.]+ [\d.]+ [\d.]+/);
     // queryMsgById by the offset message id (VIEW_MESSAGE_BY_ID) and by the
     // message id (an offset id that does not decode, then QUERY_MESSAGE by unique key).
     assert.match(out(7), new RegExp(`OffsetID:\\s+${first!.offsetMsgId}`), out(7));

@@ -87,6 +87,7 @@ export async function getBrokerRuntimeInfo(
     timerCongestNum: "0",
     timerEnqueueTps: "0.0",
     timerDequeueTps: "0.0",
+    ...ctx.meters?.runtimeInfo(),
   };
   return createResponse(request, ResponseCode.SUCCESS, undefined, { body: encodeKVTable(table) });
 }
@@ -147,6 +148,6 @@ export async function getTopicStatsInfo(
     });
   }
   return createResponse(request, ResponseCode.SUCCESS, undefined, {
-    body: encodeTopicStatsTable({ topicPutTps: 0, offsetTable }),
+    body: encodeTopicStatsTable({ topicPutTps: ctx.meters?.topicPutTps(name) ?? 0, offsetTable }),
   });
 }

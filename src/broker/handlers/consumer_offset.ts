@@ -300,7 +300,9 @@ export async function getConsumeStats(
     for (const topic of subscribed?.keys() ?? []) names.add(topic);
   }
   const offsetTable: Array<{ queue: MessageQueue; offsets: OffsetWrapper }> = [];
+  let consumeTps = 0;
   for (const name of names) {
+    consumeTps += ctx.meters?.consumeTps(group, name) ?? 0;
     const topic = ctx.topics.get(name);
     if (!topic) continue;
     if (subscribed && subscribed.size > 0 && !subscribed.has(name)) continue;
@@ -319,7 +321,7 @@ export async function getConsumeStats(
     }
   }
   return createResponse(request, ResponseCode.SUCCESS, undefined, {
-    body: encodeConsumeStats({ consumeTps: 0, offsetTable }),
+    body: encodeConsumeStats({ consumeTps, offsetTable }),
   });
 }
 

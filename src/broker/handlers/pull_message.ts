@@ -324,6 +324,11 @@ async function processPull(
     topicSysFlag: topic.topicSysFlag,
     groupSysFlag: 0,
   });
+  ctx.meters?.read(
+    header.consumerGroup,
+    header.topic,
+    code === ResponseCode.SUCCESS ? result.records.length : 0,
+  );
   if (code === ResponseCode.SUCCESS) {
     ctx.counters.messagesPulled += result.records.length;
     return createResponse(request, code, responseHeader, {
