@@ -136,8 +136,12 @@ test("GET_CONSUMER_RUNNING_INFO of a PushConsumer: its recent rates and when eac
     assert.ok(status.pullRT >= 0);
     assert.ok(status.consumeOKTPS > 0, `consumeOKTPS ${status.consumeOKTPS}`);
     assert.ok(status.consumeFailedTPS > 0, `consumeFailedTPS ${status.consumeFailedTPS}`);
-    assert.equal(status.consumeFailedMsgs, 2);
-    const byQueue = new Map(info.mqTable.map((e) => [e.queue.queueId, e.info]));
+    // The two failed messages come back from %RETRY% 10 s later: on a slow run, maybe already.
+    assert.ok(status.consumeFailedMsgs >= 2, `consumeFailedMsgs ${status.consumeFailedMsgs}`);
+    // The topic's own queues (the group's %RETRY% queue is in the table too, once assigned).
+    const byQueue = new Map(
+      info.mqTable.filter((e) => e.queue.topic === "rates").map((e) => [e.queue.queueId, e.info]),
+    );
     assert.equal(byQueue.size, 4);
     for (const [queueId, q] of byQueue) {
       assert.ok(q.lastPullTimestamp >= started - 60_000 && q.lastPullTimestamp <= Date.now());
