@@ -29,8 +29,8 @@
  * @module
  */
 
-import { BrokerError, InvalidArgumentError } from "../errors.ts";
-import { RequestCode, ResponseCode } from "../codec/codes.ts";
+import { type BrokerError, InvalidArgumentError } from "../errors.ts";
+import { RequestCode } from "../codec/codes.ts";
 import { createRequest, type RemotingCommand } from "../codec/remoting_command.ts";
 import { encodeProperties, MessageProperty } from "../codec/properties.ts";
 import { encodeBatch, encodeSendHeaderV2 } from "../codec/message.ts";
@@ -53,13 +53,6 @@ import { AUTO_CREATE_TOPIC, readSendResponse, type SendResult } from "./send_req
  */
 export const DEFAULT_MAX_BATCH_SIZE = 4 * 1024 * 1024;
 
-/** Response codes of a stored send (see `SendStatus`). */
-const STORED: ReadonlySet<number> = new Set([
-  ResponseCode.SUCCESS,
-  ResponseCode.FLUSH_DISK_TIMEOUT,
-  ResponseCode.FLUSH_SLAVE_TIMEOUT,
-  ResponseCode.SLAVE_NOT_AVAILABLE,
-]);
 /** Retry topics start with this (`MixAll.RETRY_GROUP_TOPIC_PREFIX`). */
 const RETRY_PREFIX = "%RETRY%";
 /** Bytes of an entry besides body and properties (`MessageDecoder.encodeMessages`). */
@@ -311,13 +304,13 @@ export function readBatchSendResponse(
   keys: readonly string[],
   address: string,
 ): BatchSendResult {
-  if (!STORED.has(response.code)) {
-    throw BrokerError.fromResponse(response, {
-      requestCode: RequestCode.SEND_BATCH_MESSAGE,
-      address,
-    });
-  }
-  const result = readSendResponse(response, queue, keys.join(","), address);
+  const result = readSendResponse(
+    response,
+    queue,
+    keys.join(","),
+    address,
+    RequestCode.SEND_BATCH_MESSAGE,
+  );
   // Brokers that answer without ids (none known) leave the list empty.
   const offsets = decodeSendMessageResponseHeader(response.extFields).msgId;
   return {

@@ -163,6 +163,7 @@ export async function buildSendCommand(input: SendCommandInput): Promise<Remotin
  * @param queue The queue the message was sent to.
  * @param uniqKey The message's `UNIQ_KEY`.
  * @param address The broker's address (for errors).
+ * @param requestCode The request answered (named in a `BrokerError`).
  * @returns The send result.
  * @throws {BrokerError} When the code is not one of the stored codes.
  * @throws {CodecError} When the response header is malformed.
@@ -185,11 +186,10 @@ export function readSendResponse(
   queue: MessageQueue,
   uniqKey: string,
   address: string,
+  requestCode: number = RequestCode.SEND_MESSAGE_V2,
 ): SendResult {
   const status = SEND_STATUS[response.code];
-  if (status === undefined) {
-    throw BrokerError.fromResponse(response, { requestCode: RequestCode.SEND_MESSAGE_V2, address });
-  }
+  if (status === undefined) throw BrokerError.fromResponse(response, { requestCode, address });
   const header = decodeSendMessageResponseHeader(response.extFields);
   return {
     status,
