@@ -23,7 +23,7 @@ export function u32le(bytes: Uint8Array, at: number): number {
  *
  * @param corrupt Throws the format's own error for a truncated frame.
  */
-export function skippableFrameEnd(
+function skippableFrameEnd(
   input: Uint8Array,
   pos: number,
   corrupt: (problem: string) => never,
@@ -33,6 +33,35 @@ export function skippableFrameEnd(
   const size = u32le(input, pos + 4);
   if (size > input.length - pos - 8) corrupt("skippable frame runs past the input");
   return pos + 8 + size;
+}
+
+/**
+ * Where the next data frame from `pos` begins, just past its magic number
+ * (skippable frames passed over), or `undefined` when only skippable frames
+ * were left.
+ *
+ * @param magic The format's frame magic number.
+ * @param corrupt Throws the format's own error: trailing bytes, a truncated
+ *   skippable frame, a frame with another magic number.
+ */
+export function nextFrame(
+  input: Uint8Array,
+  pos: number,
+  magic: number,
+  corrupt: (problem: string) => never,
+): number | undefined {
+  while (pos < input.length) {
+    if (input.length - pos < 4) corrupt(`${input.length - pos} trailing bytes`);
+    const skipped = skippableFrameEnd(input, pos, corrupt);
+    if (skipped !== undefined) {
+      pos = skipped;
+      continue;
+    }
+    const found = u32le(input, pos);
+    if (found !== magic) corrupt(`bad magic number 0x${found.toString(16)}`);
+    return pos + 4;
+  }
+  return undefined;
 }
 
 /** Throws the error of a decompressed body over `maxSize`. */

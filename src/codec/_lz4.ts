@@ -10,7 +10,7 @@
 // offset and never holds more than `maxSize` bytes of output.
 
 import { CodecError } from "../errors.ts";
-import { decompressedTooLarge, skippableFrameEnd, u32le } from "./_frames.ts";
+import { decompressedTooLarge, nextFrame, u32le } from "./_frames.ts";
 
 const MAGIC = 0x184d2204;
 const BLOCK_MAX: Readonly<Record<number, number>> = {
@@ -171,16 +171,12 @@ export async function lz4Decompress(input: Uint8Array, maxSize: number): Promise
   const out = new Output(Math.max(1024, input.length * 4), maxSize);
   let pos = 0;
   let frames = 0;
-  while (pos < input.length) {
-    if (input.length - pos < 4) corrupt(`${input.length - pos} trailing bytes`);
-    const skipped = skippableFrameEnd(input, pos, corrupt);
-    if (skipped !== undefined) {
-      pos = skipped;
-      continue;
-    }
-    const magic = u32le(input, pos);
-    if (magic !== MAGIC) corrupt(`bad magic number 0x${magic.toString(16)}`);
-    pos += 4;
+  for (
+    let start = nextFrame(input, pos, MAGIC, corrupt);
+    start !== undefined;
+    start = nextFrame(input, pos, MAGIC, corrupt)
+  ) {
+    pos = start;
     const descriptorStart = pos;
     if (input.length - pos < 3) corrupt("truncated frame descriptor");
     const flg = input[pos++]!;

@@ -6,7 +6,7 @@
 // encode zstd and get a CodecError saying so.
 
 import { CodecError } from "../errors.ts";
-import { decompressedTooLarge, skippableFrameEnd, u32le } from "./_frames.ts";
+import { decompressedTooLarge, nextFrame, u32le } from "./_frames.ts";
 
 const MAGIC = 0xfd2fb528;
 
@@ -38,16 +38,12 @@ function corrupt(problem: string, cause?: unknown): never {
 function checkFrames(input: Uint8Array, maxSize: number): void {
   let pos = 0;
   if (input.length === 0) corrupt("no frame");
-  while (pos < input.length) {
-    if (input.length - pos < 4) corrupt(`${input.length - pos} trailing bytes`);
-    const skipped = skippableFrameEnd(input, pos, corrupt);
-    if (skipped !== undefined) {
-      pos = skipped;
-      continue;
-    }
-    const magic = u32le(input, pos);
-    if (magic !== MAGIC) corrupt(`bad magic number 0x${magic.toString(16)}`);
-    pos += 4;
+  for (
+    let start = nextFrame(input, pos, MAGIC, corrupt);
+    start !== undefined;
+    start = nextFrame(input, pos, MAGIC, corrupt)
+  ) {
+    pos = start;
     if (pos >= input.length) corrupt("truncated frame header");
     const fhd = input[pos++]!;
     const singleSegment = (fhd >>> 5) & 1;
