@@ -259,6 +259,11 @@ function queueKey(topic: string, queueId: number): string {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Where STORETIMESTAMP is in a record: after the born host (8 or 20 bytes). */
+function storeTimestampAt(view: DataView): number {
+  return view.getInt32(36) & MessageSysFlag.BORNHOST_V6 ? 68 : 56;
+}
+
 /** Overwrite the fields the store assigns in a record encoded with zeros. */
 function patchRecord(
   bytes: Uint8Array,
@@ -269,7 +274,7 @@ function patchRecord(
   const view = viewOf(bytes);
   setInt64(view, 20, queueOffset);
   setInt64(view, 28, physical);
-  setInt64(view, view.getInt32(36) & MessageSysFlag.BORNHOST_V6 ? 68 : 56, stored);
+  setInt64(view, storeTimestampAt(view), stored);
 }
 
 /** Whether a record read through the index is the one the entry names. */
@@ -1322,8 +1327,7 @@ class FileStore implements MessageStore {
       head = buffer;
     }
     const view = viewOf(head);
-    const at = view.getInt32(36) & MessageSysFlag.BORNHOST_V6 ? 68 : 56;
-    return getInt64(view, at) < cutoff;
+    return getInt64(view, storeTimestampAt(view)) < cutoff;
   }
 
   // ---------------------------------------------------------------- reading
@@ -1778,8 +1782,7 @@ class FileStore implements MessageStore {
         maxAge !== undefined && this.#segments.length > 1 &&
         this.#timers.now() - this.#agedAt >= Math.min(maxAge, AGE_CHECK_INTERVAL_MS)
       ) {
-        this.#agedAt = this.#timers.now();
-        this.#retentionDue = true;
+        this.#retentionDue = true; // #enforceRetention() records the check's time
         this.#kick();
       }
       this.#checkpoint()
