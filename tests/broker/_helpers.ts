@@ -61,12 +61,12 @@ export function attach(
   });
 }
 
-/** Create a user topic with 8 queues and nothing in it. */
-export function emptyTopic(broker: Broker, topic: string): void {
+/** Create a user topic (8 queues unless told) with nothing in it. */
+export function emptyTopic(broker: Broker, topic: string, queues = 8): void {
   broker.topics.update({
     topicName: topic,
-    readQueueNums: 8,
-    writeQueueNums: 8,
+    readQueueNums: queues,
+    writeQueueNums: queues,
     perm: 6,
     topicFilterType: "SINGLE_TAG",
     topicSysFlag: 0,

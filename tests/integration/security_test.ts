@@ -14,6 +14,7 @@ import {
   RequestTimeoutError,
 } from "../../mod.ts";
 import { type BrokerHandle, startBroker } from "../../src/broker/mod.ts";
+import { emptyTopic } from "../broker/_helpers.ts";
 import { encodeHeartbeatData } from "../../src/codec/bodies.ts";
 import { encodeSendHeaderV2 } from "../../src/codec/message.ts";
 import { encodeProperties } from "../../src/codec/properties.ts";
@@ -122,15 +123,7 @@ function pullRequest(topic: string, group: string): RemotingCommand {
 
 /** Create a topic directly in the broker's table (4 queues). */
 function createTopic(broker: BrokerHandle, topic: string): void {
-  broker.broker.topics.update({
-    topicName: topic,
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicFilterType: "SINGLE_TAG",
-    topicSysFlag: 0,
-    order: false,
-  });
+  emptyTopic(broker.broker, topic, 4);
 }
 
 async function responder(

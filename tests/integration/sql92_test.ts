@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { BrokerError, IllegalStateError, PushConsumer } from "../../mod.ts";
 import { startBroker } from "../../src/broker/mod.ts";
+import { emptyTopic } from "../broker/_helpers.ts";
 import { HANDLERS } from "../../src/broker/handlers/mod.ts";
 import { createRequest, createResponse } from "../../src/codec/remoting_command.ts";
 import { RemotingClient } from "../../src/remoting/remoting_client.ts";
@@ -15,15 +16,7 @@ sql92Suite("SQL92 subscriptions through the embedded broker", async () => {
   return {
     nameServer: broker.address,
     createTopic: (topic) => {
-      broker.broker.topics.update({
-        topicName: topic,
-        readQueueNums: 4,
-        writeQueueNums: 4,
-        perm: 6,
-        topicFilterType: "SINGLE_TAG",
-        topicSysFlag: 0,
-        order: false,
-      });
+      emptyTopic(broker.broker, topic, 4);
       return Promise.resolve();
     },
     close: () => broker.close(),
@@ -34,15 +27,7 @@ describe("SQL92 subscription refused by the broker", () => {
   test("start() fails with the broker's answer to CHECK_CLIENT_CONFIG and closes the consumer", async () => {
     // As a RocketMQ broker without enablePropertyFilter answers.
     await using broker = await startBroker({ port: 0, enablePropertyFilter: false });
-    broker.broker.topics.update({
-      topicName: "sql_refused",
-      readQueueNums: 4,
-      writeQueueNums: 4,
-      perm: 6,
-      topicFilterType: "SINGLE_TAG",
-      topicSysFlag: 0,
-      order: false,
-    });
+    emptyTopic(broker.broker, "sql_refused", 4);
     const checks = () => broker.stats.requests;
     const consumer = new PushConsumer({ nameServer: broker.address, group: "sql_refused_g" });
     consumer.subscribe("sql_refused", { sql: "n > 5" }, () => {});
@@ -63,15 +48,7 @@ describe("SQL92 subscription refused by the broker", () => {
 
   test("with enablePropertyFilter: false the broker refuses SQL92 pulls as RocketMQ does", async () => {
     await using broker = await startBroker({ port: 0, enablePropertyFilter: false });
-    broker.broker.topics.update({
-      topicName: "sql_pull",
-      readQueueNums: 1,
-      writeQueueNums: 1,
-      perm: 6,
-      topicFilterType: "SINGLE_TAG",
-      topicSysFlag: 0,
-      order: false,
-    });
+    emptyTopic(broker.broker, "sql_pull", 1);
     const client = new RemotingClient({});
     try {
       const res = await client.invoke(
@@ -102,15 +79,7 @@ describe("SQL92 subscription refused by the broker", () => {
 
   test("start() fails on a broker older than 4.1.0 (version ordinal below 232)", async () => {
     await using broker = await startBroker({ port: 0 });
-    broker.broker.topics.update({
-      topicName: "sql_old",
-      readQueueNums: 4,
-      writeQueueNums: 4,
-      perm: 6,
-      topicFilterType: "SINGLE_TAG",
-      topicSysFlag: 0,
-      order: false,
-    });
+    emptyTopic(broker.broker, "sql_old", 4);
     const handlers = HANDLERS as Map<number, unknown>;
     const original = handlers.get(46);
     handlers.set(

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { bodyText, Producer, RequestTimeoutError } from "../../mod.ts";
 import { startBroker } from "../../src/broker/mod.ts";
+import { emptyTopic } from "../broker/_helpers.ts";
 import { sql92Suite } from "../integration/_sql92_suite.ts";
 import {
   ROCKETMQ_VERSIONS,
@@ -48,15 +49,7 @@ describe("the official Java client's MessageSelector.bySql through our broker", 
   it("a Java responder subscribed by SQL92 gets only the matching requests", async () => {
     await using broker = await startBroker({ port: 0 });
     const topic = uniqueName("sql_java");
-    broker.broker.topics.update({
-      topicName: topic,
-      readQueueNums: 4,
-      writeQueueNums: 4,
-      perm: 6,
-      topicFilterType: "SINGLE_TAG",
-      topicSysFlag: 0,
-      order: false,
-    });
+    emptyTopic(broker.broker, topic, 4);
     await using responder = await startJavaResponder({
       line: "5",
       nameServer: broker.address,
