@@ -13,7 +13,6 @@ import {
   bodyText,
   type MessageExt,
   type MessageHandler,
-  type MessageQueue,
   Producer,
   PushConsumer,
   RocketMQError,
@@ -36,6 +35,7 @@ import { npmTool, npmToolBin, ROOT } from "../tools/npm_tools.ts";
 import { main } from "../../src/cli/main.ts";
 import { fakeIO } from "../cli/_fake_io.ts";
 import { sleep, until } from "../_wait.ts";
+import { byAccount, Journal } from "./_orderly.ts";
 
 /** A broker to test through: a real RocketMQ cluster or our embedded broker. */
 interface Target {
@@ -288,21 +288,14 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
 
       const ordered = uniqueName("orderly");
       await cluster.createTopic(ordered);
-      const handled: Array<{ queueId: number; offset: number; body: string }> = [];
-      const running = new Map<number, number>();
-      let overlap = 0;
+      const journal = new Journal();
       await using responder = new PushConsumer({
         nameServer: cluster.nameServer,
         group: `${ordered}_ts`,
         orderly: true,
       });
       responder.subscribe(ordered, "*", async (m) => {
-        const now = (running.get(m.queueId) ?? 0) + 1;
-        running.set(m.queueId, now);
-        overlap = Math.max(overlap, now);
-        await sleep(Math.random() * 3);
-        handled.push({ queueId: m.queueId, offset: m.queueOffset, body: bodyText(m) });
-        running.set(m.queueId, now - 1);
+        await journal.run(m);
         return `${bodyText(m)} done`;
       });
       await responder.start();
@@ -310,8 +303,6 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
         () => responder.assignedQueues.filter((q) => q.topic === ordered).length === 4,
         "the orderly responder's queues",
       );
-      const byAccount = (queues: readonly MessageQueue[], _m: unknown, arg: unknown) =>
-        [...queues].sort((a, b) => a.queueId - b.queueId)[Number(arg) % queues.length]!;
       const replies = await Promise.all(
         Array.from(
           { length: 32 },
@@ -327,11 +318,10 @@ function clientSuite(name: string, startTarget: () => Promise<Target>): void {
         replies.map(bodyText),
         Array.from({ length: 32 }, (_, i) => `${i % 4}/${i} done`),
       );
-      assert.equal(overlap, 1, "one handler at a time per queue");
+      assert.deepEqual([...journal.overlap.values()], [1, 1, 1, 1], "one handler per queue");
+      assert.deepEqual(journal.outOfOrder(), [], "each queue in offset order");
       for (let q = 0; q < 4; q++) {
-        const offsets = handled.filter((h) => h.queueId === q).map((h) => h.offset);
-        assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), `queue ${q} in order`);
-        assert.equal(offsets.length, 8);
+        assert.equal(journal.handled.filter((h) => h.queueId === q).length, 8);
       }
       assert.equal(responder.stats.lockRefused, 0);
     });

@@ -8,42 +8,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { bodyText, type MessageExt, type MessageQueue, Producer, PushConsumer } from "../../mod.ts";
+import { bodyText, type MessageExt, Producer, PushConsumer } from "../../mod.ts";
 import { type RocketMQCluster, runJavaRequester, startRocketMQ, uniqueName } from "./harness.ts";
-import { sleep, until } from "../_wait.ts";
-
-/** Account `n` goes to queue `n % queues`. */
-const byAccount = (queues: readonly MessageQueue[], _message: unknown, arg: unknown) =>
-  [...queues].sort((a, b) => a.queueId - b.queueId)[Number(arg) % queues.length]!;
-
-/** What an orderly consumer's handler saw: completions per queue, overlap per queue. */
-class Journal {
-  readonly handled: Array<{ queueId: number; offset: number; body: string }> = [];
-  readonly overlap = new Map<number, number>();
-  readonly #running = new Map<number, number>();
-
-  async run(msg: MessageExt): Promise<void> {
-    const now = (this.#running.get(msg.queueId) ?? 0) + 1;
-    this.#running.set(msg.queueId, now);
-    this.overlap.set(msg.queueId, Math.max(now, this.overlap.get(msg.queueId) ?? 0));
-    try {
-      await sleep(Math.random() * 4);
-      this.handled.push({ queueId: msg.queueId, offset: msg.queueOffset, body: bodyText(msg) });
-    } finally {
-      this.#running.set(msg.queueId, this.#running.get(msg.queueId)! - 1);
-    }
-  }
-
-  outOfOrder(): number[] {
-    const last = new Map<number, number>();
-    const bad = new Set<number>();
-    for (const h of this.handled) {
-      if ((last.get(h.queueId) ?? -1) >= h.offset) bad.add(h.queueId);
-      last.set(h.queueId, h.offset);
-    }
-    return [...bad];
-  }
-}
+import { until } from "../_wait.ts";
+import { byAccount, Journal } from "./_orderly.ts";
 
 describe("orderly consumption through RocketMQ 5.5.0", () => {
   let cluster: RocketMQCluster;
