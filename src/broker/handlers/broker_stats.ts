@@ -46,10 +46,13 @@ const VERSION_DESC = Object.entries(MQVersion).find(([, v]) => v === DEFAULT_VER
  * import { MemoryStore } from "../store/memory_store.ts";
  * import { createRequest } from "../../codec/remoting_command.ts";
  * import { decodeKVTable } from "../../codec/admin_bodies.ts";
+ * import { BrokerMeters } from "../meters.ts";
+ * import { systemTimers } from "../../remoting/timers.ts";
  * import type { BrokerContext } from "../context.ts";
  * import assert from "node:assert/strict";
  *
- * const ctx = { store: new MemoryStore(), counters: { messagesStored: 2, messagesPulled: 1 } } as unknown as BrokerContext;
+ * const ctx = { store: new MemoryStore(), counters: { messagesStored: 2, messagesPulled: 1 },
+ *   meters: new BrokerMeters(systemTimers) } as unknown as BrokerContext;
  * const table = decodeKVTable((await getBrokerRuntimeInfo(ctx, createRequest(28))).body);
  * assert.equal(table.msgPutTotalTodayNow, "2");
  * assert.equal(table.brokerActive, "true");
@@ -87,7 +90,7 @@ export async function getBrokerRuntimeInfo(
     timerCongestNum: "0",
     timerEnqueueTps: "0.0",
     timerDequeueTps: "0.0",
-    ...ctx.meters?.runtimeInfo(),
+    ...ctx.meters.runtimeInfo(),
   };
   return createResponse(request, ResponseCode.SUCCESS, undefined, { body: encodeKVTable(table) });
 }
@@ -107,12 +110,15 @@ export async function getBrokerRuntimeInfo(
  * import { TopicManager } from "../topics.ts";
  * import { createRequest } from "../../codec/remoting_command.ts";
  * import { decodeTopicStatsTable } from "../../codec/admin_bodies.ts";
+ * import { BrokerMeters } from "../meters.ts";
+ * import { systemTimers } from "../../remoting/timers.ts";
  * import type { BrokerContext } from "../context.ts";
  * import assert from "node:assert/strict";
  *
  * const topics = new TopicManager({ clusterName: "C", brokerName: "b" });
  * topics.update({ topicName: "T", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: "SINGLE_TAG", topicSysFlag: 0, order: false });
- * const ctx = { store: new MemoryStore(), topics, settings: { brokerName: "b" } } as unknown as BrokerContext;
+ * const ctx = { store: new MemoryStore(), topics, settings: { brokerName: "b" },
+ *   meters: new BrokerMeters(systemTimers) } as unknown as BrokerContext;
  * const stats = decodeTopicStatsTable((await getTopicStatsInfo(ctx, createRequest(202, { topic: "T" }))).body);
  * assert.deepEqual(stats.offsetTable.map((e) => e.queue.queueId), [0, 1]);
  * assert.equal((await getTopicStatsInfo(ctx, createRequest(202, { topic: "nope" }))).code, 17);
@@ -148,6 +154,6 @@ export async function getTopicStatsInfo(
     });
   }
   return createResponse(request, ResponseCode.SUCCESS, undefined, {
-    body: encodeTopicStatsTable({ topicPutTps: ctx.meters?.topicPutTps(name) ?? 0, offsetTable }),
+    body: encodeTopicStatsTable({ topicPutTps: ctx.meters.topicPutTps(name), offsetTable }),
   });
 }

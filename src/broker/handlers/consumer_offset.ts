@@ -268,6 +268,8 @@ export async function getEarliestMsgStoretime(
  * import { ClientRegistry } from "../client_registry.ts";
  * import { decodeConsumeStats } from "../../codec/admin_bodies.ts";
  * import { createRequest } from "../../codec/remoting_command.ts";
+ * import { BrokerMeters } from "../meters.ts";
+ * import { systemTimers } from "../../remoting/timers.ts";
  * import type { BrokerContext } from "../context.ts";
  * import assert from "node:assert/strict";
  *
@@ -276,7 +278,8 @@ export async function getEarliestMsgStoretime(
  * topics.update({ topicName: "T", readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: "SINGLE_TAG",
  *   topicSysFlag: 0, order: false });
  * store.commitOffset("CG", "T", 1, 0);
- * const ctx = { store, topics, registry: new ClientRegistry(), settings: { brokerName: "b" } } as unknown as BrokerContext;
+ * const ctx = { store, topics, registry: new ClientRegistry(), settings: { brokerName: "b" },
+ *   meters: new BrokerMeters(systemTimers) } as unknown as BrokerContext;
  * const res = await getConsumeStats(ctx, createRequest(208, { consumerGroup: "CG" }));
  * const stats = decodeConsumeStats(res.body);
  * assert.deepEqual(stats.offsetTable.map((e) => e.queue.queueId), [0, 1]);
@@ -302,7 +305,7 @@ export async function getConsumeStats(
   const offsetTable: Array<{ queue: MessageQueue; offsets: OffsetWrapper }> = [];
   let consumeTps = 0;
   for (const name of names) {
-    consumeTps += ctx.meters?.consumeTps(group, name) ?? 0;
+    consumeTps += ctx.meters.consumeTps(group, name);
     const topic = ctx.topics.get(name);
     if (!topic) continue;
     if (subscribed && subscribed.size > 0 && !subscribed.has(name)) continue;

@@ -257,7 +257,7 @@ export function unregisterClient(
  *
  * const body = (type: string, subString: string) => new TextEncoder().encode(JSON.stringify({ clientId: "c",
  *   group: "g", subscriptionData: { topic: "T", subString, expressionType: type } }));
- * const ctx = {} as BrokerContext;
+ * const ctx = { settings: { enablePropertyFilter: true } } as unknown as BrokerContext;
  * const check = (type: string, subString: string) => checkClientConfig(ctx, createRequest(46, {}, { body: body(type, subString) }));
  * assert.equal(check("TAG", "a || b").code, 0);
  * assert.equal(check("SQL92", "a > 1").code, 0);
@@ -283,7 +283,7 @@ export function checkClientConfig(ctx: BrokerContext, request: RemotingCommand):
   if (type === ExpressionType.TAG || type === null) {
     return createResponse(request, ResponseCode.SUCCESS);
   }
-  if (ctx.settings?.enablePropertyFilter === false) {
+  if (!ctx.settings.enablePropertyFilter) {
     return createResponse(request, ResponseCode.SYSTEM_ERROR, undefined, {
       remark: `The broker does not support consumer to filter message by ${String(type)}`,
     });

@@ -324,7 +324,7 @@ async function processPull(
     topicSysFlag: topic.topicSysFlag,
     groupSysFlag: 0,
   });
-  ctx.meters?.read(
+  ctx.meters.read(
     header.consumerGroup,
     header.topic,
     code === ResponseCode.SUCCESS ? result.records.length : 0,
