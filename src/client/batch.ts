@@ -29,7 +29,7 @@
  * @module
  */
 
-import { type BrokerError, InvalidArgumentError } from "../errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
 import { RequestCode } from "../codec/codes.ts";
 import { createRequest, type RemotingCommand } from "../codec/remoting_command.ts";
 import { encodeProperties, MessageProperty } from "../codec/properties.ts";

@@ -6,7 +6,7 @@
 // encode zstd and get a CodecError saying so.
 
 import { CodecError } from "../errors.ts";
-import { decompressedTooLarge, nextFrame, u32le } from "./_frames.ts";
+import { decompressedTooLarge, nextFrame } from "./_frames.ts";
 
 const MAGIC = 0xfd2fb528;
 
